@@ -53,6 +53,7 @@ struct row {
     uint64_t line = 0;                         ///< 1-based physical line where the row starts
     uint64_t byte_offset = 0;                  ///< offset of the row's first byte in the decoded stream
     uint64_t end_offset = 0;                   ///< offset just past the row's line break (a resume point)
+    bool raw_complete = true;                  ///< false when `raw` was cut at max_row_size (oversized rows)
 };
 
 /// Receives the header, then every row in order. Returning an error stops the reader with that error.
