@@ -1,0 +1,61 @@
+#pragma once
+/// The load engine: decoded bytes → CSV rows → typed items → batches, with rejects and a summary.
+/// No network: the caller supplies where batches and rejects go.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tarius/csv.hpp"
+#include "tarius/mapping.hpp"
+#include "tarius/pipeline/batch.hpp"
+#include "tarius/pipeline/rejects.hpp"
+#include "tarius/pipeline/summary.hpp"
+#include "tarius/result.hpp"
+#include "tarius/stream.hpp"
+
+namespace tarius::pipeline {
+
+/// What the engine needs to know.
+struct engine_options {
+    std::string source;                   ///< for messages and the summary
+    std::string table;                    ///< target table name (goes into the request bodies)
+    csv::dialect dialect;                 ///< how to read the CSV
+    mapping::mapping mapping;             ///< column rules; `mapping.keys` is used unless `keys` is set
+    std::optional<mapping::key_schema> keys;  ///< the table's key schema (e.g. from DescribeTable)
+    size_t max_errors_listed = 10;        ///< problems kept in summary::first_errors
+    uint64_t max_rejects = UINT64_MAX;    ///< stop the file (errc::LIMIT) when more rows than this are rejected
+};
+
+/// Runs one input through the pipeline. Write raw (possibly compressed) bytes to `input()`, then call finish().
+class engine {
+public:
+    /// Fails with INVALID_ARGUMENT when no key schema is given. `rejects` may be null (rejects counted only).
+    [[nodiscard]] static result<std::unique_ptr<engine>> create(engine_options options, batch_sink& batches,
+                                                                rejects_writer* rejects);
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    /// The sink to write the input's bytes into (it decodes gzip/zstd itself).
+    [[nodiscard]] byte_sink& input() noexcept;
+    /// Ends the input, flushes the last batch and the rejects. Returns the first file-level error, if any.
+    [[nodiscard]] result<void> finish();
+    /// Skips input below a checkpoint (see csv::reader::resume_at). Call before the first write.
+    void resume_at(uint64_t offset, uint64_t line);
+    /// The summary so far (complete after finish()).
+    [[nodiscard]] const summary& current_summary() const noexcept;
+
+private:
+    struct impl;
+    explicit engine(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+/// Convenience: runs a local file (or "-" for stdin) through an engine and returns the summary.
+[[nodiscard]] result<summary> run_file(const std::string& path, engine_options options, batch_sink& batches,
+                                       rejects_writer* rejects);
+
+}  // namespace tarius::pipeline

@@ -1,0 +1,93 @@
+#include <cstring>
+
+#include "json/writer.hpp"
+#include "tarius/pipeline/batch.hpp"
+
+namespace tarius::pipeline {
+namespace {
+constexpr std::string_view PUT_OPEN = "{\"PutRequest\":{\"Item\":";
+constexpr std::string_view PUT_CLOSE = "}}";
+constexpr std::string_view BODY_CLOSE = "]}}";
+}  // namespace
+
+batcher::batcher(std::string_view table, batch_sink& sink, size_t max_items, size_t max_bytes)
+    : sink_(sink), max_items_(max_items), max_bytes_(max_bytes) {
+    TARIUS_ASSERT(max_items >= 1 && max_items <= MAX_BATCH_ITEMS);
+    prefix_ = "{\"RequestItems\":{";
+    json::append_string(prefix_, table);
+    prefix_ += ":[";
+    body_bytes_ = prefix_.size() + BODY_CLOSE.size();
+    slots_.reserve(MAX_BATCH_ITEMS);
+}
+
+result<void> batcher::add(const mapping::encoded_item& item, uint64_t end_offset, uint64_t next_line) {
+    // A key already in the open batch: the later row replaces the earlier item (file order, last row wins).
+    // At most 25 slots, so a linear scan of hashes beats any map.
+    for (auto& existing : slots_) {
+        if (existing.key_hash != item.key_hash) continue;
+        if (std::string_view(keys_).substr(existing.key_offset, existing.key_length) != item.key) continue;
+        body_bytes_ -= existing.length;
+        body_bytes_ += item.json.size();
+        existing.offset = arena_.size();
+        existing.length = item.json.size();
+        existing.size = item.size;
+        arena_ += item.json;
+        ++collapsed_;
+        advance(end_offset, next_line);
+        return ok();
+    }
+    const size_t item_bytes = PUT_OPEN.size() + item.json.size() + PUT_CLOSE.size() + 1;
+    if (!slots_.empty() && (slots_.size() == max_items_ || body_bytes_ + item_bytes > max_bytes_)) {
+        TARIUS_TRY(seal());
+    }
+    slots_.push_back(slot{arena_.size(), item.json.size(), keys_.size(), item.key.size(), item.key_hash, item.size});
+    arena_ += item.json;
+    keys_ += item.key;
+    body_bytes_ += item_bytes;
+    advance(end_offset, next_line);
+    return ok();
+}
+
+void batcher::advance(uint64_t end_offset, uint64_t next_line) noexcept {
+    end_offset_ = end_offset;
+    end_line_ = next_line;
+    // Input consumed while no batch is open belongs to the next batch's span.
+    if (slots_.empty()) start_offset_ = end_offset;
+}
+
+result<void> batcher::flush() {
+    if (slots_.empty()) return ok();
+    return seal();
+}
+
+result<void> batcher::seal() {
+    batch out;
+    out.sequence = sequence_++;
+    out.body.reserve(body_bytes_);
+    out.body += prefix_;
+    out.key_hashes.reserve(slots_.size());
+    for (size_t slot_idx = 0; slot_idx < slots_.size(); ++slot_idx) {
+        const slot& s = slots_[slot_idx];
+        if (slot_idx) out.body.push_back(',');
+        out.body += PUT_OPEN;
+        out.body.append(arena_, s.offset, s.length);
+        out.body += PUT_CLOSE;
+        out.key_hashes.push_back(s.key_hash);
+        out.item_bytes += s.size;
+    }
+    out.body += BODY_CLOSE;
+    out.items = slots_.size();
+    out.start_offset = start_offset_;
+    out.end_offset = end_offset_;
+    out.end_line = end_line_;
+    items_emitted_ += out.items;
+
+    slots_.clear();
+    arena_.clear();
+    keys_.clear();
+    body_bytes_ = prefix_.size() + BODY_CLOSE.size();
+    start_offset_ = end_offset_;
+    return sink_.on_batch(std::move(out));
+}
+
+}  // namespace tarius::pipeline
