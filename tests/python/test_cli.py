@@ -72,7 +72,10 @@ class cli(unittest.TestCase):
             path = os.path.join(tmp, "p.csv")
             self.assertEqual(run("gen", "--rows", "1000", "--bad-every", "10", "--duplicate-every", "7",
                                  "--out", path).returncode, 0)
-            proc = run("validate", path, "--key", "ID", "--types", "Price (USD)=number", "--json",
+            mapping = os.path.join(tmp, "mapping.yaml")
+            with open(mapping, "w") as f:
+                f.write('partition_key: ID\ncolumns:\n  "Price (USD)": {type: number, currency: true}\n')
+            proc = run("validate", path, "--mapping", mapping, "--json",
                        "--rejects", os.path.join(tmp, "rejects.csv"))
             proc_mapping = json.loads(proc.stdout)
             self.assertEqual(proc.returncode, 1, proc.stderr)
