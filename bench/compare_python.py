@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Parse + map + encode: Tarius vs the original system's Python path, on the same generated file, in one run.
+
+The Python path is what the original loader did per row, minus the network: csv.DictReader, boto3's
+TypeSerializer on every attribute (all strings), and json.dumps of one BatchWriteItem request per 25 items.
+Also measures Tarius's peak RSS on the file (constant memory) and, with --rss-gb, on a larger file.
+
+usage: bench/compare_python.py [--mb 200] [--rss-gb 1] [--build build/release] [--workdir bench/data]
+"""
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+
+def tarius_bin(build):
+    return os.path.join(build, "bin", "tarius")
+
+
+def generate(build, path, megabytes):
+    if os.path.exists(path) and os.path.getsize(path) >= megabytes * 1_000_000:
+        return
+    rows = int(megabytes * 1_000_000 / 290) + 1  # generated rows average ~290 bytes
+    subprocess.run([tarius_bin(build), "gen", "--rows", str(rows), "--out", path], check=True)
+
+
+def run_measured(cmd):
+    """Runs cmd in a child; returns (seconds, peak RSS in MB of that child alone, stdout)."""
+    probe = ("import resource,subprocess,sys,time;t=time.perf_counter();"
+             "p=subprocess.run(sys.argv[1:],stdout=subprocess.PIPE);d=time.perf_counter()-t;"
+             "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
+             "sys.stderr.write('%f %d\\n'%(d,r));sys.stdout.buffer.write(p.stdout);sys.exit(p.returncode)")
+    proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, check=True)
+    seconds, rss_kb = proc.stderr.decode().split()[-2:]
+    return float(seconds), int(rss_kb) / 1024, proc.stdout
+
+
+def python_path(path):
+    from boto3.dynamodb.types import TypeSerializer
+    serializer = TypeSerializer()
+    rows = 0
+    out_bytes = 0
+    batch = []
+    start = time.perf_counter()
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            rows += 1
+            batch.append({"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in row.items() if v}}})
+            if len(batch) == 25:
+                out_bytes += len(json.dumps({"RequestItems": {"product": batch}}))
+                batch = []
+    if batch:
+        out_bytes += len(json.dumps({"RequestItems": {"product": batch}}))
+    return time.perf_counter() - start, rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=200)
+    parser.add_argument("--rss-gb", type=float, default=0)
+    parser.add_argument("--build", default="build/release")
+    parser.add_argument("--workdir", default="bench/data")
+    args = parser.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    path = os.path.join(args.workdir, "products-%dmb.csv" % args.mb)
+    generate(args.build, path, args.mb)
+    size = os.path.getsize(path)
+
+    seconds, rss, out = run_measured([tarius_bin(args.build), "validate", path, "--key", "ID", "--json"])
+    summary = json.loads(out)
+    tarius_mbps = size / seconds / 1e6
+    print(f"file: {path} {size / 1e6:.1f} MB, {summary['rows_read']} rows")
+    print(f"tarius validate (parse+map+encode, 1 core): {seconds:.2f} s, {tarius_mbps:.0f} MB/s, "
+          f"{summary['rows_read'] / seconds:,.0f} rows/s, peak RSS {rss:.1f} MB")
+
+    py_seconds, py_rows = python_path(path)
+    py_mbps = size / py_seconds / 1e6
+    print(f"python csv.DictReader+TypeSerializer+json.dumps: {py_seconds:.2f} s, {py_mbps:.1f} MB/s, "
+          f"{py_rows / py_seconds:,.0f} rows/s")
+    print(f"ratio tarius/python: {py_seconds / seconds:.1f}x")
+
+    if args.rss_gb:
+        big = os.path.join(args.workdir, "products-%dgb.csv" % args.rss_gb)
+        generate(args.build, big, args.rss_gb * 1000)
+        seconds, rss, out = run_measured([tarius_bin(args.build), "validate", big, "--key", "ID", "--json"])
+        print(f"tarius validate on {os.path.getsize(big) / 1e9:.2f} GB: {seconds:.2f} s, "
+              f"{os.path.getsize(big) / seconds / 1e6:.0f} MB/s, peak RSS {rss:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
