@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "args.hpp"
 #include "commands.hpp"
 #include "report.hpp"
 #include "tarius/pipeline/rejects.hpp"

@@ -1,0 +1,172 @@
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <string>
+#include <vector>
+
+#include "tarius/pipeline/engine.hpp"
+#include "tarius/sample.hpp"
+
+namespace {
+
+using tarius::pipeline::batch;
+using tarius::pipeline::engine;
+using tarius::pipeline::engine_options;
+using tarius::pipeline::string_sink;
+using tarius::pipeline::summary;
+
+struct collecting_sink final : tarius::pipeline::batch_sink {
+    std::vector<batch> batches;
+    tarius::result<void> on_batch(batch&& b) override {
+        batches.push_back(std::move(b));
+        return tarius::ok();
+    }
+};
+
+std::string generated(uint64_t rows, uint64_t bad_every, uint64_t duplicate_every) {
+    string_sink sink;
+    tarius::sample::options opts;
+    opts.rows = rows;
+    opts.edge_cases = true;
+    opts.bad_every = bad_every;
+    opts.duplicate_every = duplicate_every;
+    EXPECT_TRUE(tarius::sample::generate(opts, sink));
+    return sink.data();
+}
+
+engine_options products_options() {
+    engine_options options;
+    options.source = "products.csv";
+    options.table = "product";
+    options.mapping.keys = tarius::mapping::key_schema{{"ID", tarius::mapping::key_type::S}, std::nullopt};
+    tarius::mapping::column_rule price;
+    price.column = "Price (USD)";
+    price.type = tarius::mapping::value_type::NUMBER;
+    price.currency = true;
+    options.mapping.columns.push_back(price);
+    return options;
+}
+
+struct run_result {
+    summary totals;
+    std::vector<batch> batches;
+    std::string rejects_csv;
+    bool ok = false;
+    std::string error;
+};
+
+run_result run(const std::string& data, size_t chunk, engine_options options, uint64_t resume_offset = 0,
+               uint64_t resume_line = 0) {
+    run_result out;
+    collecting_sink batches;
+    string_sink csv, reasons;
+    tarius::pipeline::rejects_writer rejects(csv, reasons);
+    auto eng = engine::create(std::move(options), batches, &rejects);
+    EXPECT_TRUE(eng);
+    if (resume_offset) (*eng)->resume_at(resume_offset, resume_line);
+    tarius::result<void> status;
+    for (size_t offset = 0; offset < data.size() && status; offset += chunk) {
+        status = (*eng)->input().write(std::string_view(data).substr(offset, chunk));
+    }
+    if (status) status = (*eng)->finish();
+    out.ok = bool(status);
+    if (!status) out.error = status.err().message;
+    out.totals = (*eng)->current_summary();
+    out.batches = std::move(batches.batches);
+    out.rejects_csv = csv.data();
+    return out;
+}
+
+TEST(engine, counts_reconcile_and_do_not_depend_on_chunking) {
+    const std::string data = generated(3000, 37, 11);
+    const run_result whole = run(data, data.size(), products_options());
+    ASSERT_TRUE(whole.ok) << whole.error;
+    EXPECT_EQ(whole.totals.rows_read, 3000u);
+    EXPECT_TRUE(whole.totals.reconciles());
+    EXPECT_GT(whole.totals.rows_rejected, 0u);
+    EXPECT_GT(whole.totals.duplicates_collapsed, 0u);
+    for (size_t chunk : {size_t{1}, size_t{7}, size_t{4096}}) {
+        const run_result split = run(data, chunk, products_options());
+        ASSERT_TRUE(split.ok) << split.error;
+        EXPECT_EQ(split.totals.items, whole.totals.items) << chunk;
+        EXPECT_EQ(split.totals.rows_rejected, whole.totals.rows_rejected) << chunk;
+        EXPECT_EQ(split.totals.rejected_by_reason, whole.totals.rejected_by_reason) << chunk;
+        ASSERT_EQ(split.batches.size(), whole.batches.size()) << chunk;
+        for (size_t batch_idx = 0; batch_idx < split.batches.size(); ++batch_idx) {
+            EXPECT_EQ(split.batches[batch_idx].body, whole.batches[batch_idx].body);
+        }
+        EXPECT_EQ(split.rejects_csv, whole.rejects_csv);
+    }
+}
+
+TEST(engine, resuming_at_a_batch_boundary_gives_the_remaining_batches) {
+    const std::string data = generated(2000, 13, 9);
+    const run_result whole = run(data, 65536, products_options());
+    ASSERT_TRUE(whole.ok) << whole.error;
+    ASSERT_GT(whole.batches.size(), 10u);
+    for (size_t cut : {size_t{0}, size_t{5}, whole.batches.size() - 2}) {
+        const batch& done = whole.batches[cut];
+        const run_result rest = run(data, 65536, products_options(), done.end_offset, done.end_line);
+        ASSERT_TRUE(rest.ok) << rest.error;
+        ASSERT_EQ(rest.batches.size(), whole.batches.size() - cut - 1);
+        uint64_t items_before = 0;
+        for (size_t batch_idx = 0; batch_idx <= cut; ++batch_idx) items_before += whole.batches[batch_idx].items;
+        for (size_t batch_idx = 0; batch_idx < rest.batches.size(); ++batch_idx) {
+            EXPECT_EQ(rest.batches[batch_idx].body, whole.batches[cut + 1 + batch_idx].body);
+            EXPECT_EQ(rest.batches[batch_idx].end_offset, whole.batches[cut + 1 + batch_idx].end_offset);
+            EXPECT_EQ(rest.batches[batch_idx].end_line, whole.batches[cut + 1 + batch_idx].end_line);
+        }
+        EXPECT_EQ(items_before + rest.totals.items, whole.totals.items);
+    }
+}
+
+TEST(engine, needs_a_key_schema) {
+    collecting_sink batches;
+    engine_options options;
+    options.table = "t";
+    auto eng = engine::create(std::move(options), batches, nullptr);
+    ASSERT_FALSE(eng);
+    EXPECT_EQ(eng.err().code, tarius::errc::INVALID_ARGUMENT);
+}
+
+TEST(engine, header_without_the_key_fails_the_file_not_the_rows) {
+    const run_result r = run("Title,Brand\na,b\nc,d\n", 4, products_options());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("column ID (partition key) not in header"), std::string::npos) << r.error;
+    EXPECT_EQ(r.totals.rows_rejected, 0u);
+    EXPECT_TRUE(r.batches.empty());
+}
+
+TEST(engine, stops_when_rejects_pass_the_threshold) {
+    engine_options options = products_options();
+    options.max_rejects = 5;
+    const run_result r = run(generated(1000, 2, 0), 4096, std::move(options));
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("more than 5 rows rejected"), std::string::npos) << r.error;
+}
+
+TEST(engine, gzip_input_is_decoded_and_counted) {
+    const std::string data = generated(500, 0, 0);
+    std::string packed(compressBound(static_cast<uLong>(data.size())) + 64, '\0');
+    z_stream zs{};
+    ASSERT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = reinterpret_cast<Bytef*>(packed.data());
+    zs.avail_out = static_cast<uInt>(packed.size());
+    ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    packed.resize(zs.total_out);
+    deflateEnd(&zs);
+
+    const run_result plain = run(data, 4096, products_options());
+    const run_result gz = run(packed, 333, products_options());
+    ASSERT_TRUE(gz.ok) << gz.error;
+    EXPECT_EQ(gz.totals.items, plain.totals.items);
+    EXPECT_EQ(gz.totals.bytes_in, data.size());
+    EXPECT_EQ(gz.totals.compressed_bytes_in, packed.size());
+    EXPECT_EQ(gz.totals.compression, "gzip");
+    ASSERT_EQ(gz.batches.size(), plain.batches.size());
+    EXPECT_EQ(gz.batches.back().body, plain.batches.back().body);
+}
+
+}  // namespace
