@@ -85,7 +85,8 @@ class load_fixtures(unittest.TestCase):
         import gzip
         with tempfile.TemporaryDirectory() as workdir:
             src = os.path.join(FIXTURES, "types.csv")
-            data = open(src, "rb").read()
+            with open(src, "rb") as f:
+                data = f.read()
             plain = subprocess.run([os.path.join(BIN, "tarius"), "convert", src, "--table", "t", "--out", "-",
                                     "--mapping", os.path.join(FIXTURES, "types.yaml")], capture_output=True)
             self.assertEqual(plain.returncode, 0, plain.stderr)

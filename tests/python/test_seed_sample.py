@@ -35,8 +35,11 @@ class seed_sample(unittest.TestCase):
             rows = list(csv.DictReader(f))
         self.assertEqual(len(items), len(rows))
         for item, row in zip(items, rows):
-            # Default mapping: every column a string, trimmed, empty cells omitted (sparse items).
-            want = {k.strip(): {"S": v.strip()} for k, v in row.items() if v.strip() != ""}
+            # Default mapping: every column a string, empty cells omitted (sparse items), unquoted cells trimmed;
+            # the feed quotes exactly the cells that need it (QUOTE_MINIMAL), and quoted content is kept as is.
+            def cell(v):
+                return v if any(c in v for c in ',"\r\n') else v.strip()
+            want = {k.strip(): {"S": cell(v)} for k, v in row.items() if cell(v) != ""}
             self.assertEqual(item, want)
 
 

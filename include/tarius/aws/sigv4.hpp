@@ -55,8 +55,8 @@ struct signing_request {
 
 /// How to sign: scope, time and the per-service rules.
 struct signing_params {
-    std::string_view service;  ///< signing name, e.g. "dynamodb", "s3", "sqs", "sns", "sts"
-    std::string_view region;   ///< e.g. "eu-west-1"
+    std::string_view service;                    ///< signing name, e.g. "dynamodb", "s3", "sqs", "sns", "sts"
+    std::string_view region;                     ///< e.g. "eu-west-1"
     std::chrono::system_clock::time_point time;  ///< signing time (X-Amz-Date), normally now
     /// Percent-encode the wire path once more for the canonical URI (every service but S3).
     bool double_encode = true;
@@ -131,8 +131,8 @@ private:
     };
     static constexpr size_t CACHE_SIZE = 8;
 
-    result<std::array<uint8_t, 32>> signing_key(std::string_view secret, std::string_view date,
-                                                std::string_view region, std::string_view service);
+    result<std::array<uint8_t, 32>> signing_key(std::string_view secret, std::string_view date, std::string_view region,
+                                                std::string_view service);
 
     mutable std::mutex mutex_;
     std::array<cached_key, CACHE_SIZE> cache_{};

@@ -130,7 +130,7 @@ TEST(engine, needs_a_key_schema) {
 }
 
 TEST(engine, header_without_the_key_fails_the_file_not_the_rows) {
-    const run_result r = run("Title,Brand\na,b\nc,d\n", 4, products_options());
+    const run_result r = run("Title,Brand,Price (USD)\na,b,1\nc,d,2\n", 4, products_options());
     EXPECT_FALSE(r.ok);
     EXPECT_NE(r.error.find("column ID (partition key) not in header"), std::string::npos) << r.error;
     EXPECT_EQ(r.totals.rows_rejected, 0u);
