@@ -94,10 +94,10 @@ struct shared_config {
 
 /// Settings of the default credential provider chain.
 struct chain_options {
-    env_lookup env;                        ///< the environment; required
-    std::shared_ptr<http_client> http;     ///< transport for STS, container and IMDS; null skips those sources
-    wall_clock clock;                      ///< defaults to system_clock::now
-    std::string profile;                   ///< profile override (else AWS_PROFILE, else "default")
+    env_lookup env;                     ///< the environment; required
+    std::shared_ptr<http_client> http;  ///< transport for STS, container and IMDS; null skips those sources
+    wall_clock clock;                   ///< defaults to system_clock::now
+    std::string profile;                ///< profile override (else AWS_PROFILE, else "default")
     /// Temporary credentials are refreshed by one caller in the background of others once they expire within
     /// this window (botocore's advisory refresh: 15 minutes).
     std::chrono::seconds advisory_refresh{15 * 60};

@@ -56,9 +56,9 @@ enum class s3_addressing : uint8_t {
 
 /// The host and path of one S3 request.
 struct s3_target {
-    std::string url;          ///< full URL without query: scheme://host[:port]/path
-    std::string host_header;  ///< the Host header to sign
-    std::string path;         ///< the encoded path, starting with '/'
+    std::string url;              ///< full URL without query: scheme://host[:port]/path
+    std::string host_header;      ///< the Host header to sign
+    std::string path;             ///< the encoded path, starting with '/'
     bool virtual_hosted = false;  ///< true when the bucket is in the host name
 };
 

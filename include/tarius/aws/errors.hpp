@@ -13,14 +13,14 @@ namespace tarius::aws {
 
 /// An error answered by an AWS service.
 struct service_error {
-    std::string service;     ///< "s3", "dynamodb", ...
-    std::string operation;   ///< "PutObject", "BatchWriteItem", ...
-    long http_status = 0;    ///< HTTP status code
-    std::string code;        ///< AWS error code, namespace stripped ("ThrottlingException"); may be empty
-    std::string message;     ///< service message; may be empty
-    std::string request_id;  ///< x-amzn-RequestId / x-amz-request-id / <RequestId>
-    bool throttling = false; ///< one of the SDKs' throttling codes
-    bool retryable = false;  ///< throttling, transient codes and 500/502/503/504
+    std::string service;      ///< "s3", "dynamodb", ...
+    std::string operation;    ///< "PutObject", "BatchWriteItem", ...
+    long http_status = 0;     ///< HTTP status code
+    std::string code;         ///< AWS error code, namespace stripped ("ThrottlingException"); may be empty
+    std::string message;      ///< service message; may be empty
+    std::string request_id;   ///< x-amzn-RequestId / x-amz-request-id / <RequestId>
+    bool throttling = false;  ///< one of the SDKs' throttling codes
+    bool retryable = false;   ///< throttling, transient codes and 500/502/503/504
 
     /// One line: "<service> <operation>: <code> (HTTP <status>): <message> [request id <id>]".
     [[nodiscard]] std::string describe() const;

@@ -45,10 +45,10 @@ enum class retry_rules : uint8_t {
 
 /// Resolved retry settings of one client.
 struct retry_settings {
-    retry_mode mode = retry_mode::STANDARD;    ///< AWS_RETRY_MODE / profile retry_mode
-    retry_rules rules = retry_rules::STANDARD; ///< AWS_NEW_RETRIES_2026=true selects STANDARD_2026
-    int max_attempts = 3;                      ///< AWS_MAX_ATTEMPTS / profile max_attempts / per-service default
-    std::string service;                       ///< "dynamodb", "s3", ...
+    retry_mode mode = retry_mode::STANDARD;     ///< AWS_RETRY_MODE / profile retry_mode
+    retry_rules rules = retry_rules::STANDARD;  ///< AWS_NEW_RETRIES_2026=true selects STANDARD_2026
+    int max_attempts = 3;                       ///< AWS_MAX_ATTEMPTS / profile max_attempts / per-service default
+    std::string service;                        ///< "dynamodb", "s3", ...
 };
 
 /// The default number of attempts for `service` (3, DynamoDB 4).
@@ -61,11 +61,11 @@ struct retry_settings {
 
 /// What happened on one attempt, as far as retrying is concerned.
 struct attempt_outcome {
-    long http_status = 0;        ///< 0 when no response arrived
-    std::string error_code;      ///< the AWS error code, empty when none was parsed
-    bool connection_error = false;  ///< could not connect, reset, truncated body
-    bool timeout = false;        ///< connect or read timeout
-    bool crc32_mismatch = false; ///< DynamoDB's x-amz-crc32 did not match the body
+    long http_status = 0;                           ///< 0 when no response arrived
+    std::string error_code;                         ///< the AWS error code, empty when none was parsed
+    bool connection_error = false;                  ///< could not connect, reset, truncated body
+    bool timeout = false;                           ///< connect or read timeout
+    bool crc32_mismatch = false;                    ///< DynamoDB's x-amz-crc32 did not match the body
     std::optional<std::string> retry_after_header;  ///< the x-amz-retry-after value (milliseconds) if present
 };
 
@@ -145,24 +145,24 @@ private:
 
 /// Per-call state: which attempt this is and what the last retry cost.
 struct retry_token {
-    int attempt = 1;      ///< 1-based number of the attempt that is about to run / just ran
-    int last_cost = 0;    ///< quota taken for the last retry, refunded on success
+    int attempt = 1;    ///< 1-based number of the attempt that is about to run / just ran
+    int last_cost = 0;  ///< quota taken for the last retry, refunded on success
 };
 
 /// The decision after a failed attempt.
 struct retry_decision {
-    bool retry = false;                     ///< true: sleep `delay`, then send attempt `token.attempt`
-    std::chrono::milliseconds delay{0};     ///< how long to wait
-    retry_kind kind = retry_kind::NONE;     ///< why
-    std::string reason;                     ///< why not, for logs: "not retryable", "max attempts (3)", ...
+    bool retry = false;                  ///< true: sleep `delay`, then send attempt `token.attempt`
+    std::chrono::milliseconds delay{0};  ///< how long to wait
+    retry_kind kind = retry_kind::NONE;  ///< why
+    std::string reason;                  ///< why not, for logs: "not retryable", "max attempts (3)", ...
 };
 
 /// Options of a retry strategy beyond the resolved settings.
 struct retry_strategy_options {
-    retry_settings settings;                  ///< mode, rules, max attempts, service
-    std::shared_ptr<retry_quota> quota;       ///< shared quota; a private one of 500 when null
-    random_source random;                     ///< uniform [0,1); seeded_random_source(time) when empty
-    seconds_clock clock;                      ///< for the adaptive limiter; steady clock when empty
+    retry_settings settings;                       ///< mode, rules, max attempts, service
+    std::shared_ptr<retry_quota> quota;            ///< shared quota; a private one of 500 when null
+    random_source random;                          ///< uniform [0,1); seeded_random_source(time) when empty
+    seconds_clock clock;                           ///< for the adaptive limiter; steady clock when empty
     std::chrono::milliseconds max_backoff{20000};  ///< cap of one delay
 };
 

@@ -1,0 +1,118 @@
+#pragma once
+/// One load: an S3 object (or a local file) → decompress → CSV → items → DynamoDB, with the ledger claim,
+/// rejects and the report written to S3, an SNS summary and metrics. Shared by `tarius load`, the worker and
+/// the Lambda function.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "tarius/aws/dynamodb.hpp"
+#include "tarius/aws/s3.hpp"
+#include "tarius/aws/sns.hpp"
+#include "tarius/csv.hpp"
+#include "tarius/loader/events.hpp"
+#include "tarius/loader/ledger.hpp"
+#include "tarius/loader/writer.hpp"
+#include "tarius/mapping.hpp"
+#include "tarius/pipeline/summary.hpp"
+
+namespace tarius::loader {
+
+/// Configuration of the loader (environment variables in service modes, flags in the CLI; see README).
+struct loader_config {
+    std::string table;                              ///< TARIUS_TABLE: target table
+    std::string ledger_table;                       ///< TARIUS_LEDGER_TABLE: empty = no ledger (one-off CLI loads)
+    std::string topic_arn;                          ///< TARIUS_TOPIC_ARN: empty = no notification
+    std::string rejects_prefix = "invalid-records/";  ///< TARIUS_REJECTS_PREFIX
+    std::string reports_prefix = "load-reports/";     ///< TARIUS_REPORTS_PREFIX
+    std::string kms_key_id;                         ///< TARIUS_KMS_KEY_ARN: SSE-KMS key for rejects and reports
+    mapping::mapping mapping;                       ///< TARIUS_MAPPING: column rules (keys come from the table)
+    csv::dialect dialect;                           ///< how to read the CSV
+    writer_options writer;                          ///< concurrency (TARIUS_CONCURRENCY), budget (TARIUS_MAX_WCU)
+    uint64_t max_object_bytes = 0;                  ///< TARIUS_MAX_OBJECT_BYTES: larger objects fail; 0 = no limit
+    std::string worker_id;                          ///< owner name in the ledger (host:pid by default)
+    std::chrono::seconds heartbeat_every{15};       ///< checkpoint/lease refresh period
+    std::chrono::seconds lease{90};                 ///< a load whose owner is silent this long is taken over
+    size_t max_errors_listed = 10;                  ///< first errors in the report
+};
+
+/// How a load ended.
+enum class load_status : uint8_t {
+    SUCCEEDED,               ///< every row written
+    SUCCEEDED_WITH_REJECTS,  ///< good rows written, bad rows in the rejects
+    FAILED,                  ///< permanent: the file itself is bad; recorded and notified; do not retry
+    RETRY,                   ///< transient: checkpoint saved; the event must fail so the platform retries it
+    STOPPED,                 ///< stopped on request (deadline, signal) with the checkpoint saved; continue later
+    SKIPPED,                 ///< duplicate, in progress elsewhere, or stale event
+};
+
+/// Returns "succeeded", "succeeded_with_rejects", "failed", "retry", "stopped", "skipped".
+const char* load_status_name(load_status status) noexcept;
+
+/// The result of one load.
+struct load_outcome {
+    load_status status = load_status::FAILED;
+    std::string source;           ///< s3://bucket/key or the local path
+    std::string load_id;          ///< ledger load id (empty without a ledger)
+    std::string report_json;      ///< the report (also written to S3 and published)
+    std::string message;          ///< one line for logs: why skipped / failed
+    pipeline::summary summary;    ///< counts
+    writer_stats writer;          ///< DynamoDB counters
+    checkpoint resume;            ///< where a continuation starts (STOPPED / RETRY)
+    claim_kind claim = claim_kind::CLAIMED;  ///< what the ledger said
+};
+
+/// Asked periodically during a load; returning true stops it with the checkpoint saved.
+using stop_predicate = std::function<bool()>;
+
+/// Runs loads. Clients, the table's key schema (DescribeTable, cached per table) and the ledger are reused
+/// across loads. Thread-safe: several loads may run at once on different threads.
+class load_runner {
+public:
+    /// Precondition: the clients outlive the runner. `sns` may be null when no topic is configured.
+    load_runner(std::shared_ptr<aws::s3_client> s3, std::shared_ptr<aws::dynamodb_client> ddb,
+                std::function<std::shared_ptr<aws::dynamodb_client>()> writer_client_factory,
+                std::shared_ptr<aws::sns_client> sns, loader_config config);
+
+    /// Loads one S3 object announced by an event (ledger claim, pinned version, rejects/report to S3, SNS).
+    [[nodiscard]] load_outcome load_object(const object_ref& obj, const std::string& request_id,
+                                           const stop_predicate& stop = {});
+    /// Loads a local file (or "-") into the table: no ledger, rejects to local files when `rejects_path` is set.
+    [[nodiscard]] load_outcome load_file(const std::string& path, const std::string& rejects_path,
+                                         const stop_predicate& stop = {});
+
+    /// The key schema of the configured table (DescribeTable once, then cached).
+    [[nodiscard]] result<mapping::key_schema> key_schema();
+
+    /// The configuration.
+    [[nodiscard]] const loader_config& config() const noexcept { return config_; }
+
+private:
+    std::shared_ptr<aws::s3_client> s3_;
+    std::shared_ptr<aws::dynamodb_client> ddb_;
+    std::function<std::shared_ptr<aws::dynamodb_client>()> writer_client_factory_;
+    std::shared_ptr<aws::sns_client> sns_;
+    loader_config config_;
+    std::unique_ptr<ledger> ledger_;
+    std::mutex schema_mutex_;
+    std::optional<mapping::key_schema> schema_;
+};
+
+/// Builds the report JSON of a load.
+[[nodiscard]] std::string report_json(const load_outcome& outcome, const std::string& table,
+                                      const std::string& version, const std::string& rejects_csv_uri,
+                                      const std::string& rejects_reasons_uri, const std::string& error_message);
+
+/// The human text of the notification: "Loaded 998 of 1,000 rows of s3://…/products.csv into product in
+/// 0.8 s; 2 rows rejected, see s3://…".
+[[nodiscard]] std::string notification_text(const load_outcome& outcome, const std::string& table,
+                                            const std::string& rejects_uri, const std::string& error_message);
+
+/// An EMF (CloudWatch Embedded Metric Format) line with the load's metrics, dimensions table and status.
+[[nodiscard]] std::string emf_metrics_line(const load_outcome& outcome, const std::string& table);
+
+}  // namespace tarius::loader
