@@ -8,6 +8,9 @@ namespace tarius::cli {
 int run_validate(std::span<char* const> args);
 int run_convert(std::span<char* const> args);
 int run_gen(std::span<char* const> args);
+int run_load(std::span<char* const> args);
+int run_worker(std::span<char* const> args);
+int run_loads(std::span<char* const> args);
 
 /// Exit codes shared by the commands.
 inline constexpr int EXIT_OK = 0;

@@ -18,6 +18,9 @@ constexpr const char* USAGE =
     "  validate   check a CSV file against a mapping; print the summary and the first problems\n"
     "  convert    write the BatchWriteItem requests a load would send, one per line\n"
     "  gen        write products-like sample CSV of any size\n"
+    "  load       load one file (local or s3://) into a DynamoDB table\n"
+    "  worker     load the files announced on an SQS queue of S3 notifications\n"
+    "  loads      list recent loads from the load ledger\n"
     "\n"
     "Run 'tarius COMMAND --help' for a command's flags.\n";
 
@@ -34,6 +37,9 @@ int main(int argc, char** argv) {
     if (command == "validate") return tarius::cli::run_validate(rest);
     if (command == "convert") return tarius::cli::run_convert(rest);
     if (command == "gen") return tarius::cli::run_gen(rest);
+    if (command == "load") return tarius::cli::run_load(rest);
+    if (command == "worker") return tarius::cli::run_worker(rest);
+    if (command == "loads") return tarius::cli::run_loads(rest);
     std::fprintf(stderr, "tarius: unknown command '%.*s' (see tarius --help)\n", static_cast<int>(command.size()),
                  command.data());
     return tarius::cli::EXIT_FAILED;

@@ -19,30 +19,59 @@ constexpr std::array<uint8_t, 256> make_escape_table() {
 }
 constexpr auto NEEDS_ESCAPE = make_escape_table();
 
+// True when one of the 8 bytes in `word` is a control character, '"' or '\\'. The SWAR tests (bytewise
+// "less than" and "equal" via borrow propagation) are exact about whether such a byte exists, which is all
+// the fast path needs: a word that may hold one is handled byte by byte.
+inline bool word_needs_escape(uint64_t word) noexcept {
+    constexpr uint64_t ONES = 0x0101010101010101ULL;
+    constexpr uint64_t HIGHS = 0x8080808080808080ULL;
+    const uint64_t controls = (word - ONES * 0x20) & ~word;
+    const uint64_t quote = word ^ (ONES * '"');
+    const uint64_t backslash = word ^ (ONES * '\\');
+    const uint64_t quotes = (quote - ONES) & ~quote;
+    const uint64_t backslashes = (backslash - ONES) & ~backslash;
+    return ((controls | quotes | backslashes) & HIGHS) != 0;
+}
+
+void append_escape(std::string& out, uint8_t byte) {
+    switch (byte) {
+        case '"': out.append("\\\""); break;
+        case '\\': out.append("\\\\"); break;
+        case '\n': out.append("\\n"); break;
+        case '\r': out.append("\\r"); break;
+        case '\t': out.append("\\t"); break;
+        case '\b': out.append("\\b"); break;
+        case '\f': out.append("\\f"); break;
+        default: {
+            static constexpr char HEX[] = "0123456789abcdef";
+            const char buf[6] = {'\\', 'u', '0', '0', HEX[byte >> 4], HEX[byte & 0xf]};
+            out.append(buf, 6);
+        }
+    }
+}
+
 }  // namespace
 
 void append_escaped(std::string& out, std::string_view text) {
     const char* data = text.data();
     const size_t size = text.size();
     size_t run_start = 0;
-    for (size_t idx = 0; idx < size; ++idx) {
-        const auto byte = static_cast<uint8_t>(data[idx]);
-        if (!NEEDS_ESCAPE[byte]) [[likely]] continue;
-        out.append(data + run_start, idx - run_start);
-        run_start = idx + 1;
-        switch (byte) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
-            default: {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", byte);
-                out.append(buf, 6);
-            }
+    size_t idx = 0;
+    while (idx < size) {
+        // Skip clean 8-byte words; most cells contain nothing to escape.
+        while (idx + 8 <= size) {
+            uint64_t word;
+            std::memcpy(&word, data + idx, sizeof word);
+            if (word_needs_escape(word)) break;
+            idx += 8;
+        }
+        const size_t stop = idx + 8 <= size ? idx + 8 : size;
+        for (; idx < stop; ++idx) {
+            const auto byte = static_cast<uint8_t>(data[idx]);
+            if (NEEDS_ESCAPE[byte] == 0) continue;
+            out.append(data + run_start, idx - run_start);
+            run_start = idx + 1;
+            append_escape(out, byte);
         }
     }
     out.append(data + run_start, size - run_start);

@@ -1,0 +1,420 @@
+// Mapping documents (JSON or YAML) and the --key / --types flags.
+#include <simdjson.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tarius/mapping.hpp"
+
+namespace tarius::mapping {
+namespace {
+
+struct doc_entry;
+
+// Both syntaxes are first turned into this small tree, so one interpreter checks fields and names paths.
+struct doc_node {
+    enum class kind : uint8_t { NUL, SCALAR, SEQUENCE, MAP };
+    kind type = kind::NUL;
+    std::string scalar;              // SCALAR: its text
+    bool quoted = false;             // SCALAR: a JSON string or a quoted YAML scalar (so never a bool)
+    std::vector<doc_entry> entries;  // MAP: in document order, duplicates kept
+    std::vector<doc_node> items;     // SEQUENCE
+};
+
+// One key of a MAP node.
+struct doc_entry {
+    std::string first;
+    doc_node second;
+};
+
+// Aliases in YAML can make a small text expand enormously; these bound the tree we build.
+constexpr size_t MAX_DOC_NODES = 100'000;
+constexpr int MAX_DOC_DEPTH = 64;
+
+error doc_error(const std::string& path, const std::string& what) {
+    return make_error(errc::INVALID_ARGUMENT, "mapping: " + (path.empty() ? std::string() : path + ": ") + what);
+}
+
+result<doc_node> from_json(simdjson::dom::element elem, int depth, size_t& nodes) {
+    if (++nodes > MAX_DOC_NODES || depth > MAX_DOC_DEPTH) return doc_error("", "document too large or too deep");
+    doc_node node;
+    switch (elem.type()) {
+        case simdjson::dom::element_type::OBJECT: {
+            node.type = doc_node::kind::MAP;
+            for (auto field : simdjson::dom::object(elem)) {
+                TARIUS_ASSIGN_OR_RETURN(doc_node child, from_json(field.value, depth + 1, nodes));
+                node.entries.push_back(doc_entry{std::string(field.key), std::move(child)});
+            }
+            return node;
+        }
+        case simdjson::dom::element_type::ARRAY:
+            node.type = doc_node::kind::SEQUENCE;
+            for (auto item : simdjson::dom::array(elem)) {
+                TARIUS_ASSIGN_OR_RETURN(doc_node child, from_json(item, depth + 1, nodes));
+                node.items.push_back(std::move(child));
+            }
+            return node;
+        case simdjson::dom::element_type::STRING:
+            node.type = doc_node::kind::SCALAR;
+            node.scalar = std::string(std::string_view(elem));
+            node.quoted = true;
+            return node;
+        case simdjson::dom::element_type::BOOL:
+            node.type = doc_node::kind::SCALAR;
+            node.scalar = bool(elem) ? "true" : "false";
+            return node;
+        case simdjson::dom::element_type::NULL_VALUE: return node;
+        default:
+            // Numbers: kept as their text for fields that take text; no field takes a number today.
+            node.type = doc_node::kind::SCALAR;
+            node.scalar = simdjson::minify(elem);
+            return node;
+    }
+}
+
+result<doc_node> from_yaml(const YAML::Node& yaml, int depth, size_t& nodes) {
+    if (++nodes > MAX_DOC_NODES || depth > MAX_DOC_DEPTH) return doc_error("", "document too large or too deep");
+    doc_node node;
+    switch (yaml.Type()) {
+        case YAML::NodeType::Map:
+            node.type = doc_node::kind::MAP;
+            for (const auto& pair : yaml) {
+                if (!pair.first.IsScalar()) return doc_error("", "map keys must be scalars");
+                TARIUS_ASSIGN_OR_RETURN(doc_node child, from_yaml(pair.second, depth + 1, nodes));
+                node.entries.push_back(doc_entry{pair.first.Scalar(), std::move(child)});
+            }
+            return node;
+        case YAML::NodeType::Sequence:
+            node.type = doc_node::kind::SEQUENCE;
+            for (const auto& item : yaml) {
+                TARIUS_ASSIGN_OR_RETURN(doc_node child, from_yaml(item, depth + 1, nodes));
+                node.items.push_back(std::move(child));
+            }
+            return node;
+        case YAML::NodeType::Scalar:
+            node.type = doc_node::kind::SCALAR;
+            node.scalar = yaml.Scalar();
+            // yaml-cpp tags quoted scalars "!" and plain ones "?".
+            node.quoted = yaml.Tag() == "!";
+            return node;
+        default: return node;
+    }
+}
+
+std::string join_path(const std::string& path, std::string_view field) {
+    return path.empty() ? std::string(field) : path + "." + std::string(field);
+}
+
+const char* kind_name(doc_node::kind kind) {
+    switch (kind) {
+        case doc_node::kind::NUL: return "null";
+        case doc_node::kind::SCALAR: return "a scalar";
+        case doc_node::kind::SEQUENCE: return "a list";
+        case doc_node::kind::MAP: return "an object";
+    }
+    return "?";
+}
+
+result<std::string> get_text(const doc_node& node, const std::string& path) {
+    if (node.type != doc_node::kind::SCALAR) {
+        return doc_error(path, std::string("expected a string, got ") + kind_name(node.type));
+    }
+    return node.scalar;
+}
+
+// For `type` and `empty`, whose values include "null": YAML reads a plain `null` (and JSON a literal null) as
+// the null node, which here means the word.
+result<std::string> get_name(const doc_node& node, const std::string& path) {
+    if (node.type == doc_node::kind::NUL) return std::string("null");
+    return get_text(node, path);
+}
+
+result<bool> get_bool(const doc_node& node, const std::string& path) {
+    if (node.type == doc_node::kind::SCALAR && !node.quoted) {
+        std::string lower = node.scalar;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](char ch) { return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch); });
+        if (lower == "true" || lower == "yes" || lower == "on") return true;
+        if (lower == "false" || lower == "no" || lower == "off") return false;
+    }
+    return doc_error(path, "expected true or false");
+}
+
+// Rejects duplicate keys and keys outside `allowed`.
+result<void> check_fields(const doc_node& node, const std::string& path,
+                          std::initializer_list<std::string_view> allowed) {
+    for (size_t idx = 0; idx < node.entries.size(); ++idx) {
+        const std::string& name = node.entries[idx].first;
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+            std::string list;
+            for (auto field : allowed) list += (list.empty() ? "" : ", ") + std::string(field);
+            return doc_error(join_path(path, name), "unknown field (expected one of " + list + ")");
+        }
+        for (size_t prev = 0; prev < idx; ++prev) {
+            if (node.entries[prev].first == name) return doc_error(join_path(path, name), "duplicate field");
+        }
+    }
+    return ok();
+}
+
+result<key_type> parse_key_type(std::string_view text, const std::string& path) {
+    if (text == "S") return key_type::S;
+    if (text == "N") return key_type::N;
+    if (text == "B") return key_type::B;
+    return doc_error(path, "unknown key type \"" + std::string(text) + "\" (expected S, N or B)");
+}
+
+result<key_attribute> parse_key_node(const doc_node& node, const std::string& path) {
+    if (node.type == doc_node::kind::SCALAR) {
+        auto parsed = parse_key_flag(node.scalar);
+        if (!parsed) return doc_error(path, parsed.err().message);
+        return std::move(parsed).value();
+    }
+    if (node.type != doc_node::kind::MAP) return doc_error(path, "expected NAME:TYPE or {name, type}");
+    TARIUS_TRY(check_fields(node, path, {"name", "type"}));
+    key_attribute key;
+    bool has_name = false;
+    for (const auto& [field, child] : node.entries) {
+        const std::string child_path = join_path(path, field);
+        TARIUS_ASSIGN_OR_RETURN(std::string text, get_text(child, child_path));
+        if (field == "name") {
+            if (text.empty()) return doc_error(child_path, "empty key name");
+            key.name = std::move(text);
+            has_name = true;
+        } else {
+            TARIUS_ASSIGN_OR_RETURN(key.type, parse_key_type(text, child_path));
+        }
+    }
+    if (!has_name) return doc_error(join_path(path, "name"), "missing");
+    return key;
+}
+
+template <class T>
+result<T> with_path(result<T> parsed, const std::string& path) {
+    if (!parsed) return doc_error(path, parsed.err().message);
+    return parsed;
+}
+
+result<column_rule> parse_rule(const std::string& column, const doc_node& node, const std::string& path) {
+    column_rule rule;
+    rule.column = column;
+    if (node.type == doc_node::kind::NUL) return rule;
+    if (node.type == doc_node::kind::SCALAR) {  // shorthand `Price: number`
+        TARIUS_ASSIGN_OR_RETURN(rule.type, with_path(parse_value_type(node.scalar), join_path(path, "type")));
+        return rule;
+    }
+    if (node.type != doc_node::kind::MAP) return doc_error(path, "expected an object");
+    TARIUS_TRY(check_fields(node, path, {"attribute", "skip", "type", "empty", "trim", "currency", "separator"}));
+    for (const auto& [field, child] : node.entries) {
+        const std::string child_path = join_path(path, field);
+        if (field == "attribute") {
+            TARIUS_ASSIGN_OR_RETURN(rule.attribute, get_text(child, child_path));
+            if (rule.attribute.empty()) return doc_error(child_path, "empty attribute name");
+        } else if (field == "skip") {
+            TARIUS_ASSIGN_OR_RETURN(rule.skip, get_bool(child, child_path));
+        } else if (field == "type") {
+            TARIUS_ASSIGN_OR_RETURN(const std::string text, get_name(child, child_path));
+            TARIUS_ASSIGN_OR_RETURN(rule.type, with_path(parse_value_type(text), child_path));
+        } else if (field == "empty") {
+            TARIUS_ASSIGN_OR_RETURN(const std::string text, get_name(child, child_path));
+            TARIUS_ASSIGN_OR_RETURN(rule.empty, with_path(parse_empty_policy(text), child_path));
+        } else if (field == "trim") {
+            TARIUS_ASSIGN_OR_RETURN(rule.trim, get_bool(child, child_path));
+        } else if (field == "currency") {
+            TARIUS_ASSIGN_OR_RETURN(rule.currency, get_bool(child, child_path));
+        } else {
+            TARIUS_ASSIGN_OR_RETURN(rule.separator, get_text(child, child_path));
+            if (rule.separator.empty()) return doc_error(child_path, "empty separator");
+        }
+    }
+    return rule;
+}
+
+result<mapping> interpret(const doc_node& root) {
+    mapping result_mapping;
+    if (root.type == doc_node::kind::NUL) return result_mapping;
+    if (root.type != doc_node::kind::MAP) return doc_error("", "the document must be an object");
+    TARIUS_TRY(check_fields(root, "", {"partition_key", "sort_key", "defaults", "columns"}));
+    std::optional<key_attribute> partition;
+    std::optional<key_attribute> sort;
+    for (const auto& [field, child] : root.entries) {
+        if (field == "partition_key") {
+            TARIUS_ASSIGN_OR_RETURN(partition, parse_key_node(child, field));
+        } else if (field == "sort_key") {
+            TARIUS_ASSIGN_OR_RETURN(sort, parse_key_node(child, field));
+        } else if (field == "defaults") {
+            if (child.type == doc_node::kind::NUL) continue;
+            if (child.type != doc_node::kind::MAP) return doc_error(field, "expected an object");
+            TARIUS_TRY(check_fields(child, field, {"type", "empty", "trim"}));
+            for (const auto& [name, value] : child.entries) {
+                const std::string path = join_path(field, name);
+                if (name == "trim") {
+                    TARIUS_ASSIGN_OR_RETURN(result_mapping.defaults.trim, get_bool(value, path));
+                    continue;
+                }
+                TARIUS_ASSIGN_OR_RETURN(const std::string text, get_name(value, path));
+                if (name == "type") {
+                    TARIUS_ASSIGN_OR_RETURN(result_mapping.defaults.type, with_path(parse_value_type(text), path));
+                } else {
+                    TARIUS_ASSIGN_OR_RETURN(result_mapping.defaults.empty, with_path(parse_empty_policy(text), path));
+                }
+            }
+        } else {
+            if (child.type == doc_node::kind::NUL) continue;
+            if (child.type != doc_node::kind::MAP) return doc_error(field, "expected an object of column rules");
+            for (size_t idx = 0; idx < child.entries.size(); ++idx) {
+                const auto& [column, rule_node] = child.entries[idx];
+                const std::string path = join_path(field, column);
+                if (column.empty()) return doc_error(path, "empty column name");
+                for (size_t prev = 0; prev < idx; ++prev) {
+                    if (child.entries[prev].first == column) return doc_error(path, "duplicate column rule");
+                }
+                TARIUS_ASSIGN_OR_RETURN(column_rule rule, parse_rule(column, rule_node, path));
+                result_mapping.columns.push_back(std::move(rule));
+            }
+        }
+    }
+    if (sort && !partition) return doc_error("sort_key", "a sort key needs a partition_key");
+    if (partition) {
+        if (sort && sort->name == partition->name) return doc_error("sort_key", "same attribute as the partition key");
+        result_mapping.keys = key_schema{std::move(*partition), std::move(sort)};
+    }
+    return result_mapping;
+}
+
+std::string_view trim_spaces(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+}
+
+}  // namespace
+
+result<value_type> parse_value_type(std::string_view text) {
+    static constexpr value_type ALL[] = {value_type::STRING,     value_type::NUMBER, value_type::BOOL,
+                                         value_type::NULL_VALUE, value_type::JSON,   value_type::STRING_SET,
+                                         value_type::NUMBER_SET, value_type::LIST,   value_type::AUTO};
+    for (value_type type : ALL) {
+        if (text == value_type_name(type)) return type;
+    }
+    return make_error(errc::INVALID_ARGUMENT,
+                      "unknown type \"" + std::string(text) +
+                          "\" (expected string, number, bool, null, json, string_set, number_set, list or auto)");
+}
+
+const char* value_type_name(value_type type) noexcept {
+    switch (type) {
+        case value_type::STRING: return "string";
+        case value_type::NUMBER: return "number";
+        case value_type::BOOL: return "bool";
+        case value_type::NULL_VALUE: return "null";
+        case value_type::JSON: return "json";
+        case value_type::STRING_SET: return "string_set";
+        case value_type::NUMBER_SET: return "number_set";
+        case value_type::LIST: return "list";
+        case value_type::AUTO: return "auto";
+    }
+    return "unknown";
+}
+
+result<empty_policy> parse_empty_policy(std::string_view text) {
+    if (text == "omit") return empty_policy::OMIT;
+    if (text == "keep") return empty_policy::KEEP;
+    if (text == "null") return empty_policy::NULL_VALUE;
+    return make_error(errc::INVALID_ARGUMENT,
+                      "unknown empty policy \"" + std::string(text) + "\" (expected omit, keep or null)");
+}
+
+result<mapping> parse_mapping(std::string_view document) {
+    size_t first = 0;
+    while (first < document.size() &&
+           (document[first] == ' ' || document[first] == '\t' || document[first] == '\n' || document[first] == '\r')) {
+        ++first;
+    }
+    size_t nodes = 0;
+    if (first < document.size() && document[first] == '{') {
+        simdjson::dom::parser parser;
+        simdjson::dom::element root;
+        if (auto code = parser.parse(document.data(), document.size()).get(root)) {
+            return doc_error("", std::string("invalid JSON: ") + simdjson::error_message(code));
+        }
+        TARIUS_ASSIGN_OR_RETURN(const doc_node tree, from_json(root, 0, nodes));
+        return interpret(tree);
+    }
+    doc_node tree;
+    try {
+        const YAML::Node yaml = YAML::Load(std::string(document));
+        auto converted = from_yaml(yaml, 0, nodes);
+        if (!converted) return std::move(converted).err();
+        tree = std::move(converted).value();
+    } catch (const std::exception& caught) {
+        // yaml-cpp reports syntax errors by throwing; the core turns them into values here.
+        return doc_error("", std::string("invalid YAML: ") + caught.what());
+    }
+    return interpret(tree);
+}
+
+result<key_attribute> parse_key_flag(std::string_view text) {
+    key_attribute key;
+    const size_t colon = text.rfind(':');
+    std::string_view name = text;
+    if (colon != std::string_view::npos) {
+        name = text.substr(0, colon);
+        const std::string_view type = text.substr(colon + 1);
+        if (type == "S") {
+            key.type = key_type::S;
+        } else if (type == "N") {
+            key.type = key_type::N;
+        } else if (type == "B") {
+            key.type = key_type::B;
+        } else {
+            return make_error(errc::INVALID_ARGUMENT, "key \"" + std::string(text) + "\": unknown type \"" +
+                                                          std::string(type) + "\" (expected NAME:S, NAME:N or NAME:B)");
+        }
+    }
+    if (name.empty()) return make_error(errc::INVALID_ARGUMENT, "key \"" + std::string(text) + "\": empty name");
+    key.name = std::string(name);
+    return key;
+}
+
+result<void> apply_types_flag(mapping& m, std::string_view text) {
+    size_t pos = 0;
+    while (pos <= text.size()) {
+        size_t comma = text.find(',', pos);
+        if (comma == std::string_view::npos) comma = text.size();
+        const std::string_view entry = text.substr(pos, comma - pos);
+        pos = comma + 1;
+        const size_t equals = entry.find('=');
+        if (equals == std::string_view::npos) {
+            return make_error(errc::INVALID_ARGUMENT,
+                              "--types entry \"" + std::string(entry) + "\": expected Column=type");
+        }
+        const std::string_view column = trim_spaces(entry.substr(0, equals));
+        const std::string_view type_text = trim_spaces(entry.substr(equals + 1));
+        if (column.empty()) {
+            return make_error(errc::INVALID_ARGUMENT,
+                              "--types entry \"" + std::string(entry) + "\": empty column name");
+        }
+        auto type = parse_value_type(type_text);
+        if (!type) {
+            return make_error(errc::INVALID_ARGUMENT,
+                              "--types entry \"" + std::string(entry) + "\": " + type.err().message);
+        }
+        auto found = std::find_if(m.columns.begin(), m.columns.end(),
+                                  [&](const column_rule& rule) { return rule.column == column; });
+        if (found == m.columns.end()) {
+            column_rule rule;
+            rule.column = std::string(column);
+            m.columns.push_back(std::move(rule));
+            found = m.columns.end() - 1;
+        }
+        found->type = *type;
+    }
+    return ok();
+}
+
+}  // namespace tarius::mapping

@@ -1,0 +1,798 @@
+// item_encoder: binds a mapping to a header, then turns rows into DynamoDB JSON items.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "json/writer.hpp"
+#include "mapping/codec.hpp"
+#include "mapping/number.hpp"
+#include "tarius/mapping.hpp"
+
+namespace tarius::mapping {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+enum class key_role : uint8_t { NONE, PARTITION, SORT };
+
+// DynamoDB's documented limit for nested attributes.
+constexpr int MAX_JSON_DEPTH = 32;
+// Cell text quoted in messages is cut to this many bytes.
+constexpr size_t MESSAGE_CELL_BYTES = 48;
+
+struct column_plan {
+    std::string column;     // header name
+    std::string attribute;  // attribute name
+    std::string prefix;     // `"attribute":{`
+    std::string s_prefix;   // `"attribute":{"S":"`, the hot path for strings
+    value_type type = value_type::STRING;
+    empty_policy empty = empty_policy::OMIT;
+    bool trim = true;
+    bool currency = false;
+    bool skip = false;
+    key_role role = key_role::NONE;
+    key_type key = key_type::S;
+    std::string separator = ",";
+};
+
+std::string_view trim_blanks(std::string_view text) noexcept {
+    size_t begin = 0;
+    size_t end = text.size();
+    while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;
+    while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t')) --end;
+    return text.substr(begin, end - begin);
+}
+
+char lower_ascii(char ch) noexcept {
+    return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+}
+
+bool equals_lower(std::string_view text, std::string_view lower) noexcept {
+    if (text.size() != lower.size()) return false;
+    for (size_t idx = 0; idx < text.size(); ++idx) {
+        if (lower_ascii(text[idx]) != lower[idx]) return false;
+    }
+    return true;
+}
+
+// Quotes `cell` for a message, cut at a UTF-8 boundary so the message stays valid UTF-8.
+std::string quote_cell(std::string_view cell) {
+    std::string quoted = "\"";
+    if (cell.size() <= MESSAGE_CELL_BYTES) {
+        quoted.append(cell);
+    } else {
+        size_t cut = MESSAGE_CELL_BYTES;
+        while (cut > 0 && (static_cast<uint8_t>(cell[cut]) & 0xc0) == 0x80) --cut;
+        quoted.append(cell.substr(0, cut));
+        quoted.append("...");
+    }
+    quoted.push_back('"');
+    return quoted;
+}
+
+// Length of a currency sign at the start of `text`: `$`, U+00A2..U+00A5 (¢ £ ¤ ¥) or the Currency Symbols
+// block U+20A0..U+20CF (€ ₹ ₩ ₽ ₺ ...); 0 when none.
+size_t currency_sign_length(std::string_view text) noexcept {
+    if (text.empty()) return 0;
+    const auto byte0 = static_cast<uint8_t>(text[0]);
+    if (byte0 == '$') return 1;
+    if (text.size() >= 2 && byte0 == 0xc2) {
+        const auto byte1 = static_cast<uint8_t>(text[1]);
+        if (byte1 >= 0xa2 && byte1 <= 0xa5) return 2;
+    }
+    if (text.size() >= 3 && byte0 == 0xe2) {
+        const auto byte1 = static_cast<uint8_t>(text[1]);
+        const auto byte2 = static_cast<uint8_t>(text[2]);
+        if ((byte1 == 0x82 && byte2 >= 0xa0) || (byte1 == 0x83 && byte2 <= 0x8f)) return 3;
+    }
+    return 0;
+}
+
+bool is_digit(char ch) noexcept {
+    return ch >= '0' && ch <= '9';
+}
+
+// Strips one leading currency sign (also after a leading sign) and thousands separators (a comma between two
+// digits of the integer part). Returns `cell` itself when there is nothing to strip, else a view of `scratch`.
+std::string_view strip_currency(std::string_view cell, std::string& scratch) {
+    size_t pos = 0;
+    char sign = 0;
+    if (!cell.empty() && (cell[0] == '-' || cell[0] == '+')) {
+        sign = cell[0];
+        pos = 1;
+    }
+    const size_t sign_length = currency_sign_length(cell.substr(pos));
+    if (sign_length > 0) {
+        pos += sign_length;
+        while (pos < cell.size() && cell[pos] == ' ') ++pos;
+        if (sign == 0 && pos < cell.size() && (cell[pos] == '-' || cell[pos] == '+')) sign = cell[pos++];
+    }
+    const std::string_view rest = cell.substr(pos);
+    if (sign_length == 0 && rest.find(',') == std::string_view::npos) return cell;
+    scratch.clear();
+    if (sign != 0) scratch.push_back(sign);
+    bool in_integer = true;
+    for (size_t idx = 0; idx < rest.size(); ++idx) {
+        const char ch = rest[idx];
+        if (ch == ',' && in_integer && idx > 0 && is_digit(rest[idx - 1]) && idx + 1 < rest.size() &&
+            is_digit(rest[idx + 1])) {
+            continue;
+        }
+        if (ch == '.' || ch == 'e' || ch == 'E') in_integer = false;
+        scratch.push_back(ch);
+    }
+    return scratch;
+}
+
+// The JSON number grammar (RFC 8259 §6), stricter than DynamoDB's: JSON cells must be valid JSON.
+bool is_json_number(std::string_view text) noexcept {
+    size_t pos = 0;
+    const size_t size = text.size();
+    if (pos < size && text[pos] == '-') ++pos;
+    if (pos >= size) return false;
+    if (text[pos] == '0') {
+        ++pos;
+    } else if (is_digit(text[pos])) {
+        while (pos < size && is_digit(text[pos])) ++pos;
+    } else {
+        return false;
+    }
+    if (pos < size && text[pos] == '.') {
+        ++pos;
+        const size_t begin = pos;
+        while (pos < size && is_digit(text[pos])) ++pos;
+        if (pos == begin) return false;
+    }
+    if (pos < size && (text[pos] == 'e' || text[pos] == 'E')) {
+        ++pos;
+        if (pos < size && (text[pos] == '+' || text[pos] == '-')) ++pos;
+        const size_t begin = pos;
+        while (pos < size && is_digit(text[pos])) ++pos;
+        if (pos == begin) return false;
+    }
+    return pos == size;
+}
+
+std::string_view trim_json_token(std::string_view token) noexcept {
+    while (!token.empty() &&
+           (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' || token.back() == '\r')) {
+        token.remove_suffix(1);
+    }
+    return token;
+}
+
+std::string join_header(std::span<const std::string> header) {
+    std::string joined;
+    for (const auto& name : header) {
+        if (!joined.empty()) joined += ", ";
+        joined += name;
+    }
+    return joined;
+}
+
+const char* key_type_name(key_type type) noexcept {
+    switch (type) {
+        case key_type::S: return "S";
+        case key_type::N: return "N";
+        case key_type::B: return "B";
+    }
+    return "?";
+}
+
+}  // namespace
+
+struct item_encoder::plan {
+    std::vector<column_plan> columns;
+    // Scratch space reused from row to row so that encoding does not allocate in the steady state.
+    std::string currency_scratch;
+    std::string number_scratch;
+    std::string message;
+    std::string sort_key;
+    std::string json_buffer;
+    std::string set_arena;
+    std::vector<std::pair<size_t, size_t>> set_spans;  // (offset, length) into the cell or set_arena
+    std::vector<size_t> set_sizes;
+    std::vector<uint32_t> set_order;
+    std::vector<uint8_t> set_keep;
+    std::vector<std::string_view> json_keys;
+    od::parser json_parser;
+
+    bool fail(row_problem& problem, reject_reason reason, size_t column_idx, std::string message_text) {
+        problem.reason = reason;
+        problem.column_index = static_cast<int64_t>(column_idx);
+        problem.column = columns[column_idx].column;
+        problem.message = std::move(message_text);
+        return false;
+    }
+
+    static void begin_attribute(const column_plan& col, encoded_item& out) {
+        if (out.attributes++ > 0) out.json.push_back(',');
+        out.json.append(col.prefix);
+        out.size += col.attribute.size();
+    }
+
+    static void emit_string(const column_plan& col, std::string_view text, encoded_item& out) {
+        if (out.attributes++ > 0) out.json.push_back(',');
+        out.json.append(col.s_prefix);
+        json::append_escaped(out.json, text);
+        out.json.append("\"}");
+        out.size += col.attribute.size() + text.size();
+    }
+
+    static void emit_scalar(const column_plan& col, std::string_view tag_and_value, size_t value_size,
+                            encoded_item& out) {
+        begin_attribute(col, out);
+        out.json.append(tag_and_value);
+        out.json.push_back('}');
+        out.size += value_size;
+    }
+
+    // Number text (currency stripped when asked) canonicalised into number_scratch; returns its size or 0.
+    size_t canonical_number(const column_plan& col, std::string_view cell) {
+        const std::string_view text = col.currency ? strip_currency(cell, currency_scratch) : cell;
+        number_scratch.clear();
+        return detail::append_canonical_number(text, number_scratch, message);
+    }
+
+    bool encode_key(size_t column_idx, std::string_view cell, encoded_item& out, row_problem& problem) {
+        const column_plan& col = columns[column_idx];
+        const bool partition = col.role == key_role::PARTITION;
+        const char* role_name = partition ? "partition key" : "sort key";
+        if (cell.empty()) {
+            return fail(
+                problem, reject_reason::EMPTY_KEY, column_idx,
+                std::string(role_name) + " " + col.attribute + " is empty; DynamoDB key values cannot be empty");
+        }
+        std::string& key_bytes = partition ? out.key : sort_key;
+        const size_t limit = partition ? MAX_PARTITION_KEY_SIZE : MAX_SORT_KEY_SIZE;
+        size_t value_size = 0;
+        key_bytes.push_back(key_type_name(col.key)[0]);
+        const size_t value_begin = key_bytes.size();
+        switch (col.key) {
+            case key_type::S:
+                value_size = cell.size();
+                if (value_size > limit) break;
+                emit_string(col, cell, out);
+                key_bytes.append(cell);
+                out.size -= cell.size();  // added again below, like the other key types
+                break;
+            case key_type::N: {
+                value_size = canonical_number(col, cell);
+                if (value_size == 0) {
+                    return fail(
+                        problem, reject_reason::INVALID_NUMBER, column_idx,
+                        std::string(role_name) + " " + quote_cell(cell) + " is not a DynamoDB number: " + message);
+                }
+                begin_attribute(col, out);
+                out.json.append("\"N\":\"");
+                out.json.append(number_scratch);
+                out.json.append("\"}");
+                key_bytes.append(number_scratch);
+                break;
+            }
+            case key_type::B: {
+                value_size = detail::base64_decoded_size(cell);
+                if (value_size == detail::INVALID_BASE64) {
+                    return fail(problem, reject_reason::INVALID_BINARY, column_idx,
+                                std::string(role_name) + " " + quote_cell(cell) +
+                                    " is not base64 (standard alphabet, padded with =)");
+                }
+                if (value_size > limit) break;
+                begin_attribute(col, out);
+                out.json.append("\"B\":\"");
+                out.json.append(cell);
+                out.json.append("\"}");
+                detail::append_base64_decoded(cell, key_bytes);
+                break;
+            }
+        }
+        if (value_size > limit) {
+            return fail(problem, reject_reason::KEY_TOO_LARGE, column_idx,
+                        std::string(role_name) + " " + col.attribute + " is " + std::to_string(value_size) +
+                            " bytes; DynamoDB allows at most " + std::to_string(limit));
+        }
+        out.size += value_size;
+        // The length after the value keeps partition+sort concatenations unambiguous (read from the end).
+        const size_t value_length = key_bytes.size() - value_begin;
+        key_bytes.push_back(static_cast<char>((value_length >> 8) & 0xff));
+        key_bytes.push_back(static_cast<char>(value_length & 0xff));
+        return true;
+    }
+
+    // Splits `cell` on the separator into set_spans (trimmed, empties dropped); for number sets the canonical
+    // forms go to set_arena. Returns false on an invalid number element.
+    bool split_elements(const column_plan& col, std::string_view cell, bool numbers, size_t column_idx,
+                        row_problem& problem) {
+        set_spans.clear();
+        set_sizes.clear();
+        set_arena.clear();
+        size_t pos = 0;
+        size_t element_idx = 0;
+        while (pos <= cell.size()) {
+            size_t end = cell.find(col.separator, pos);
+            if (end == std::string_view::npos) end = cell.size();
+            const std::string_view raw = cell.substr(pos, end - pos);
+            pos = end + col.separator.size();
+            const std::string_view element = trim_blanks(raw);
+            ++element_idx;
+            if (element.empty()) continue;
+            if (numbers) {
+                const size_t offset = set_arena.size();
+                const size_t size = canonical_number(col, element);
+                if (size == 0) {
+                    return fail(problem, reject_reason::INVALID_NUMBER, column_idx,
+                                "element " + std::to_string(element_idx) + " " + quote_cell(element) +
+                                    " is not a DynamoDB number: " + message);
+                }
+                set_arena.append(number_scratch);
+                set_spans.emplace_back(offset, number_scratch.size());
+                set_sizes.push_back(size);
+            } else {
+                set_spans.emplace_back(static_cast<size_t>(element.data() - cell.data()), element.size());
+                set_sizes.push_back(element.size());
+            }
+        }
+        return true;
+    }
+
+    // Marks repeated elements in set_keep (first occurrence kept); sorting indices avoids quadratic time.
+    void mark_duplicates(std::string_view base) {
+        const size_t count = set_spans.size();
+        set_keep.assign(count, 1);
+        auto view_of = [&](uint32_t idx) { return base.substr(set_spans[idx].first, set_spans[idx].second); };
+        if (count <= 16) {
+            for (size_t idx = 1; idx < count; ++idx) {
+                for (size_t prev = 0; prev < idx; ++prev) {
+                    if (set_keep[prev] && view_of(static_cast<uint32_t>(prev)) == view_of(static_cast<uint32_t>(idx))) {
+                        set_keep[idx] = 0;
+                        break;
+                    }
+                }
+            }
+            return;
+        }
+        set_order.resize(count);
+        for (size_t idx = 0; idx < count; ++idx) set_order[idx] = static_cast<uint32_t>(idx);
+        std::sort(set_order.begin(), set_order.end(), [&](uint32_t lhs, uint32_t rhs) {
+            const auto lhs_view = view_of(lhs);
+            const auto rhs_view = view_of(rhs);
+            return lhs_view != rhs_view ? lhs_view < rhs_view : lhs < rhs;
+        });
+        for (size_t idx = 1; idx < count; ++idx) {
+            if (view_of(set_order[idx]) == view_of(set_order[idx - 1])) set_keep[set_order[idx]] = 0;
+        }
+    }
+
+    bool encode_elements(size_t column_idx, std::string_view cell, encoded_item& out, row_problem& problem) {
+        const column_plan& col = columns[column_idx];
+        const bool numbers = col.type == value_type::NUMBER_SET;
+        if (!split_elements(col, cell, numbers, column_idx, problem)) return false;
+        if (set_spans.empty()) return true;  // no elements: the attribute is left out
+        const std::string_view base = numbers ? std::string_view(set_arena) : cell;
+        const bool list = col.type == value_type::LIST;
+        if (list) {
+            set_keep.assign(set_spans.size(), 1);
+        } else {
+            mark_duplicates(base);
+        }
+        begin_attribute(col, out);
+        out.json.append(list ? "\"L\":[" : numbers ? "\"NS\":[" : "\"SS\":[");
+        size_t value_size = list ? 3 : 0;
+        bool first = true;
+        for (size_t idx = 0; idx < set_spans.size(); ++idx) {
+            if (!set_keep[idx]) continue;
+            if (!first) out.json.push_back(',');
+            first = false;
+            const std::string_view element = base.substr(set_spans[idx].first, set_spans[idx].second);
+            if (list) {
+                out.json.append("{\"S\":\"");
+                json::append_escaped(out.json, element);
+                out.json.append("\"}");
+                value_size += 1 + element.size();
+            } else {
+                out.json.push_back('"');
+                json::append_escaped(out.json, element);
+                out.json.push_back('"');
+                value_size += set_sizes[idx];
+            }
+        }
+        out.json.append("]}");
+        out.size += value_size;
+        return true;
+    }
+
+    // JSON cells --------------------------------------------------------------------------------------------
+
+    bool json_fail(const char* what) {
+        message = what;
+        return false;
+    }
+
+    bool json_number(std::string_view token, std::string& json, size_t& size) {
+        token = trim_json_token(token);
+        if (!is_json_number(token)) return json_fail("invalid JSON number");
+        json.append("{\"N\":\"");
+        std::string reason;
+        const size_t value_size = detail::append_canonical_number(token, json, reason);
+        if (value_size == 0) {
+            message = "number " + quote_cell(token) + ": " + reason;
+            return false;
+        }
+        json.append("\"}");
+        size += value_size;
+        return true;
+    }
+
+    bool json_string(std::string_view text, std::string& json, size_t& size) {
+        json.append("{\"S\":\"");
+        json::append_escaped(json, text);
+        json.append("\"}");
+        size += text.size();
+        return true;
+    }
+
+    bool json_object(od::object obj, int depth, std::string& json, size_t& size) {
+        if (depth > MAX_JSON_DEPTH) return json_fail("nested deeper than DynamoDB's 32 levels");
+        json.append("{\"M\":{");
+        size += 3;
+        const size_t keys_begin = json_keys.size();
+        bool first = true;
+        for (auto field_result : obj) {
+            od::field field;
+            if (std::move(field_result).get(field) != simdjson::SUCCESS) return json_fail("malformed JSON object");
+            std::string_view key;
+            if (field.unescaped_key().get(key) != simdjson::SUCCESS) return json_fail("malformed JSON object key");
+            json_keys.push_back(key);
+            if (!first) json.push_back(',');
+            first = false;
+            json.push_back('"');
+            json::append_escaped(json, key);
+            json.append("\":");
+            size += 1 + key.size();
+            if (!json_value(field.value(), depth, json, size)) return false;
+        }
+        const auto begin = json_keys.begin() + static_cast<std::ptrdiff_t>(keys_begin);
+        std::sort(begin, json_keys.end());
+        const bool duplicate = std::adjacent_find(begin, json_keys.end()) != json_keys.end();
+        json_keys.resize(keys_begin);
+        if (duplicate) return json_fail("duplicate key in a JSON object");
+        json.append("}}");
+        return true;
+    }
+
+    bool json_array(od::array arr, int depth, std::string& json, size_t& size) {
+        if (depth > MAX_JSON_DEPTH) return json_fail("nested deeper than DynamoDB's 32 levels");
+        json.append("{\"L\":[");
+        size += 3;
+        bool first = true;
+        for (auto elem_result : arr) {
+            od::value elem;
+            if (std::move(elem_result).get(elem) != simdjson::SUCCESS) return json_fail("malformed JSON array");
+            if (!first) json.push_back(',');
+            first = false;
+            size += 1;
+            if (!json_value(elem, depth, json, size)) return false;
+        }
+        json.append("]}");
+        return true;
+    }
+
+    // Writes one nested value (an element of a list or map) as a DynamoDB attribute value.
+    bool json_value(od::value val, int parent_depth, std::string& json, size_t& size) {
+        od::json_type type;
+        if (val.type().get(type) != simdjson::SUCCESS) return json_fail("malformed JSON value");
+        switch (type) {
+            case od::json_type::object: {
+                od::object obj;
+                if (val.get_object().get(obj) != simdjson::SUCCESS) return json_fail("malformed JSON object");
+                return json_object(obj, parent_depth + 1, json, size);
+            }
+            case od::json_type::array: {
+                od::array arr;
+                if (val.get_array().get(arr) != simdjson::SUCCESS) return json_fail("malformed JSON array");
+                return json_array(arr, parent_depth + 1, json, size);
+            }
+            case od::json_type::string: {
+                std::string_view text;
+                if (val.get_string().get(text) != simdjson::SUCCESS) return json_fail("malformed JSON string");
+                return json_string(text, json, size);
+            }
+            case od::json_type::number: return json_number(val.raw_json_token(), json, size);
+            case od::json_type::boolean: {
+                bool flag = false;
+                if (val.get_bool().get(flag) != simdjson::SUCCESS) return json_fail("malformed JSON literal");
+                json.append(flag ? "{\"BOOL\":true}" : "{\"BOOL\":false}");
+                size += 1;
+                return true;
+            }
+            case od::json_type::null: {
+                bool is_null = false;
+                if (val.is_null().get(is_null) != simdjson::SUCCESS || !is_null) {
+                    return json_fail("malformed JSON literal");
+                }
+                json.append("{\"NULL\":true}");
+                size += 1;
+                return true;
+            }
+        }
+        return json_fail("malformed JSON value");
+    }
+
+    // Parses the whole cell and writes its attribute value; `message` says why on failure.
+    bool json_document(std::string_view cell, std::string& json, size_t& size) {
+        json_buffer.reserve(cell.size() + simdjson::SIMDJSON_PADDING);
+        json_buffer.assign(cell);
+        od::document doc;
+        const simdjson::padded_string_view padded(json_buffer.data(), json_buffer.size(), json_buffer.capacity());
+        if (json_parser.iterate(padded).get(doc) != simdjson::SUCCESS) return json_fail("not valid JSON");
+        od::json_type type;
+        if (doc.type().get(type) != simdjson::SUCCESS) return json_fail("not valid JSON");
+        bool done = false;
+        switch (type) {
+            case od::json_type::object: {
+                od::object obj;
+                if (doc.get_object().get(obj) != simdjson::SUCCESS) return json_fail("not valid JSON");
+                done = json_object(obj, 1, json, size);
+                break;
+            }
+            case od::json_type::array: {
+                od::array arr;
+                if (doc.get_array().get(arr) != simdjson::SUCCESS) return json_fail("not valid JSON");
+                done = json_array(arr, 1, json, size);
+                break;
+            }
+            case od::json_type::string: {
+                std::string_view text;
+                if (doc.get_string().get(text) != simdjson::SUCCESS) return json_fail("not valid JSON");
+                return json_string(text, json, size);
+            }
+            case od::json_type::number: {
+                std::string_view token;
+                if (doc.raw_json_token().get(token) != simdjson::SUCCESS) return json_fail("not valid JSON");
+                return json_number(token, json, size);
+            }
+            case od::json_type::boolean: {
+                bool flag = false;
+                if (doc.get_bool().get(flag) != simdjson::SUCCESS) return json_fail("not valid JSON");
+                json.append(flag ? "{\"BOOL\":true}" : "{\"BOOL\":false}");
+                size += 1;
+                return true;
+            }
+            case od::json_type::null: {
+                bool is_null = false;
+                if (doc.is_null().get(is_null) != simdjson::SUCCESS || !is_null) return json_fail("not valid JSON");
+                json.append("{\"NULL\":true}");
+                size += 1;
+                return true;
+            }
+        }
+        if (!done) return false;
+        // After the root container only the end of input may follow.
+        const char* location = nullptr;
+        if (doc.current_location().get(location) == simdjson::SUCCESS) return json_fail("text after the JSON value");
+        return true;
+    }
+
+    bool encode_json(size_t column_idx, std::string_view cell, encoded_item& out, row_problem& problem) {
+        const column_plan& col = columns[column_idx];
+        if (out.attributes++ > 0) out.json.push_back(',');
+        // The attribute value is an AttributeValue object itself: `"name":{"M":{...}}`, so drop the `{` of
+        // the prefix and let the JSON writer open it.
+        out.json.append(col.prefix.data(), col.prefix.size() - 1);
+        out.size += col.attribute.size();
+        if (!json_document(cell, out.json, out.size)) {
+            return fail(problem, reject_reason::INVALID_JSON, column_idx, quote_cell(cell) + ": " + message);
+        }
+        return true;
+    }
+
+    bool encode_value(size_t column_idx, std::string_view cell, encoded_item& out, row_problem& problem) {
+        const column_plan& col = columns[column_idx];
+        if (cell.empty() && col.type != value_type::NULL_VALUE) {
+            switch (col.empty) {
+                case empty_policy::OMIT: return true;
+                case empty_policy::KEEP:
+                    if (col.type == value_type::STRING || col.type == value_type::AUTO) emit_string(col, cell, out);
+                    return true;
+                case empty_policy::NULL_VALUE: emit_scalar(col, "\"NULL\":true", 1, out); return true;
+            }
+        }
+        switch (col.type) {
+            case value_type::STRING: emit_string(col, cell, out); return true;
+            case value_type::NUMBER: {
+                const size_t size = canonical_number(col, cell);
+                if (size == 0) {
+                    return fail(problem, reject_reason::INVALID_NUMBER, column_idx,
+                                quote_cell(cell) + " is not a DynamoDB number: " + message);
+                }
+                begin_attribute(col, out);
+                out.json.append("\"N\":\"");
+                out.json.append(number_scratch);
+                out.json.append("\"}");
+                out.size += size;
+                return true;
+            }
+            case value_type::BOOL: {
+                if (equals_lower(cell, "true") || equals_lower(cell, "yes") || equals_lower(cell, "y") || cell == "1") {
+                    emit_scalar(col, "\"BOOL\":true", 1, out);
+                    return true;
+                }
+                if (equals_lower(cell, "false") || equals_lower(cell, "no") || equals_lower(cell, "n") || cell == "0") {
+                    emit_scalar(col, "\"BOOL\":false", 1, out);
+                    return true;
+                }
+                return fail(problem, reject_reason::INVALID_BOOL, column_idx,
+                            quote_cell(cell) + " is not a bool (expected true/false, yes/no, y/n or 1/0)");
+            }
+            case value_type::NULL_VALUE:
+                if (cell.empty() || equals_lower(cell, "null")) {
+                    emit_scalar(col, "\"NULL\":true", 1, out);
+                    return true;
+                }
+                return fail(problem, reject_reason::INVALID_NULL, column_idx,
+                            quote_cell(cell) + " is not null (a null column takes empty cells or \"null\")");
+            case value_type::JSON: return encode_json(column_idx, cell, out, problem);
+            case value_type::STRING_SET:
+            case value_type::NUMBER_SET:
+            case value_type::LIST: return encode_elements(column_idx, cell, out, problem);
+            case value_type::AUTO:
+                if (equals_lower(cell, "true")) {
+                    emit_scalar(col, "\"BOOL\":true", 1, out);
+                } else if (equals_lower(cell, "false")) {
+                    emit_scalar(col, "\"BOOL\":false", 1, out);
+                } else if ((is_digit(cell[0]) || cell[0] == '-' || cell[0] == '.') &&
+                           detail::is_canonical_number(cell)) {
+                    begin_attribute(col, out);
+                    out.json.append("\"N\":\"");
+                    out.json.append(cell);
+                    out.json.append("\"}");
+                    out.size += detail::canonical_number_size(cell);
+                } else {
+                    emit_string(col, cell, out);
+                }
+                return true;
+        }
+        return true;
+    }
+};
+
+item_encoder::item_encoder(std::unique_ptr<plan> p) : plan_(std::move(p)) {}
+item_encoder::item_encoder(item_encoder&&) noexcept = default;
+item_encoder& item_encoder::operator=(item_encoder&&) noexcept = default;
+item_encoder::~item_encoder() = default;
+
+result<item_encoder> item_encoder::bind(const mapping& m, const key_schema& keys, std::span<const std::string> header) {
+    if (keys.partition.name.empty()) return make_error(errc::INVALID_ARGUMENT, "the partition key has no name");
+    if (keys.sort && keys.sort->name.empty()) return make_error(errc::INVALID_ARGUMENT, "the sort key has no name");
+    auto p = std::make_unique<plan>();
+    p->columns.resize(header.size());
+    std::vector<const column_rule*> rules(header.size(), nullptr);
+    for (const column_rule& rule : m.columns) {
+        const auto found = std::find(header.begin(), header.end(), rule.column);
+        if (found == header.end()) {
+            return make_error(errc::CSV_FILE, "mapping rule for column " + rule.column +
+                                                  ": no such column in header: " + join_header(header));
+        }
+        const auto column_idx = static_cast<size_t>(found - header.begin());
+        if (rules[column_idx] != nullptr) {
+            return make_error(errc::CSV_FILE, "two mapping rules for column " + rule.column);
+        }
+        rules[column_idx] = &rule;
+    }
+    for (size_t column_idx = 0; column_idx < header.size(); ++column_idx) {
+        column_plan& col = p->columns[column_idx];
+        const column_rule* rule = rules[column_idx];
+        col.column = header[column_idx];
+        col.attribute = rule != nullptr && !rule->attribute.empty() ? rule->attribute : header[column_idx];
+        col.type = rule != nullptr && rule->type ? *rule->type : m.defaults.type;
+        col.empty = rule != nullptr && rule->empty ? *rule->empty : m.defaults.empty;
+        col.trim = rule != nullptr && rule->trim ? *rule->trim : m.defaults.trim;
+        col.currency = rule != nullptr && rule->currency;
+        col.skip = rule != nullptr && rule->skip;
+        if (rule != nullptr) {
+            if (rule->separator.empty()) {
+                return make_error(errc::INVALID_ARGUMENT, "column " + col.column + ": empty separator");
+            }
+            col.separator = rule->separator;
+        }
+        col.prefix = "\"";
+        json::append_escaped(col.prefix, col.attribute);
+        col.prefix += "\":{";
+        col.s_prefix = col.prefix + "\"S\":\"";
+    }
+    for (size_t column_idx = 0; column_idx < header.size(); ++column_idx) {
+        if (p->columns[column_idx].skip) continue;
+        for (size_t prev = 0; prev < column_idx; ++prev) {
+            if (!p->columns[prev].skip && p->columns[prev].attribute == p->columns[column_idx].attribute) {
+                return make_error(errc::CSV_FILE, "columns " + p->columns[prev].column + " and " +
+                                                      p->columns[column_idx].column + " both map to attribute " +
+                                                      p->columns[column_idx].attribute);
+            }
+        }
+    }
+    auto attach_key = [&](const key_attribute& key, key_role role) -> result<void> {
+        const char* role_name = role == key_role::PARTITION ? "partition key" : "sort key";
+        column_plan* skipped = nullptr;
+        for (column_plan& col : p->columns) {
+            if (col.attribute != key.name) continue;
+            if (col.skip) {
+                skipped = &col;
+                continue;
+            }
+            const bool compatible = !(rules[static_cast<size_t>(&col - p->columns.data())] &&
+                                      rules[static_cast<size_t>(&col - p->columns.data())]->type) ||
+                                    col.type == value_type::AUTO ||
+                                    (key.type == key_type::S && col.type == value_type::STRING) ||
+                                    (key.type == key_type::N && col.type == value_type::NUMBER);
+            if (!compatible) {
+                return make_error(errc::CSV_FILE, "column " + col.column + " (" + role_name + " " + key.name +
+                                                      ", type " + key_type_name(key.type) + ") has conflicting type " +
+                                                      value_type_name(col.type));
+            }
+            col.role = role;
+            col.key = key.type;
+            return ok();
+        }
+        if (skipped != nullptr) {
+            return make_error(errc::CSV_FILE, "column " + skipped->column + " (" + role_name + ") is skipped");
+        }
+        return make_error(errc::CSV_FILE,
+                          "column " + key.name + " (" + role_name + ") not in header: " + join_header(header));
+    };
+    TARIUS_TRY(attach_key(keys.partition, key_role::PARTITION));
+    if (keys.sort) {
+        if (keys.sort->name == keys.partition.name) {
+            return make_error(errc::INVALID_ARGUMENT, "the sort key " + keys.sort->name + " is also the partition key");
+        }
+        TARIUS_TRY(attach_key(*keys.sort, key_role::SORT));
+    }
+    return item_encoder(std::move(p));
+}
+
+bool item_encoder::encode(const csv::row& r, encoded_item& out, row_problem& problem) {
+    plan& p = *plan_;
+    TARIUS_ASSERT(r.fields.size() == p.columns.size());
+    out.json.clear();
+    out.key.clear();
+    out.key_hash = 0;
+    out.size = 0;
+    out.attributes = 0;
+    p.sort_key.clear();
+    out.json.push_back('{');
+    const size_t column_count = p.columns.size();
+    for (size_t column_idx = 0; column_idx < column_count; ++column_idx) {
+        const column_plan& col = p.columns[column_idx];
+        if (col.skip) continue;
+        std::string_view cell = r.fields[column_idx];
+        const bool quoted = column_idx < r.quoted.size() && r.quoted[column_idx] != 0;
+        if (col.trim && !quoted) cell = trim_blanks(cell);
+        if (col.role != key_role::NONE) {
+            if (!p.encode_key(column_idx, cell, out, problem)) return false;
+            continue;
+        }
+        if (col.type == value_type::STRING && !cell.empty()) [[likely]] {
+            plan::emit_string(col, cell, out);
+            continue;
+        }
+        if (!p.encode_value(column_idx, cell, out, problem)) return false;
+    }
+    out.json.push_back('}');
+    out.key.append(p.sort_key);
+    out.key_hash = detail::hash64(out.key);
+    if (out.size > MAX_ITEM_SIZE) {
+        problem.reason = reject_reason::ITEM_TOO_LARGE;
+        problem.column_index = -1;
+        problem.column.clear();
+        problem.message = "the item is " + std::to_string(out.size) +
+                          " bytes by DynamoDB's sizing rules; the limit is " + std::to_string(MAX_ITEM_SIZE) +
+                          " (400 KB)";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace tarius::mapping

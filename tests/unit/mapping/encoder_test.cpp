@@ -1,0 +1,571 @@
+// item_encoder: cell conversion per type, empty policies, trim vs quoted, keys, sizes, bind errors.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tarius/mapping.hpp"
+
+namespace {
+
+using tarius::reject_reason;
+using tarius::row_problem;
+using namespace tarius::mapping;
+
+// Builds rows by hand: a field starting with `\x01` is marked quoted (the marker is dropped).
+struct row_builder {
+    std::vector<std::string> storage;
+    std::vector<std::string_view> fields;
+    std::vector<uint8_t> quoted;
+
+    tarius::csv::row make(const std::vector<std::string>& cells) {
+        storage.clear();
+        fields.clear();
+        quoted.clear();
+        for (const auto& cell : cells) {
+            const bool is_quoted = !cell.empty() && cell[0] == '\x01';
+            storage.push_back(is_quoted ? cell.substr(1) : cell);
+            quoted.push_back(is_quoted ? 1 : 0);
+        }
+        for (const auto& cell : storage) fields.emplace_back(cell);
+        tarius::csv::row r;
+        r.fields = fields;
+        r.quoted = quoted;
+        r.line = 2;
+        return r;
+    }
+};
+
+key_schema id_key(key_type type = key_type::S) {
+    return key_schema{key_attribute{"ID", type}, std::nullopt};
+}
+
+bool json_parses(const std::string& text) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    return parser.parse(text).get(root) == simdjson::SUCCESS;
+}
+
+struct encoded {
+    bool ok = false;
+    std::string json;
+    size_t size = 0;
+    row_problem problem;
+    std::string key;
+};
+
+encoded encode_one(const mapping& m, const key_schema& keys, const std::vector<std::string>& header,
+                   const std::vector<std::string>& cells) {
+    auto encoder = item_encoder::bind(m, keys, header);
+    EXPECT_TRUE(encoder.has_value()) << (encoder ? "" : encoder.err().message);
+    encoded res;
+    if (!encoder) return res;
+    row_builder builder;
+    encoded_item item;
+    res.ok = encoder->encode(builder.make(cells), item, res.problem);
+    if (res.ok) {
+        EXPECT_TRUE(json_parses(item.json)) << item.json;
+        res.json = item.json;
+        res.size = item.size;
+        res.key = item.key;
+    }
+    return res;
+}
+
+// One typed column "V" next to the key "ID".
+mapping typed(value_type type, std::optional<empty_policy> empty = std::nullopt) {
+    mapping m;
+    column_rule rule;
+    rule.column = "V";
+    rule.type = type;
+    rule.empty = empty;
+    m.columns.push_back(rule);
+    return m;
+}
+
+struct value_case {
+    const char* cell;
+    const char* json;  // the V attribute's value, or nullptr when the attribute is omitted
+};
+
+void check_values(const mapping& m, const std::vector<value_case>& cases) {
+    for (const auto& test_case : cases) {
+        const auto res = encode_one(m, id_key(), {"ID", "V"}, {"k", test_case.cell});
+        ASSERT_TRUE(res.ok) << test_case.cell << ": " << res.problem.message;
+        const std::string expected = test_case.json == nullptr
+                                         ? std::string(R"({"ID":{"S":"k"}})")
+                                         : std::string(R"({"ID":{"S":"k"},"V":)") + test_case.json + "}";
+        EXPECT_EQ(res.json, expected) << test_case.cell;
+    }
+}
+
+struct reject_case {
+    const char* cell;
+    reject_reason reason;
+    const char* message;
+};
+
+void check_rejects(const mapping& m, const std::vector<reject_case>& cases) {
+    for (const auto& test_case : cases) {
+        const auto res = encode_one(m, id_key(), {"ID", "V"}, {"k", test_case.cell});
+        ASSERT_FALSE(res.ok) << test_case.cell;
+        EXPECT_EQ(res.problem.reason, test_case.reason) << test_case.cell;
+        EXPECT_EQ(res.problem.message, test_case.message) << test_case.cell;
+        EXPECT_EQ(res.problem.column, "V");
+        EXPECT_EQ(res.problem.column_index, 1);
+    }
+}
+
+TEST(mapping_encoder, strings_escape_and_keep_header_order) {
+    const auto res = encode_one(mapping{}, id_key(), {"Title", "ID", "Note"}, {"a \"q\" \\ \n\t\x01", "7", "é€"});
+    ASSERT_TRUE(res.ok);
+    EXPECT_EQ(res.json, R"({"Title":{"S":"a \"q\" \\ \n\t\u0001"},"ID":{"S":"7"},"Note":{"S":"é€"}})");
+}
+
+TEST(mapping_encoder, trim_unquoted_only) {
+    mapping no_trim;
+    no_trim.defaults.trim = false;
+    const auto trimmed = encode_one(mapping{}, id_key(), {"ID", "A", "B"}, {" k\t", "  x  ", "\x01  y  "});
+    ASSERT_TRUE(trimmed.ok);
+    EXPECT_EQ(trimmed.json, R"({"ID":{"S":"k"},"A":{"S":"x"},"B":{"S":"  y  "}})");
+    const auto kept = encode_one(no_trim, id_key(), {"ID", "A"}, {"k", "  x  "});
+    ASSERT_TRUE(kept.ok);
+    EXPECT_EQ(kept.json, R"({"ID":{"S":"k"},"A":{"S":"  x  "}})");
+    // A whitespace-only unquoted cell is empty after trimming; quoted whitespace is content.
+    const auto blank = encode_one(mapping{}, id_key(), {"ID", "A", "B"}, {"k", " \t ", "\x01 "});
+    ASSERT_TRUE(blank.ok);
+    EXPECT_EQ(blank.json, R"({"ID":{"S":"k"},"B":{"S":" "}})");
+}
+
+TEST(mapping_encoder, empty_policies) {
+    struct case_t {
+        value_type type;
+        empty_policy policy;
+        const char* json;
+    };
+    const case_t cases[] = {
+        {value_type::STRING, empty_policy::OMIT, nullptr},
+        {value_type::STRING, empty_policy::KEEP, R"({"S":""})"},
+        {value_type::STRING, empty_policy::NULL_VALUE, R"({"NULL":true})"},
+        {value_type::NUMBER, empty_policy::OMIT, nullptr},
+        {value_type::NUMBER, empty_policy::KEEP, nullptr},
+        {value_type::NUMBER, empty_policy::NULL_VALUE, R"({"NULL":true})"},
+        {value_type::BOOL, empty_policy::KEEP, nullptr},
+        {value_type::JSON, empty_policy::KEEP, nullptr},
+        {value_type::JSON, empty_policy::NULL_VALUE, R"({"NULL":true})"},
+        {value_type::STRING_SET, empty_policy::KEEP, nullptr},
+        {value_type::STRING_SET, empty_policy::NULL_VALUE, R"({"NULL":true})"},
+        {value_type::AUTO, empty_policy::KEEP, R"({"S":""})"},
+        {value_type::NULL_VALUE, empty_policy::OMIT, R"({"NULL":true})"},
+    };
+    for (const auto& test_case : cases) {
+        SCOPED_TRACE(value_type_name(test_case.type));
+        check_values(typed(test_case.type, test_case.policy), {{"", test_case.json}});
+        check_values(typed(test_case.type, test_case.policy), {{"  ", test_case.json}});
+    }
+    // Defaults apply to unmapped columns.
+    mapping keep_all;
+    keep_all.defaults.empty = empty_policy::KEEP;
+    check_values(keep_all, {{"", R"({"S":""})"}});
+}
+
+TEST(mapping_encoder, numbers) {
+    check_values(typed(value_type::NUMBER), {
+                                                {"12.50", R"({"N":"12.5"})"},
+                                                {"-0012.50", R"({"N":"-12.5"})"},
+                                                {"1e3", R"({"N":"1000"})"},
+                                                {"-0", R"({"N":"0"})"},
+                                                {" 42 ", R"({"N":"42"})"},
+                                            });
+    check_rejects(typed(value_type::NUMBER),
+                  {
+                      {"$5", reject_reason::INVALID_NUMBER,
+                       "\"$5\" is not a DynamoDB number: unexpected character '$' at offset 0; a number is "
+                       "[+-]digits[.digits][e[+-]digits]"},
+                      {"1,299", reject_reason::INVALID_NUMBER,
+                       "\"1,299\" is not a DynamoDB number: unexpected character ',' at offset 1; a number is "
+                       "[+-]digits[.digits][e[+-]digits]"},
+                      {"12345678901234567890123456789012345678901", reject_reason::INVALID_NUMBER,
+                       "\"12345678901234567890123456789012345678901\" is not a DynamoDB number: 41 significant digits; "
+                       "DynamoDB keeps at most 38"},
+                  });
+}
+
+TEST(mapping_encoder, currency) {
+    mapping m = typed(value_type::NUMBER);
+    m.columns[0].currency = true;
+    check_values(m, {
+                        {"$1,299.00 ", R"({"N":"1299"})"},
+                        {"-$5", R"({"N":"-5"})"},
+                        {"$-5", R"({"N":"-5"})"},
+                        {"€12,50", R"({"N":"1250"})"},
+                        {"£3.5", R"({"N":"3.5"})"},
+                        {"¥1,000,000", R"({"N":"1000000"})"},
+                        {"₹ 99", R"({"N":"99"})"},
+                        {"₩500", R"({"N":"500"})"},
+                        {"1,234,567.891", R"({"N":"1234567.891"})"},
+                        {"42", R"({"N":"42"})"},
+                    });
+    check_rejects(m, {
+                         {"$$5", reject_reason::INVALID_NUMBER,
+                          "\"$$5\" is not a DynamoDB number: unexpected character '$' at offset 0; a number is "
+                          "[+-]digits[.digits][e[+-]digits]"},
+                         {"1,,2", reject_reason::INVALID_NUMBER,
+                          "\"1,,2\" is not a DynamoDB number: unexpected character ',' at offset 1; a number is "
+                          "[+-]digits[.digits][e[+-]digits]"},
+                         {"5 USD", reject_reason::INVALID_NUMBER,
+                          "\"5 USD\" is not a DynamoDB number: unexpected character ' ' at offset 1; a number is "
+                          "[+-]digits[.digits][e[+-]digits]"},
+                     });
+}
+
+TEST(mapping_encoder, bools_and_nulls) {
+    check_values(typed(value_type::BOOL), {
+                                              {"true", R"({"BOOL":true})"},
+                                              {"TRUE", R"({"BOOL":true})"},
+                                              {"Yes", R"({"BOOL":true})"},
+                                              {"y", R"({"BOOL":true})"},
+                                              {"1", R"({"BOOL":true})"},
+                                              {"false", R"({"BOOL":false})"},
+                                              {"No", R"({"BOOL":false})"},
+                                              {"N", R"({"BOOL":false})"},
+                                              {"0", R"({"BOOL":false})"},
+                                              {" FaLsE ", R"({"BOOL":false})"},
+                                          });
+    check_rejects(
+        typed(value_type::BOOL),
+        {{"maybe", reject_reason::INVALID_BOOL, "\"maybe\" is not a bool (expected true/false, yes/no, y/n or 1/0)"},
+         {"2", reject_reason::INVALID_BOOL, "\"2\" is not a bool (expected true/false, yes/no, y/n or 1/0)"}});
+    check_values(typed(value_type::NULL_VALUE), {{"null", R"({"NULL":true})"}, {"NULL", R"({"NULL":true})"}});
+    check_rejects(typed(value_type::NULL_VALUE), {{"x", reject_reason::INVALID_NULL,
+                                                   "\"x\" is not null (a null column takes empty cells or \"null\")"}});
+}
+
+TEST(mapping_encoder, json_values) {
+    check_values(typed(value_type::JSON),
+                 {
+                     {R"({"a":1,"b":[true,null,"x"]})",
+                      R"({"M":{"a":{"N":"1"},"b":{"L":[{"BOOL":true},{"NULL":true},{"S":"x"}]}}})"},
+                     {R"([1.50, -0, 1e3, 12345678901234567890123456789])",
+                      R"({"L":[{"N":"1.5"},{"N":"0"},{"N":"1000"},{"N":"12345678901234567890123456789"}]})"},
+                     {R"("text")", R"({"S":"text"})"},
+                     {R"("q\"\u00e9\n")", R"({"S":"q\"é\n"})"},
+                     {R"(42)", R"({"N":"42"})"},
+                     {R"(true)", R"({"BOOL":true})"},
+                     {R"(null)", R"({"NULL":true})"},
+                     {R"({})", R"({"M":{}})"},
+                     {R"([])", R"({"L":[]})"},
+                     {R"( {"k\"ey": {"x": {}}} )", R"({"M":{"k\"ey":{"M":{"x":{"M":{}}}}}})"},
+                 });
+    check_rejects(
+        typed(value_type::JSON),
+        {
+            {"{", reject_reason::INVALID_JSON, "\"{\": not valid JSON"},
+            {"{\"a\":1} x", reject_reason::INVALID_JSON, "\"{\"a\":1} x\": not valid JSON"},
+            {"[1] [2]", reject_reason::INVALID_JSON, "\"[1] [2]\": text after the JSON value"},
+            {"[01]", reject_reason::INVALID_JSON, "\"[01]\": invalid JSON number"},
+            {"[1e999]", reject_reason::INVALID_JSON,
+             "\"[1e999]\": number \"1e999\": magnitude 1E+999 or more is over DynamoDB's maximum "
+             "9.9999999999999999999999999999999999999E+125"},
+            {"{\"a\":1,\"a\":2}", reject_reason::INVALID_JSON, "\"{\"a\":1,\"a\":2}\": duplicate key in a JSON object"},
+            {"abc", reject_reason::INVALID_JSON, "\"abc\": not valid JSON"},
+        });
+}
+
+TEST(mapping_encoder, json_nesting_limit_is_32) {
+    const std::string ok_depth = std::string(32, '[') + std::string(32, ']');
+    const std::string too_deep = std::string(33, '[') + std::string(33, ']');
+    std::string expected;
+    for (int level = 0; level < 32; ++level) expected += R"({"L":[)";
+    for (int level = 0; level < 32; ++level) expected += "]}";
+    check_values(typed(value_type::JSON), {{ok_depth.c_str(), expected.c_str()}});
+    const auto res = encode_one(typed(value_type::JSON), id_key(), {"ID", "V"}, {"k", too_deep});
+    ASSERT_FALSE(res.ok);
+    EXPECT_EQ(res.problem.reason, reject_reason::INVALID_JSON);
+    EXPECT_NE(res.problem.message.find("nested deeper than DynamoDB's 32 levels"), std::string::npos);
+}
+
+TEST(mapping_encoder, sets_and_lists) {
+    mapping ss = typed(value_type::STRING_SET);
+    check_values(ss, {
+                         {"a,b,c", R"({"SS":["a","b","c"]})"},
+                         {" a , b ,a,, b", R"({"SS":["a","b"]})"},
+                         {",,, ,", nullptr},
+                         {"x", R"({"SS":["x"]})"},
+                     });
+    ss.columns[0].separator = "|";
+    check_values(ss, {{"a,b|c|a,b", R"({"SS":["a,b","c"]})"}});
+    ss.columns[0].separator = "::";
+    check_values(ss, {{"a::b:c::a", R"({"SS":["a","b:c"]})"}});
+    check_values(typed(value_type::NUMBER_SET), {
+                                                    {"1, 2, 01, 1.0, 2e0, 3", R"({"NS":["1","2","3"]})"},
+                                                    {"-0,0", R"({"NS":["0"]})"},
+                                                });
+    check_rejects(typed(value_type::NUMBER_SET),
+                  {{"1,x", reject_reason::INVALID_NUMBER,
+                    "element 2 \"x\" is not a DynamoDB number: unexpected character 'x' at offset 0; a number is "
+                    "[+-]digits[.digits][e[+-]digits]"}});
+    check_values(typed(value_type::LIST), {
+                                              {"b, a ,b", R"({"L":[{"S":"b"},{"S":"a"},{"S":"b"}]})"},
+                                              {"x,,y", R"({"L":[{"S":"x"},{"S":"y"}]})"},
+                                              {",", nullptr},
+                                          });
+    // Many elements take the sorting path of de-duplication; first occurrences keep their order.
+    std::string many;
+    std::string expected = R"({"SS":[)";
+    for (int idx = 0; idx < 40; ++idx) {
+        many += std::to_string(39 - idx) + "," + std::to_string(39 - idx) + ",";
+        expected += (idx == 0 ? "\"" : ",\"") + std::to_string(39 - idx) + "\"";
+    }
+    expected += "]}";
+    check_values(typed(value_type::STRING_SET), {{many.c_str(), expected.c_str()}});
+}
+
+TEST(mapping_encoder, auto_type) {
+    check_values(typed(value_type::AUTO), {
+                                              {"12.5", R"({"N":"12.5"})"},
+                                              {"-3", R"({"N":"-3"})"},
+                                              {"0", R"({"N":"0"})"},
+                                              {"0012", R"({"S":"0012"})"},
+                                              {"+5", R"({"S":"+5"})"},
+                                              {"1e3", R"({"S":"1e3"})"},
+                                              {"1.50", R"({"S":"1.50"})"},
+                                              {"-0", R"({"S":"-0"})"},
+                                              {"TRUE", R"({"BOOL":true})"},
+                                              {"False", R"({"BOOL":false})"},
+                                              {"yes", R"({"S":"yes"})"},
+                                              {"abc", R"({"S":"abc"})"},
+                                          });
+}
+
+TEST(mapping_encoder, keys) {
+    const key_schema both{key_attribute{"ID", key_type::N}, key_attribute{"Sku", key_type::B}};
+    auto res = encode_one(mapping{}, both, {"Sku", "ID"}, {"aGVsbG8=", "007.0"});
+    ASSERT_TRUE(res.ok) << res.problem.message;
+    EXPECT_EQ(res.json, R"({"Sku":{"B":"aGVsbG8="},"ID":{"N":"7"}})");
+    EXPECT_EQ(res.size, 3 + 5 + 2 + 2);
+    EXPECT_EQ(res.key, std::string("N7\0\x01", 4) + std::string("Bhello\0\x05", 8));
+
+    struct case_t {
+        key_schema keys;
+        std::vector<std::string> cells;
+        reject_reason reason;
+        const char* message;
+    };
+    const key_schema s_both{key_attribute{"ID", key_type::S}, key_attribute{"Sku", key_type::S}};
+    const case_t cases[] = {
+        {s_both, {"", "x"}, reject_reason::EMPTY_KEY, "partition key ID is empty; DynamoDB key values cannot be empty"},
+        {s_both,
+         {"  ", "x"},
+         reject_reason::EMPTY_KEY,
+         "partition key ID is empty; DynamoDB key values cannot be empty"},
+        {s_both, {"x", ""}, reject_reason::EMPTY_KEY, "sort key Sku is empty; DynamoDB key values cannot be empty"},
+        {s_both,
+         {std::string(2049, 'k'), "x"},
+         reject_reason::KEY_TOO_LARGE,
+         "partition key ID is 2049 bytes; DynamoDB allows at most 2048"},
+        {s_both,
+         {"x", std::string(1025, 's')},
+         reject_reason::KEY_TOO_LARGE,
+         "sort key Sku is 1025 bytes; DynamoDB allows at most 1024"},
+        {both,
+         {"x", "AA=="},
+         reject_reason::INVALID_NUMBER,
+         "partition key \"x\" is not a DynamoDB number: unexpected character 'x' at offset 0; a number is "
+         "[+-]digits[.digits][e[+-]digits]"},
+        {both,
+         {"1", "AA="},
+         reject_reason::INVALID_BINARY,
+         "sort key \"AA=\" is not base64 (standard alphabet, padded with =)"},
+    };
+    for (const auto& test_case : cases) {
+        const auto rejected = encode_one(mapping{}, test_case.keys, {"ID", "Sku"}, test_case.cells);
+        ASSERT_FALSE(rejected.ok) << test_case.message;
+        EXPECT_EQ(rejected.problem.reason, test_case.reason);
+        EXPECT_EQ(rejected.problem.message, test_case.message);
+    }
+    // Limits are inclusive: 2048 / 1024 bytes are accepted; sizes are UTF-8 bytes.
+    EXPECT_TRUE(encode_one(mapping{}, s_both, {"ID", "Sku"}, {std::string(2048, 'k'), std::string(1024, 's')}).ok);
+    std::string euros;
+    for (int idx = 0; idx < 342; ++idx) euros += "€";  // 1026 bytes
+    EXPECT_FALSE(encode_one(mapping{}, s_both, {"ID", "Sku"}, {"k", euros}).ok);
+    // Keys are never empty, whatever the empty policy, and are never omitted.
+    mapping keep;
+    keep.defaults.empty = empty_policy::NULL_VALUE;
+    EXPECT_FALSE(encode_one(keep, id_key(), {"ID"}, {""}).ok);
+}
+
+TEST(mapping_encoder, key_bytes_identify_items) {
+    const key_schema keys{key_attribute{"ID", key_type::N}, key_attribute{"S", key_type::S}};
+    auto encoder = item_encoder::bind(mapping{}, keys, std::vector<std::string>{"ID", "S"});
+    ASSERT_TRUE(encoder.has_value());
+    row_builder builder;
+    encoded_item first;
+    encoded_item second;
+    row_problem problem;
+    ASSERT_TRUE(encoder->encode(builder.make({"1.0", "ab"}), first, problem));
+    ASSERT_TRUE(encoder->encode(builder.make({"1", "ab"}), second, problem));
+    EXPECT_EQ(first.key, second.key);  // same number value → same item
+    EXPECT_EQ(first.key_hash, second.key_hash);
+    ASSERT_TRUE(encoder->encode(builder.make({"1", "abc"}), second, problem));
+    EXPECT_NE(first.key, second.key);
+    EXPECT_NE(first.key_hash, second.key_hash);
+}
+
+TEST(mapping_encoder, item_size_and_limit) {
+    // Name bytes + value bytes: "ID"(2) + "k"(1) + "Big"(3) + n.
+    const size_t overhead = 2 + 1 + 3;
+    auto fits = encode_one(mapping{}, id_key(), {"ID", "Big"}, {"k", std::string(MAX_ITEM_SIZE - overhead, 'x')});
+    ASSERT_TRUE(fits.ok);
+    EXPECT_EQ(fits.size, MAX_ITEM_SIZE);
+    auto over = encode_one(mapping{}, id_key(), {"ID", "Big"}, {"k", std::string(MAX_ITEM_SIZE - overhead + 1, 'x')});
+    ASSERT_FALSE(over.ok);
+    EXPECT_EQ(over.problem.reason, reject_reason::ITEM_TOO_LARGE);
+    EXPECT_EQ(over.problem.message,
+              "the item is 409601 bytes by DynamoDB's sizing rules; the limit is 409600 (400 KB)");
+    EXPECT_EQ(over.problem.column_index, -1);
+
+    struct case_t {
+        value_type type;
+        const char* cell;
+        size_t value_size;
+    };
+    const case_t cases[] = {
+        {value_type::STRING, "héllo", 6},
+        {value_type::NUMBER, "12345", 4},
+        {value_type::BOOL, "yes", 1},
+        {value_type::NULL_VALUE, "", 1},
+        {value_type::STRING_SET, "ab,c,ab", 3},
+        {value_type::NUMBER_SET, "1,22,333", 2 + 2 + 3},
+        {value_type::LIST, "ab,c", 3 + 1 + 2 + 1 + 1},
+        {value_type::JSON, R"({"k":[1,"ab"]})", 3 + 1 + 1 + (3 + 1 + 2 + 1 + 2)},
+        {value_type::AUTO, "12.5", 3},
+    };
+    for (const auto& test_case : cases) {
+        const auto res = encode_one(typed(test_case.type), id_key(), {"ID", "V"}, {"k", test_case.cell});
+        ASSERT_TRUE(res.ok) << test_case.cell;
+        EXPECT_EQ(res.size, 2 + 1 + 1 + test_case.value_size) << test_case.cell;
+    }
+}
+
+TEST(mapping_encoder, renames_and_skips) {
+    mapping m;
+    column_rule rename;
+    rename.column = "Price (USD)";
+    rename.attribute = "price_usd";
+    rename.type = value_type::NUMBER;
+    rename.currency = true;
+    column_rule skip;
+    skip.column = "Internal";
+    skip.skip = true;
+    m.columns = {rename, skip};
+    const auto res = encode_one(m, id_key(), {"ID", "Price (USD)", "Internal"}, {"1", "$1,299.00", "secret"});
+    ASSERT_TRUE(res.ok);
+    EXPECT_EQ(res.json, R"({"ID":{"S":"1"},"price_usd":{"N":"1299"}})");
+}
+
+TEST(mapping_encoder, bind_errors) {
+    struct case_t {
+        mapping m;
+        key_schema keys;
+        std::vector<std::string> header;
+        tarius::errc code;
+        const char* message;
+    };
+    auto rule = [](const char* column, const char* attribute, bool skip, std::optional<value_type> type) {
+        column_rule r;
+        r.column = column;
+        r.attribute = attribute;
+        r.skip = skip;
+        r.type = type;
+        return r;
+    };
+    auto with = [](std::vector<column_rule> rules) {
+        mapping m;
+        m.columns = std::move(rules);
+        return m;
+    };
+    const key_schema id_sku{key_attribute{"ID", key_type::S}, key_attribute{"Sku", key_type::S}};
+    const case_t cases[] = {
+        {mapping{},
+         id_key(),
+         {"Title", "Brand"},
+         tarius::errc::CSV_FILE,
+         "column ID (partition key) not in header: Title, Brand"},
+        {mapping{}, id_sku, {"ID", "Brand"}, tarius::errc::CSV_FILE, "column Sku (sort key) not in header: ID, Brand"},
+        {with({rule("Nope", "", false, std::nullopt)}),
+         id_key(),
+         {"ID", "A"},
+         tarius::errc::CSV_FILE,
+         "mapping rule for column Nope: no such column in header: ID, A"},
+        {with({rule("A", "B", false, std::nullopt)}),
+         id_key(),
+         {"ID", "A", "B"},
+         tarius::errc::CSV_FILE,
+         "columns A and B both map to attribute B"},
+        {with({rule("ID", "", true, std::nullopt)}),
+         id_key(),
+         {"ID", "A"},
+         tarius::errc::CSV_FILE,
+         "column ID (partition key) is skipped"},
+        {with({rule("ID", "", false, value_type::NUMBER)}),
+         id_key(),
+         {"ID"},
+         tarius::errc::CSV_FILE,
+         "column ID (partition key ID, type S) has conflicting type number"},
+        {with({rule("ID", "", false, value_type::STRING)}),
+         id_key(key_type::N),
+         {"ID"},
+         tarius::errc::CSV_FILE,
+         "column ID (partition key ID, type N) has conflicting type string"},
+        {with({rule("Id", "ID", false, value_type::BOOL)}),
+         id_key(),
+         {"Id"},
+         tarius::errc::CSV_FILE,
+         "column Id (partition key ID, type S) has conflicting type bool"},
+        {mapping{},
+         key_schema{key_attribute{"ID", key_type::S}, key_attribute{"ID", key_type::S}},
+         {"ID"},
+         tarius::errc::INVALID_ARGUMENT,
+         "the sort key ID is also the partition key"},
+    };
+    for (const auto& test_case : cases) {
+        auto bound = item_encoder::bind(test_case.m, test_case.keys, test_case.header);
+        ASSERT_FALSE(bound.has_value()) << test_case.message;
+        EXPECT_EQ(bound.err().code, test_case.code);
+        EXPECT_EQ(bound.err().message, test_case.message);
+    }
+    // Compatible rules: a renamed key column, number rules for N keys, auto for any key, skipped duplicates.
+    EXPECT_TRUE(
+        item_encoder::bind(with({rule("Id", "ID", false, std::nullopt)}), id_key(), std::vector<std::string>{"Id"})
+            .has_value());
+    EXPECT_TRUE(item_encoder::bind(with({rule("ID", "", false, value_type::NUMBER)}), id_key(key_type::N),
+                                   std::vector<std::string>{"ID"})
+                    .has_value());
+    EXPECT_TRUE(item_encoder::bind(with({rule("ID", "", false, value_type::AUTO)}), id_key(key_type::B),
+                                   std::vector<std::string>{"ID"})
+                    .has_value());
+    EXPECT_TRUE(
+        item_encoder::bind(with({rule("A", "ID", true, std::nullopt)}), id_key(), std::vector<std::string>{"ID", "A"})
+            .has_value());
+}
+
+TEST(mapping_encoder, reuses_item_without_growth) {
+    auto encoder = item_encoder::bind(mapping{}, id_key(), std::vector<std::string>{"ID", "A"});
+    ASSERT_TRUE(encoder.has_value());
+    row_builder builder;
+    encoded_item item;
+    row_problem problem;
+    ASSERT_TRUE(encoder->encode(builder.make({"1", std::string(1000, 'a')}), item, problem));
+    const char* buffer = item.json.data();
+    for (int idx = 0; idx < 100; ++idx) {
+        ASSERT_TRUE(encoder->encode(builder.make({std::to_string(idx), "short"}), item, problem));
+    }
+    EXPECT_EQ(item.json.data(), buffer);  // cleared, not reallocated
+    EXPECT_EQ(item.json, R"({"ID":{"S":"99"},"A":{"S":"short"}})");
+    EXPECT_EQ(item.attributes, 2U);
+}
+
+}  // namespace
