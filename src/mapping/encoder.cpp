@@ -769,7 +769,10 @@ bool item_encoder::encode(const csv::row& r, encoded_item& out, row_problem& pro
         if (col.skip) continue;
         std::string_view cell = r.fields[column_idx];
         const bool quoted = column_idx < r.quoted.size() && r.quoted[column_idx] != 0;
-        if (col.trim && !quoted) cell = trim_blanks(cell);
+        // Quoting protects string content only: around numbers, bools, sets, JSON and N/B keys blanks never
+        // carry meaning (feeds write prices like "$1,299.00 " quoted because of the comma).
+        const bool textual = col.role != key_role::NONE ? col.key == key_type::S : col.type == value_type::STRING;
+        if (col.trim && (!quoted || !textual)) cell = trim_blanks(cell);
         if (col.role != key_role::NONE) {
             if (!p.encode_key(column_idx, cell, out, problem)) return false;
             continue;

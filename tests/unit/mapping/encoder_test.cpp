@@ -139,6 +139,14 @@ TEST(mapping_encoder, trim_unquoted_only) {
     EXPECT_EQ(blank.json, R"({"ID":{"S":"k"},"B":{"S":" "}})");
 }
 
+TEST(mapping_encoder, quoted_blanks_around_typed_values_are_not_content) {
+    mapping price = typed(value_type::NUMBER);
+    price.columns[0].currency = true;
+    check_values(price, {{"\x01$1,299.00 ", R"({"N":"1299"})"}, {"\x01 12.50", R"({"N":"12.5"})"}});
+    check_values(typed(value_type::BOOL), {{"\x01 yes ", R"({"BOOL":true})"}});
+    check_values(typed(value_type::STRING), {{"\x01 x ", R"({"S":" x "})"}});
+}
+
 TEST(mapping_encoder, empty_policies) {
     struct case_t {
         value_type type;
