@@ -158,7 +158,10 @@ TEST(events, filter_by_bucket_prefix_and_suffix) {
         obj.key = c.key;
         EXPECT_EQ(filter.accepts(obj), c.accepted) << c.bucket << "/" << c.key;
     }
-    EXPECT_TRUE(object_filter{}.accepts(object_ref{"any", "thing"}));
+    object_ref anything;
+    anything.bucket = "any";
+    anything.key = "thing";
+    EXPECT_TRUE(object_filter{}.accepts(anything));
 }
 
 }  // namespace

@@ -1,0 +1,23 @@
+# The local stack (moto): every service at one endpoint; use a local backend (see docs/deploy.md).
+env            = "local"
+region         = "us-east-1"
+trigger        = "queue"
+local_endpoint = "http://127.0.0.1:5000"
+
+kms = { deletion_window_in_days = 7 }
+
+function = {
+  architecture       = "arm64"
+  timeout            = 60
+  log_retention_days = 1
+  log_level          = "debug"
+}
+
+bucket = { force_destroy = true }
+
+table = {
+  hash_key  = { name = "pk", type = "S" }
+  range_key = { name = "sk", type = "S" }
+}
+
+notifications = { email_addresses = ["tarius-local@example.com"] }

@@ -1,0 +1,132 @@
+variable "create" {
+  description = "Whether to create the alarms and the dashboard."
+  type        = bool
+  default     = true
+}
+
+variable "name_prefix" {
+  description = "Prefix of alarm and dashboard names."
+  type        = string
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic notified when an alarm fires or recovers."
+  type        = string
+}
+
+variable "function_name" {
+  description = "Name of the loader function."
+  type        = string
+}
+
+variable "function_timeout" {
+  description = "Timeout of the loader function in seconds (the Duration alarm fires near it)."
+  type        = number
+
+  validation {
+    condition     = var.function_timeout >= 1 && var.function_timeout <= 900
+    error_message = "function_timeout must be between 1 and 900."
+  }
+}
+
+variable "duration_threshold_percent" {
+  description = "Duration alarm threshold as a percentage of the timeout (p99)."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.duration_threshold_percent > 0 && var.duration_threshold_percent <= 100
+    error_message = "duration_threshold_percent must be in (0, 100]."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency of the function; null skips the ConcurrentExecutions alarm."
+  type        = number
+  default     = null
+}
+
+variable "concurrency_threshold_percent" {
+  description = "ConcurrentExecutions alarm threshold as a percentage of the reserved concurrency."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.concurrency_threshold_percent > 0 && var.concurrency_threshold_percent <= 100
+    error_message = "concurrency_threshold_percent must be in (0, 100]."
+  }
+}
+
+variable "dlq_name" {
+  description = "Name of the dead-letter queue."
+  type        = string
+}
+
+variable "queue_name" {
+  description = "Name of the event queue (queue trigger); null skips the queue-age alarm."
+  type        = string
+  default     = null
+}
+
+variable "queue_age_threshold_seconds" {
+  description = "Alarm when the oldest event waits longer than this in the event queue."
+  type        = number
+  default     = 3600
+}
+
+variable "table_name" {
+  description = "Name of the target DynamoDB table (WriteThrottleEvents alarm, EMF dimension `table`)."
+  type        = string
+}
+
+variable "metric_namespace" {
+  description = "Namespace of the loader's EMF metrics."
+  type        = string
+  default     = "Tarius"
+}
+
+variable "load_statuses" {
+  description = "Values of the EMF `status` dimension; the first one that means failure is failed_status."
+  type        = list(string)
+  default     = ["succeeded", "succeeded_with_rejects", "failed"]
+}
+
+variable "failed_status" {
+  description = "Value of the EMF `status` dimension for failed loads."
+  type        = string
+  default     = "failed"
+}
+
+variable "rows_rejected_threshold" {
+  description = "Alarm when more rows than this are rejected in one period."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.rows_rejected_threshold >= 0
+    error_message = "rows_rejected_threshold must not be negative."
+  }
+}
+
+variable "period" {
+  description = "Alarm period in seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = contains([10, 30, 60], var.period) || (var.period >= 60 && var.period % 60 == 0)
+    error_message = "period must be 10, 30 or a multiple of 60."
+  }
+}
+
+variable "create_dashboard" {
+  description = "Create the CloudWatch dashboard of the load metrics."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags added to the alarms."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,311 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  create     = var.create
+  queue_mode = var.create && var.trigger == "queue"
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+
+  role_name      = coalesce(var.role_name, var.function_name)
+  log_group_name = "/aws/lambda/${var.function_name}"
+  function_arn   = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.function_name}"
+  queue_name     = coalesce(var.queue.name, "${var.function_name}-events")
+
+  # ARNs are built from names (known at plan time) so the role policy can be reviewed in the plan.
+  arn_prefix       = "arn:${local.partition}"
+  bucket_arn       = "${local.arn_prefix}:s3:::${var.bucket_name}"
+  table_arn        = "${local.arn_prefix}:dynamodb:${local.region}:${local.account_id}:table/${var.table_name}"
+  ledger_table_arn = "${local.arn_prefix}:dynamodb:${local.region}:${local.account_id}:table/${var.ledger_table_name}"
+  topic_arn        = "${local.arn_prefix}:sns:${local.region}:${local.account_id}:${var.topic_name}"
+  dlq_arn          = "${local.arn_prefix}:sqs:${local.region}:${local.account_id}:${var.dlq_name}"
+  queue_arn        = "${local.arn_prefix}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
+
+  # A message must stay hidden while the function may still work on it (AWS recommends 6x the timeout).
+  min_visibility_timeout = 6 * var.timeout
+  visibility_timeout     = coalesce(var.queue.visibility_timeout_seconds, local.min_visibility_timeout)
+
+  environment = merge(
+    {
+      TARIUS_TABLE          = var.table_name
+      TARIUS_LEDGER_TABLE   = var.ledger_table_name
+      TARIUS_TOPIC_ARN      = local.topic_arn
+      TARIUS_LANDING_PREFIX = var.prefixes.landing
+      TARIUS_REJECTS_PREFIX = var.prefixes.rejects
+      TARIUS_REPORTS_PREFIX = var.prefixes.reports
+      TARIUS_KMS_KEY_ARN    = var.kms_key_arn
+      TARIUS_LOG_LEVEL      = var.log_level
+    },
+    var.max_wcu == null ? {} : { TARIUS_MAX_WCU = tostring(var.max_wcu) },
+    var.mapping == null ? {} : { TARIUS_MAPPING = var.mapping },
+    var.environment,
+  )
+}
+
+data "aws_iam_policy_document" "assume" {
+  count = local.create ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  count = local.create ? 1 : 0
+
+  name               = local.role_name
+  assume_role_policy = data.aws_iam_policy_document.assume[0].json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  count = local.create ? 1 : 0
+
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}:*"]
+  }
+
+  statement {
+    sid       = "ReadLanding"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${local.bucket_arn}/${var.prefixes.landing}*"]
+  }
+
+  statement {
+    sid       = "WriteRejectsAndReports"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/${var.prefixes.rejects}*", "${local.bucket_arn}/${var.prefixes.reports}*"]
+  }
+
+  statement {
+    sid       = "WriteTable"
+    actions   = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"]
+    resources = [local.table_arn]
+  }
+
+  statement {
+    sid       = "Ledger"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+    resources = [local.ledger_table_arn]
+  }
+
+  statement {
+    sid       = "PublishSummary"
+    actions   = ["sns:Publish"]
+    resources = [local.topic_arn]
+  }
+
+  statement {
+    sid       = "UseKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  # A load that nears the timeout hands the rest of the file to a fresh invocation of itself.
+  statement {
+    sid       = "Continuation"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [local.function_arn]
+  }
+
+  statement {
+    sid       = "DeadLetter"
+    actions   = ["sqs:SendMessage"]
+    resources = [local.dlq_arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.queue_mode ? [1] : []
+
+    content {
+      sid       = "ConsumeEvents"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+      resources = [local.queue_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  count = local.create ? 1 : 0
+
+  name   = "tarius-loader"
+  role   = aws_iam_role.this[0].id
+  policy = data.aws_iam_policy_document.this[0].json
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  count = local.create ? 1 : 0
+
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  count = local.create ? 1 : 0
+
+  function_name                  = var.function_name
+  description                    = var.description
+  role                           = aws_iam_role.this[0].arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.architecture]
+  filename                       = var.package_path
+  source_code_hash               = filebase64sha256(var.package_path)
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrent_executions == null ? -1 : var.reserved_concurrent_executions
+  kms_key_arn                    = var.kms_key_arn
+  tags                           = var.tags
+
+  environment {
+    variables = local.environment
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.this[0].name
+  }
+
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+}
+
+# ---- direct trigger: S3 invokes the function asynchronously --------------------------------------------------------
+
+resource "aws_lambda_permission" "s3" {
+  count = local.create && var.trigger == "direct" ? 1 : 0
+
+  statement_id   = "AllowLandingBucket"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this[0].function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = local.bucket_arn
+  source_account = local.account_id
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = local.create && var.trigger == "direct" ? 1 : 0
+
+  function_name                = aws_lambda_function.this[0].function_name
+  maximum_retry_attempts       = var.async.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.async.maximum_event_age_in_seconds
+
+  destination_config {
+    on_failure {
+      destination = local.dlq_arn
+    }
+  }
+}
+
+# ---- queue trigger: S3 -> SQS -> event source mapping --------------------------------------------------------------
+
+resource "aws_sqs_queue" "events" {
+  count = local.queue_mode ? 1 : 0
+
+  name                              = local.queue_name
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = 300
+  visibility_timeout_seconds        = local.visibility_timeout
+  message_retention_seconds         = var.queue.message_retention_seconds
+  tags                              = var.tags
+
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = local.dlq_arn
+    maxReceiveCount     = var.queue.max_receive_count
+  })
+
+  lifecycle {
+    precondition {
+      condition     = local.visibility_timeout >= local.min_visibility_timeout
+      error_message = "queue.visibility_timeout_seconds must be at least 6 x the function timeout."
+    }
+  }
+}
+
+data "aws_iam_policy_document" "events" {
+  count = local.queue_mode ? 1 : 0
+
+  statement {
+    sid       = "AllowLandingBucket"
+    actions   = ["sqs:SendMessage"]
+    resources = [local.queue_arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [local.bucket_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [local.queue_arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "events" {
+  count = local.queue_mode ? 1 : 0
+
+  queue_url = aws_sqs_queue.events[0].id
+  policy    = data.aws_iam_policy_document.events[0].json
+}
+
+resource "aws_lambda_event_source_mapping" "this" {
+  count = local.queue_mode && var.create_event_source_mapping ? 1 : 0
+
+  function_name                      = aws_lambda_function.this[0].arn
+  event_source_arn                   = aws_sqs_queue.events[0].arn
+  batch_size                         = var.queue.batch_size
+  maximum_batching_window_in_seconds = var.queue.maximum_batching_window_in_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  dynamic "scaling_config" {
+    for_each = var.queue.maximum_concurrency == null ? [] : [var.queue.maximum_concurrency]
+
+    content {
+      maximum_concurrency = scaling_config.value
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.this]
+}

@@ -1,0 +1,131 @@
+# ctest-label: e2e
+"""Applies infra/terraform with envs/local.tfvars (queue trigger) against a moto server, checks the result with
+boto3, then destroys it and checks that everything is gone.
+
+moto covers every resource the root uses (S3 bucket settings and notifications, SQS with redrive, SNS, KMS, IAM,
+Lambda with event source mapping, CloudWatch alarms and dashboard, Logs, DynamoDB with PITR and TTL), so nothing
+is made conditional for the local stack. The provider waits ~25 s after creating each SQS queue (and its policy)
+for propagation; the whole apply + destroy takes about four minutes here.
+"""
+
+import json
+import unittest
+
+import tf_support
+
+
+def queue_arn(sqs, url):
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+class apply_local(unittest.TestCase):
+
+    def setUp(self):
+        reason = tf_support.terraform_available()
+        if reason:
+            self.skipTest(reason)
+        self.moto = tf_support.MotoServer()
+        self.addCleanup(self.moto.stop)
+        self.ws = tf_support.TerraformWorkspace()
+        self.addCleanup(self.ws.cleanup)
+        self.ws.use_local_backend()
+        self.vars = ["-var-file=envs/local.tfvars", "-var", "local_endpoint=" + self.moto.endpoint,
+                     "-var", "package_path=" + self.ws.placeholder_package()]
+
+    def test_apply_check_destroy(self):
+        try:
+            self.ws.run(["apply", "-auto-approve", "-input=false", "-no-color"] + self.vars, timeout=420)
+        except AssertionError as e:
+            self.fail("%s\nmoto log:\n%s" % (e, self.moto.log_tail()))
+        out = {k: v["value"] for k, v in json.loads(self.ws.run(["output", "-json"]).stdout).items()}
+        self.check_stack(out)
+        self.ws.run(["destroy", "-auto-approve", "-input=false", "-no-color"] + self.vars, timeout=420)
+        self.check_gone(out)
+
+    def check_stack(self, out):
+        s3, sqs, ddb = self.moto.client("s3"), self.moto.client("sqs"), self.moto.client("dynamodb")
+        key_arn = out["kms_key_arn"]
+        key = self.moto.client("kms").describe_key(KeyId=key_arn)["KeyMetadata"]
+        self.assertEqual(key["KeyManager"], "CUSTOMER")
+        self.assertTrue(self.moto.client("kms").get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"])
+
+        bucket = out["bucket_name"]
+        self.assertEqual(bucket, "tarius-landing-local-us-east-1-123456789012")
+        self.assertEqual(s3.get_bucket_versioning(Bucket=bucket)["Status"], "Enabled")
+        (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        self.assertEqual(rule["ApplyServerSideEncryptionByDefault"],
+                         {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn})
+        self.assertTrue(rule["BucketKeyEnabled"])
+        pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        self.assertTrue(all(pab.values()) and len(pab) == 4, pab)
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        self.assertIn("DenyInsecureTransport", {st["Sid"] for st in policy["Statement"]})
+        queues = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+        events_url = out["queue_url"]
+        events_arn = queue_arn(sqs, events_url)
+        self.assertEqual({q["QueueArn"] for q in queues}, {events_arn})
+        suffixes = sorted(r["Value"] for q in queues for r in q["Filter"]["Key"]["FilterRules"]
+                          if r["Name"].lower() == "suffix")
+        self.assertEqual(suffixes, [".csv", ".csv.gz", ".csv.zst"])
+
+        attrs = sqs.get_queue_attributes(QueueUrl=events_url, AttributeNames=["All"])["Attributes"]
+        dlq_arn = queue_arn(sqs, out["dlq_url"])
+        self.assertEqual(json.loads(attrs["RedrivePolicy"]), {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})
+        self.assertEqual(int(attrs["VisibilityTimeout"]), 6 * 60)
+        self.assertEqual(attrs["KmsMasterKeyId"], key_arn)
+        dlq = sqs.get_queue_attributes(QueueUrl=out["dlq_url"], AttributeNames=["All"])["Attributes"]
+        self.assertEqual(int(dlq["MessageRetentionPeriod"]), 1209600)
+        self.assertEqual(dlq["KmsMasterKeyId"], key_arn)
+
+        for name, ttl in ((out["table_name"], None), (out["ledger_table_name"], "expires_at")):
+            table = ddb.describe_table(TableName=name)["Table"]
+            self.assertEqual(table["SSEDescription"]["KMSMasterKeyArn"], key_arn)
+            self.assertEqual(table["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+            backups = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+            self.assertEqual(backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
+            if ttl:
+                desc = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+                self.assertEqual(desc["AttributeName"], ttl)
+        schema = ddb.describe_table(TableName=out["table_name"])["Table"]["KeySchema"]
+        keys = {k["AttributeName"]: k["KeyType"] for k in schema}
+        self.assertEqual(keys, {"pk": "HASH", "sk": "RANGE"})
+
+        topic = self.moto.client("sns").get_topic_attributes(TopicArn=out["topic_arn"])["Attributes"]
+        self.assertEqual(topic["KmsMasterKeyId"], key_arn)
+
+        lam = self.moto.client("lambda")
+        fn = lam.get_function(FunctionName=out["function_name"])["Configuration"]
+        self.assertEqual((fn["Runtime"], fn["Handler"], fn["Architectures"]),
+                         ("provided.al2023", "bootstrap", ["arm64"]))
+        env = fn["Environment"]["Variables"]
+        self.assertEqual(env["TARIUS_TABLE"], out["table_name"])
+        self.assertEqual(env["TARIUS_LEDGER_TABLE"], out["ledger_table_name"])
+        self.assertEqual(env["TARIUS_TOPIC_ARN"], out["topic_arn"])
+        self.assertEqual(env["TARIUS_KMS_KEY_ARN"], key_arn)
+        # moto filters by FunctionName only on the exact string stored (the ARN Terraform passed): list them all.
+        mappings = lam.list_event_source_mappings()["EventSourceMappings"]
+        self.assertEqual([(m["EventSourceArn"], m["FunctionArn"]) for m in mappings],
+                         [(events_arn, out["function_arn"])])
+        mapping = lam.get_event_source_mapping(UUID=mappings[0]["UUID"])
+        self.assertEqual(mapping.get("FunctionResponseTypes"), ["ReportBatchItemFailures"])
+
+        groups = self.moto.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/" + out["function_name"])
+        self.assertEqual([g.get("kmsKeyId") for g in groups["logGroups"]], [key_arn])
+        alarms = self.moto.client("cloudwatch").describe_alarms(AlarmNamePrefix="tarius-alarms-local")["MetricAlarms"]
+        self.assertGreaterEqual(len(alarms), 8)
+        self.assertTrue(all(a["AlarmActions"] == [out["topic_arn"]] for a in alarms))
+
+    def check_gone(self, out):
+        s3 = self.moto.client("s3")
+        self.assertNotIn(out["bucket_name"], [b["Name"] for b in s3.list_buckets()["Buckets"]])
+        self.assertEqual(self.moto.client("sqs").list_queues().get("QueueUrls", []), [])
+        self.assertEqual(self.moto.client("dynamodb").list_tables()["TableNames"], [])
+        self.assertEqual(self.moto.client("sns").list_topics()["Topics"], [])
+        self.assertEqual(self.moto.client("lambda").list_functions()["Functions"], [])
+        self.assertEqual(self.moto.client("cloudwatch").describe_alarms()["MetricAlarms"], [])
+        key = self.moto.client("kms").describe_key(KeyId=out["kms_key_arn"])["KeyMetadata"]
+        self.assertEqual(key["KeyState"], "PendingDeletion")
+
+
+if __name__ == "__main__":
+    unittest.main()
