@@ -11,7 +11,8 @@
 namespace tarius::cli {
 namespace {
 
-constexpr std::array<flag_spec, 4> WORKER_FLAGS = {{
+constexpr std::array<flag_spec, 5> WORKER_FLAGS = {{
+    {"wait-seconds", "SECONDS", "long-polling wait of each ReceiveMessage, 0-20 (default 20)"},
     {"queue-url", "URL", "the SQS queue receiving the bucket's S3 notifications (or TARIUS_QUEUE_URL)"},
     {"parallel-loads", "N", "files loaded at once (default 2, or TARIUS_PARALLEL_LOADS)"},
     {"visibility-timeout", "SECONDS", "message visibility while loading, extended as needed (default 60)"},
@@ -46,6 +47,14 @@ int run_worker(std::span<char* const> argv) {
         return EXIT_FAILED;
     }
     options.filter = loader::object_filter_from_env(env);
+    if (auto wait = args.get("wait-seconds")) {
+        auto value = parse_size("wait-seconds", *wait);
+        if (!value || *value > 20) {
+            print_error("worker", value ? make_error(errc::INVALID_ARGUMENT, "--wait-seconds must be 0-20") : value.err());
+            return EXIT_FAILED;
+        }
+        options.wait_seconds = static_cast<int>(*value);
+    }
     for (const char* flag : {"parallel-loads", "visibility-timeout"}) {
         std::optional<std::string> text = args.get(flag);
         if (!text && std::string_view(flag) == "parallel-loads") text = aws::env_value(env, "TARIUS_PARALLEL_LOADS");
