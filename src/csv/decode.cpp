@@ -1,0 +1,242 @@
+// Decoding sinks (gzip, zstd, pass-through) and the local file pump. Compressed input is decoded while it
+// streams: one fixed output buffer per sink, whatever the size of the input.
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "tarius/stream.hpp"
+
+namespace tarius {
+
+namespace {
+
+constexpr size_t OUT_BUFFER_SIZE = size_t{256} << 10;
+
+/// Longest magic number looked at (xz and 7z: 6 bytes).
+constexpr size_t MAGIC_BYTES = 6;
+
+struct magic {
+    std::string_view bytes;
+    const char* name;
+};
+
+/// Formats we recognise but do not read: they fail with a clear message instead of as garbage CSV.
+constexpr std::array<magic, 5> UNSUPPORTED = {{
+    {std::string_view("PK\x03\x04", 4), "zip"},
+    {std::string_view("PK\x05\x06", 4), "zip"},
+    {std::string_view("\xFD"
+                      "7zXZ\x00",
+                      6),
+     "xz"},
+    {std::string_view("7z\xBC\xAF\x27\x1C", 6), "7z"},
+    {std::string_view("BZh", 3), "bzip2"},
+}};
+
+class decoding_sink final : public byte_sink {
+public:
+    explicit decoding_sink(byte_sink& next) : next_(next) {}
+
+    ~decoding_sink() override {
+        if (zlib_ready_) inflateEnd(&zs_);
+        if (zstd_ != nullptr) ZSTD_freeDCtx(zstd_);
+    }
+
+    decoding_sink(const decoding_sink&) = delete;
+    decoding_sink& operator=(const decoding_sink&) = delete;
+
+    result<void> write(std::string_view chunk) override {
+        if (!detected_) {
+            head_.append(chunk);
+            if (head_.size() < MAGIC_BYTES) return ok();
+            TARIUS_TRY(detect());
+            std::string head = std::move(head_);
+            head_ = std::string();
+            return feed(head);
+        }
+        return feed(chunk);
+    }
+
+    result<void> finish() override {
+        if (!detected_) {
+            TARIUS_TRY(detect());
+            std::string head = std::move(head_);
+            head_ = std::string();
+            TARIUS_TRY(feed(head));
+        }
+        switch (kind_) {
+            case compression::NONE: break;
+            case compression::GZIP:
+                if (gzip_in_member_) return make_error(errc::DECODE, "gzip input is truncated (member not complete)");
+                break;
+            case compression::ZSTD:
+                if (zstd_in_frame_) return make_error(errc::DECODE, "zstd input is truncated (frame not complete)");
+                break;
+        }
+        return next_.finish();
+    }
+
+    [[nodiscard]] compression kind() const noexcept { return kind_; }
+
+private:
+    result<void> detect() {
+        detected_ = true;
+        const std::string_view head(head_);
+        if (head.size() >= 2 && head[0] == '\x1F' && head[1] == '\x8B') {
+            kind_ = compression::GZIP;
+            zs_ = z_stream{};
+            // 16 + MAX_WBITS: gzip wrapper only.
+            if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) return make_error(errc::INTERNAL, "inflateInit2 failed");
+            zlib_ready_ = true;
+        } else if (head.size() >= 4 && head.substr(0, 4) == std::string_view("\x28\xB5\x2F\xFD", 4)) {
+            kind_ = compression::ZSTD;
+            zstd_ = ZSTD_createDCtx();
+            if (zstd_ == nullptr) return make_error(errc::INTERNAL, "ZSTD_createDCtx failed");
+        } else {
+            for (const magic& m : UNSUPPORTED) {
+                if (head.substr(0, m.bytes.size()) != m.bytes) continue;
+                // "BZh" alone is also the start of a text line: require the block-size digit too.
+                if (std::string_view(m.name) == "bzip2" && (head.size() < 4 || head[3] < '1' || head[3] > '9')) {
+                    continue;
+                }
+                return make_error(errc::CSV_FILE,
+                                  std::string("unsupported compression: ") + m.name + " (use gzip, zstd or plain CSV)");
+            }
+        }
+        if (kind_ != compression::NONE) out_.resize(OUT_BUFFER_SIZE);
+        return ok();
+    }
+
+    result<void> feed(std::string_view chunk) {
+        switch (kind_) {
+            case compression::NONE: return chunk.empty() ? ok() : next_.write(chunk);
+            case compression::GZIP: return inflate_chunk(chunk);
+            case compression::ZSTD: return zstd_chunk(chunk);
+        }
+        return ok();
+    }
+
+    result<void> inflate_chunk(std::string_view chunk) {
+        zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(chunk.data()));
+        zs_.avail_in = static_cast<uInt>(chunk.size());
+        for (;;) {
+            if (!gzip_in_member_) {
+                // Between members zero padding is allowed (as gzip(1) and Python do); anything else starts one.
+                while (zs_.avail_in > 0 && *zs_.next_in == 0) {
+                    ++zs_.next_in;
+                    --zs_.avail_in;
+                }
+                if (zs_.avail_in == 0) return ok();
+                if (inflateReset(&zs_) != Z_OK) return make_error(errc::INTERNAL, "inflateReset failed");
+                gzip_in_member_ = true;
+            }
+            zs_.next_out = reinterpret_cast<Bytef*>(out_.data());
+            zs_.avail_out = static_cast<uInt>(out_.size());
+            const int rc = inflate(&zs_, Z_NO_FLUSH);
+            const size_t produced = out_.size() - zs_.avail_out;
+            if (rc == Z_STREAM_END) {
+                gzip_in_member_ = false;
+            } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+                return make_error(errc::DECODE, std::string("corrupt gzip input: ") +
+                                                    (zs_.msg != nullptr ? zs_.msg : "inflate failed"));
+            }
+            if (produced > 0) TARIUS_TRY(next_.write(std::string_view(out_.data(), produced)));
+            // Done when the input is used up and the output buffer was not filled (nothing left inside zlib).
+            if (zs_.avail_in == 0 && zs_.avail_out != 0) return ok();
+            if (rc == Z_BUF_ERROR && produced == 0) {
+                if (zs_.avail_in == 0) return ok();
+                return make_error(errc::DECODE, "corrupt gzip input: no progress");
+            }
+        }
+    }
+
+    result<void> zstd_chunk(std::string_view chunk) {
+        ZSTD_inBuffer in{chunk.data(), chunk.size(), 0};
+        while (in.pos < in.size) {
+            ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+            const size_t rc = ZSTD_decompressStream(zstd_, &out, &in);
+            if (ZSTD_isError(rc) != 0) {
+                return make_error(errc::DECODE, std::string("corrupt zstd input: ") + ZSTD_getErrorName(rc));
+            }
+            zstd_in_frame_ = rc != 0;  // 0: a frame just ended and was fully flushed
+            if (out.pos > 0) TARIUS_TRY(next_.write(std::string_view(out_.data(), out.pos)));
+        }
+        // Input consumed, but the decoder may still hold output (the output buffer was full).
+        while (zstd_in_frame_) {
+            ZSTD_inBuffer empty{nullptr, 0, 0};
+            ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+            const size_t rc = ZSTD_decompressStream(zstd_, &out, &empty);
+            if (ZSTD_isError(rc) != 0) {
+                return make_error(errc::DECODE, std::string("corrupt zstd input: ") + ZSTD_getErrorName(rc));
+            }
+            zstd_in_frame_ = rc != 0;
+            if (out.pos == 0) break;
+            TARIUS_TRY(next_.write(std::string_view(out_.data(), out.pos)));
+        }
+        return ok();
+    }
+
+    byte_sink& next_;
+    bool detected_ = false;
+    compression kind_ = compression::NONE;
+    std::string head_;
+    std::vector<char> out_;
+    z_stream zs_{};
+    bool zlib_ready_ = false;
+    bool gzip_in_member_ = false;
+    ZSTD_DCtx* zstd_ = nullptr;
+    bool zstd_in_frame_ = false;
+};
+
+}  // namespace
+
+const char* compression_name(compression c) noexcept {
+    switch (c) {
+        case compression::NONE: return "none";
+        case compression::GZIP: return "gzip";
+        case compression::ZSTD: return "zstd";
+    }
+    return "none";
+}
+
+std::unique_ptr<byte_sink> make_decoding_sink(byte_sink& next) {
+    return std::make_unique<decoding_sink>(next);
+}
+
+compression detected_compression(const byte_sink& decoding) noexcept {
+    const auto* sink = dynamic_cast<const decoding_sink*>(&decoding);
+    return sink == nullptr ? compression::NONE : sink->kind();
+}
+
+result<void> pump_file(const std::string& path, byte_sink& sink, size_t chunk_size) {
+    const bool use_stdin = path == "-";
+    const int fd = use_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error(errc::IO, "cannot open " + path + ": " + std::strerror(errno));
+    std::vector<char> buffer(std::max<size_t>(chunk_size, 1));
+    result<void> outcome = ok();
+    for (;;) {
+        const ssize_t got = ::read(fd, buffer.data(), buffer.size());
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            outcome = make_error(errc::IO, "cannot read " + path + ": " + std::strerror(errno));
+            break;
+        }
+        if (got == 0) break;
+        outcome = sink.write(std::string_view(buffer.data(), static_cast<size_t>(got)));
+        if (!outcome) break;
+    }
+    if (!use_stdin) ::close(fd);
+    if (!outcome) return outcome;
+    return sink.finish();
+}
+
+}  // namespace tarius
