@@ -24,7 +24,7 @@ def tarius_bin(build):
 def generate(build, path, megabytes):
     if os.path.exists(path) and os.path.getsize(path) >= megabytes * 1_000_000:
         return
-    rows = int(megabytes * 1_000_000 / 290) + 1  # generated rows average ~290 bytes
+    rows = int(megabytes * 1_000_000 / 260) + 1  # generated rows average ~265 bytes
     subprocess.run([tarius_bin(build), "gen", "--rows", str(rows), "--out", path], check=True)
 
 

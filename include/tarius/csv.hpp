@@ -53,6 +53,7 @@ struct row {
     uint64_t line = 0;                         ///< 1-based physical line where the row starts
     uint64_t byte_offset = 0;                  ///< offset of the row's first byte in the decoded stream
     uint64_t end_offset = 0;                   ///< offset just past the row's line break (a resume point)
+    uint64_t end_line = 0;                     ///< line number of the row that starts at `end_offset`
     bool raw_complete = true;                  ///< false when `raw` was cut at max_row_size (oversized rows)
 };
 

@@ -585,6 +585,7 @@ struct reader::impl {
         r.line = row_line_;
         r.byte_offset = row_start_;
         r.end_offset = end;
+        r.end_line = line_;  // the scan has passed this row's line break
         r.raw_complete = raw.size() == end - row_start_;
         row_problem problem;
         problem.line = row_line_;

@@ -18,6 +18,7 @@ batcher::batcher(std::string_view table, batch_sink& sink, size_t max_items, siz
     prefix_ += ":[";
     body_bytes_ = prefix_.size() + BODY_CLOSE.size();
     slots_.reserve(MAX_BATCH_ITEMS);
+    body_ = prefix_;
 }
 
 result<void> batcher::add(const mapping::encoded_item& item, uint64_t end_offset, uint64_t next_line) {
@@ -31,6 +32,7 @@ result<void> batcher::add(const mapping::encoded_item& item, uint64_t end_offset
         existing.offset = arena_.size();
         existing.length = item.json.size();
         existing.size = item.size;
+        existing.replaced = true;
         arena_ += item.json;
         ++collapsed_;
         advance(end_offset, next_line);
@@ -40,8 +42,12 @@ result<void> batcher::add(const mapping::encoded_item& item, uint64_t end_offset
     if (!slots_.empty() && (slots_.size() == max_items_ || body_bytes_ + item_bytes > max_bytes_)) {
         TARIUS_TRY(seal());
     }
-    slots_.push_back(slot{arena_.size(), item.json.size(), keys_.size(), item.key.size(), item.key_hash, item.size});
-    arena_ += item.json;
+    if (!slots_.empty()) body_.push_back(',');
+    body_ += PUT_OPEN;
+    slots_.push_back(
+        slot{body_.size(), item.json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size});
+    body_ += item.json;
+    body_ += PUT_CLOSE;
     keys_ += item.key;
     body_bytes_ += item_bytes;
     advance(end_offset, next_line);
@@ -63,19 +69,28 @@ result<void> batcher::flush() {
 result<void> batcher::seal() {
     batch out;
     out.sequence = sequence_++;
-    out.body.reserve(body_bytes_);
-    out.body += prefix_;
     out.key_hashes.reserve(slots_.size());
-    for (size_t slot_idx = 0; slot_idx < slots_.size(); ++slot_idx) {
-        const slot& s = slots_[slot_idx];
-        if (slot_idx) out.body.push_back(',');
-        out.body += PUT_OPEN;
-        out.body.append(arena_, s.offset, s.length);
-        out.body += PUT_CLOSE;
+    for (const slot& s : slots_) {
         out.key_hashes.push_back(s.key_hash);
         out.item_bytes += s.size;
     }
-    out.body += BODY_CLOSE;
+    if (arena_.empty()) {
+        // No replacement: the body was built in place.
+        body_ += BODY_CLOSE;
+        out.body = std::move(body_);
+    } else {
+        // A replaced item: rebuild the body from the slots (rare: a key repeated within 25 rows).
+        out.body.reserve(body_bytes_);
+        out.body += prefix_;
+        for (size_t slot_idx = 0; slot_idx < slots_.size(); ++slot_idx) {
+            const slot& s = slots_[slot_idx];
+            if (slot_idx) out.body.push_back(',');
+            out.body += PUT_OPEN;
+            out.body.append(s.replaced ? arena_ : body_, s.offset, s.length);
+            out.body += PUT_CLOSE;
+        }
+        out.body += BODY_CLOSE;
+    }
     out.items = slots_.size();
     out.start_offset = start_offset_;
     out.end_offset = end_offset_;
@@ -85,6 +100,9 @@ result<void> batcher::seal() {
     slots_.clear();
     arena_.clear();
     keys_.clear();
+    body_.clear();
+    body_.reserve(body_bytes_);
+    body_ += prefix_;
     body_bytes_ = prefix_.size() + BODY_CLOSE.size();
     start_offset_ = end_offset_;
     return sink_.on_batch(std::move(out));

@@ -7,26 +7,6 @@
 namespace tarius::pipeline {
 namespace {
 
-// Line breaks in a row's raw bytes (CRLF counts once), to know the line number of the next row.
-uint64_t count_line_breaks(const csv::row& r) noexcept {
-    const bool any_quoted = std::find(r.quoted.begin(), r.quoted.end(), uint8_t{1}) != r.quoted.end();
-    if (!any_quoted) {
-        // Unquoted rows cannot hold a line break except the one that ends them.
-        return (!r.raw.empty() && (r.raw.back() == '\n' || r.raw.back() == '\r')) ? 1 : 0;
-    }
-    uint64_t breaks = 0;
-    for (size_t idx = 0; idx < r.raw.size(); ++idx) {
-        const char c = r.raw[idx];
-        if (c == '\n') {
-            ++breaks;
-        } else if (c == '\r') {
-            ++breaks;
-            if (idx + 1 < r.raw.size() && r.raw[idx + 1] == '\n') ++idx;
-        }
-    }
-    return breaks;
-}
-
 }  // namespace
 
 struct engine::impl final : csv::row_sink, byte_sink {
@@ -64,20 +44,19 @@ struct engine::impl final : csv::row_sink, byte_sink {
     }
 
     result<void> on_row(const csv::row& r) override {
-        const uint64_t next_line = r.line + count_line_breaks(r);
         if (encoder->encode(r, item, problem)) [[likely]] {
-            return batches.add(item, r.end_offset, next_line);
+            return batches.add(item, r.end_offset, r.end_line);
         }
         problem.line = r.line;
         problem.byte_offset = r.byte_offset;
         TARIUS_TRY(record_reject(problem, r));
-        batches.advance(r.end_offset, next_line);
+        batches.advance(r.end_offset, r.end_line);
         return ok();
     }
 
     result<void> on_bad_row(const csv::row& r, const row_problem& p) override {
         TARIUS_TRY(record_reject(p, r));
-        batches.advance(r.end_offset, r.line + count_line_breaks(r));
+        batches.advance(r.end_offset, r.end_line);
         return ok();
     }
 

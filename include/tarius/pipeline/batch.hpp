@@ -64,8 +64,9 @@ public:
 
 private:
     struct slot {
-        size_t offset;      // of the item JSON in arena_
+        size_t offset;      // of the item JSON in body_ (or in arena_ when replaced)
         size_t length;
+        bool replaced;      // the item was replaced by a later row with the same key: it lives in arena_
         size_t key_offset;  // of the key bytes in keys_
         size_t key_length;
         uint64_t key_hash;
@@ -79,7 +80,8 @@ private:
     size_t max_items_;
     size_t max_bytes_;
     std::vector<slot> slots_;
-    std::string arena_;
+    std::string body_;   // the request being built, items appended as they come (one copy per item)
+    std::string arena_;  // items that replaced an earlier one (rare); body_ is then rebuilt at seal
     std::string keys_;
     size_t body_bytes_ = 0;
     uint64_t start_offset_ = 0;

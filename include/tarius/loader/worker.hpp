@@ -1,0 +1,54 @@
+#pragma once
+/// The long-running SQS worker: long-polls a queue that receives the bucket's S3 notifications (direct or wrapped
+/// by SNS), loads several files at once, extends message visibility while a load runs, deletes a message only
+/// when its load is done, and on stop stops taking work and checkpoints.
+
+#include <atomic>
+#include <string>
+
+#include "tarius/aws/config.hpp"
+#include "tarius/aws/sqs.hpp"
+#include "tarius/loader/events.hpp"
+#include "tarius/loader/load_job.hpp"
+
+namespace tarius::loader {
+
+/// Worker settings.
+struct worker_options {
+    std::string queue_url;            ///< the queue receiving the notifications
+    object_filter filter;             ///< which objects to load (others are deleted from the queue as ignored)
+    int parallel_loads = 2;           ///< messages processed at once
+    int visibility_timeout = 60;      ///< seconds; extended every third of it while a load runs
+    int wait_seconds = 20;            ///< long polling
+    int retry_delay_seconds = 10;     ///< visibility set after a transient failure (the redrive counts receives)
+    bool exit_when_idle = false;      ///< return after one empty receive (tests, one-shot drains)
+};
+
+/// Counters of a worker run.
+struct worker_stats {
+    uint64_t messages = 0;        ///< messages received
+    uint64_t loads = 0;           ///< loads finished (any status but retry/stopped)
+    uint64_t skipped = 0;         ///< duplicate/stale/in-progress events
+    uint64_t retries = 0;         ///< messages left for redelivery after a transient failure
+    uint64_t ignored = 0;         ///< test events and objects outside the filter
+    uint64_t unsupported = 0;     ///< messages that are not S3 events (left to reach the DLQ)
+};
+
+/// Runs until `stop` becomes true (or, with exit_when_idle, the queue is empty). Loads in progress when stop
+/// is requested are stopped with their checkpoint saved and their messages made visible again.
+[[nodiscard]] result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const worker_options& options,
+                                              const std::atomic<bool>& stop);
+
+/// Reads the loader configuration from TARIUS_* environment variables (see README): table, ledger table, topic,
+/// prefixes, KMS key, mapping (inline JSON/YAML; s3:// URIs are fetched by the caller), concurrency, write budget,
+/// maximum object size.
+[[nodiscard]] result<loader_config> loader_config_from_env(const aws::env_lookup& env);
+
+/// Reads the object filter from TARIUS_LANDING_BUCKET, TARIUS_LANDING_PREFIX (default raw-data/) and
+/// TARIUS_LANDING_SUFFIXES (default .csv,.csv.gz,.csv.zst).
+[[nodiscard]] object_filter object_filter_from_env(const aws::env_lookup& env);
+
+/// Prints one structured JSON log line for a load and its EMF metrics line on stdout.
+void log_load(const load_outcome& outcome, const std::string& table);
+
+}  // namespace tarius::loader
