@@ -1,0 +1,225 @@
+#include "tarius/loader/worker.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "json/writer.hpp"
+
+namespace tarius::loader {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+std::vector<std::string> split(std::string_view text, char separator) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t end = text.find(separator, start);
+        if (end == std::string_view::npos) end = text.size();
+        if (end > start) out.emplace_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+void log_line(const char* level, const std::string& message, const std::string& detail_key = {},
+              const std::string& detail = {}) {
+    std::string out;
+    json::writer w(out);
+    w.begin_object().key("level").value(level).key("msg").value(message);
+    if (!detail_key.empty()) w.key(detail_key).value(detail);
+    w.end_object();
+    std::fprintf(stdout, "%s\n", out.c_str());
+    std::fflush(stdout);
+}
+
+// One message being processed on its own thread.
+struct in_progress {
+    aws::sqs_message message;
+    std::future<std::pair<bool, worker_stats>> done;  // (delete the message?, counters of this message)
+    std::atomic<bool> stop{false};
+    steady::time_point visible_until;
+};
+
+}  // namespace
+
+void log_load(const load_outcome& outcome, const std::string& table) {
+    std::string out;
+    json::writer w(out);
+    w.begin_object();
+    w.key("level").value(outcome.status == load_status::FAILED || outcome.status == load_status::RETRY ? "error"
+                                                                                                         : "info");
+    w.key("msg").value(std::string("load ") + load_status_name(outcome.status));
+    w.key("load_id").value(outcome.load_id);
+    w.key("source").value(outcome.source);
+    w.key("table").value(table);
+    w.key("rows").value(outcome.summary.rows_read);
+    w.key("items").value(outcome.summary.items);
+    w.key("rejected").value(outcome.summary.rows_rejected);
+    w.key("seconds").value(outcome.summary.elapsed_seconds);
+    if (!outcome.message.empty()) w.key("detail").value(outcome.message);
+    w.end_object();
+    std::fprintf(stdout, "%s\n", out.c_str());
+    if (outcome.status != load_status::SKIPPED) std::fprintf(stdout, "%s\n", emf_metrics_line(outcome, table).c_str());
+    std::fflush(stdout);
+}
+
+object_filter object_filter_from_env(const aws::env_lookup& env) {
+    object_filter filter;
+    filter.bucket = aws::env_value(env, "TARIUS_LANDING_BUCKET").value_or("");
+    filter.prefix = aws::env_value(env, "TARIUS_LANDING_PREFIX").value_or("raw-data/");
+    filter.suffixes = split(aws::env_value(env, "TARIUS_LANDING_SUFFIXES").value_or(".csv,.csv.gz,.csv.zst"), ',');
+    return filter;
+}
+
+result<loader_config> loader_config_from_env(const aws::env_lookup& env) {
+    loader_config config;
+    auto table = aws::env_value(env, "TARIUS_TABLE");
+    if (!table) return make_error(errc::INVALID_ARGUMENT, "TARIUS_TABLE is not set: name the target DynamoDB table");
+    config.table = *table;
+    config.ledger_table = aws::env_value(env, "TARIUS_LEDGER_TABLE").value_or("");
+    config.topic_arn = aws::env_value(env, "TARIUS_TOPIC_ARN").value_or("");
+    config.rejects_prefix = aws::env_value(env, "TARIUS_REJECTS_PREFIX").value_or(config.rejects_prefix);
+    config.reports_prefix = aws::env_value(env, "TARIUS_REPORTS_PREFIX").value_or(config.reports_prefix);
+    config.kms_key_id = aws::env_value(env, "TARIUS_KMS_KEY_ARN").value_or("");
+    if (auto mapping_text = aws::env_value(env, "TARIUS_MAPPING")) {
+        if (mapping_text->rfind("s3://", 0) == 0) {
+            return make_error(errc::INVALID_ARGUMENT, "TARIUS_MAPPING: s3:// mappings must be fetched by the caller");
+        }
+        auto parsed = mapping::parse_mapping(*mapping_text);
+        if (!parsed) return make_error(errc::INVALID_ARGUMENT, "TARIUS_MAPPING: " + parsed.err().message);
+        config.mapping = std::move(parsed).value();
+    }
+    auto number = [&](const char* name, double fallback) -> result<double> {
+        auto text = aws::env_value(env, name);
+        if (!text) return fallback;
+        char* end = nullptr;
+        const double value = std::strtod(text->c_str(), &end);
+        if (end == text->c_str() || *end != '\0' || value < 0) {
+            return make_error(errc::INVALID_ARGUMENT, std::string(name) + ": not a non-negative number: " + *text);
+        }
+        return value;
+    };
+    TARIUS_ASSIGN_OR_RETURN(double concurrency, number("TARIUS_CONCURRENCY", 64));
+    TARIUS_ASSIGN_OR_RETURN(config.writer.max_wcu_per_second, number("TARIUS_MAX_WCU", 0));
+    TARIUS_ASSIGN_OR_RETURN(double max_bytes, number("TARIUS_MAX_OBJECT_BYTES", 0));
+    config.writer.max_in_flight = std::max<size_t>(1, static_cast<size_t>(concurrency));
+    config.max_object_bytes = static_cast<uint64_t>(max_bytes);
+    config.worker_id = aws::env_value(env, "TARIUS_WORKER_ID").value_or("");
+    return config;
+}
+
+result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const worker_options& options,
+                                const std::atomic<bool>& stop) {
+    worker_stats stats;
+    std::list<std::unique_ptr<in_progress>> active;
+    const auto extend_every = std::chrono::seconds(std::max(1, options.visibility_timeout / 3));
+
+    // Runs on the job's thread: counters are returned, not shared.
+    auto process = [&runner, &options](in_progress& job) -> std::pair<bool, worker_stats> {
+        worker_stats stats;
+        auto parsed = parse_s3_message(job.message.body);
+        if (!parsed) {
+            log_line("error", "unsupported message left for the dead-letter queue: " + parsed.err().message,
+                     "message_id", job.message.message_id);
+            ++stats.unsupported;
+            return {false, stats};
+        }
+        if (parsed->test_event) {
+            log_line("info", "s3:TestEvent ignored", "message_id", job.message.message_id);
+            ++stats.ignored;
+            return {true, stats};
+        }
+        bool delete_message = true;
+        for (const object_ref& obj : parsed->objects) {
+            if (!options.filter.accepts(obj)) {
+                log_line("info", "object outside the configured bucket/prefix/suffixes ignored", "source", obj.uri());
+                ++stats.ignored;
+                continue;
+            }
+            load_outcome outcome =
+                runner.load_object(obj, job.message.message_id, [&job] { return job.stop.load(); });
+            log_load(outcome, runner.config().table);
+            switch (outcome.status) {
+                case load_status::SKIPPED: ++stats.skipped; break;
+                case load_status::RETRY:
+                case load_status::STOPPED:
+                    ++stats.retries;
+                    delete_message = false;
+                    break;
+                default: ++stats.loads;
+            }
+            if (!delete_message) break;
+        }
+        return {delete_message, stats};
+    };
+
+    while (true) {
+        // Finished jobs: delete their messages, or leave them for redelivery after a short delay.
+        for (auto it = active.begin(); it != active.end();) {
+            in_progress& job = **it;
+            if (job.done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+                if (steady::now() + extend_every >= job.visible_until) {
+                    auto extended = sqs.change_message_visibility(options.queue_url, job.message.receipt_handle,
+                                                                  options.visibility_timeout);
+                    if (extended) job.visible_until = steady::now() + std::chrono::seconds(options.visibility_timeout);
+                }
+                ++it;
+                continue;
+            }
+            auto [delete_message, job_stats] = job.done.get();
+            stats.loads += job_stats.loads;
+            stats.skipped += job_stats.skipped;
+            stats.retries += job_stats.retries;
+            stats.ignored += job_stats.ignored;
+            stats.unsupported += job_stats.unsupported;
+            if (delete_message) {
+                auto deleted = sqs.delete_message_batch(options.queue_url, {job.message.receipt_handle});
+                if (!deleted) log_line("error", "DeleteMessageBatch failed: " + deleted.err().message);
+            } else {
+                (void)sqs.change_message_visibility(options.queue_url, job.message.receipt_handle,
+                                                    stop ? 0 : options.retry_delay_seconds);
+            }
+            it = active.erase(it);
+        }
+        if (stop) {
+            for (auto& job : active) job->stop = true;
+            if (active.empty()) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            continue;
+        }
+        const int free_slots = options.parallel_loads - static_cast<int>(active.size());
+        if (free_slots <= 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            continue;
+        }
+        aws::sqs_receive_options receive;
+        receive.max_messages = std::min(10, free_slots);
+        receive.wait_seconds = active.empty() ? options.wait_seconds : 1;
+        receive.visibility_timeout = options.visibility_timeout;
+        auto messages = sqs.receive_message(options.queue_url, receive);
+        if (!messages) {
+            log_line("error", "ReceiveMessage failed: " + messages.err().message);
+            if (!messages.err().retryable && messages.err().code != errc::NETWORK) return std::move(messages).err();
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            continue;
+        }
+        if (messages->empty() && active.empty() && options.exit_when_idle) break;
+        for (auto& message : *messages) {
+            ++stats.messages;
+            auto job = std::make_unique<in_progress>();
+            job->message = std::move(message);
+            job->visible_until = steady::now() + std::chrono::seconds(options.visibility_timeout);
+            in_progress* raw = job.get();
+            job->done = std::async(std::launch::async, [raw, &process] { return process(*raw); });
+            active.push_back(std::move(job));
+        }
+    }
+    return stats;
+}
+
+}  // namespace tarius::loader
