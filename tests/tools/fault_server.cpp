@@ -31,7 +31,7 @@ using tarius::fake::fake_response;
 
 constexpr const char* USAGE =
     "usage: fault_server [--mode ddb-ok|ddb-unprocessed] [--faults KIND[:COUNT],...] [--port N]\n"
-    "                    [--slow-ms MS] [--log FILE] [--max-seconds S]\n"
+    "                    [--slow-ms MS] [--log FILE] [--max-seconds S] [--latency-ms MS] [--accepted FILE]\n"
     "Prints the port it listens on (127.0.0.1) on stdout and serves until SIGTERM/SIGINT.\n"
     "  --mode ddb-ok           every POST: 200 {\"UnprocessedItems\":{}} (default)\n"
     "  --mode ddb-unprocessed  every POST: 200 with the second half of each table's items unprocessed\n"
@@ -46,6 +46,8 @@ constexpr const char* USAGE =
     "      unprocessed  200 with half of each table's items under UnprocessedItems\n"
     "      slow         wait --slow-ms (default 2000) before the normal answer\n"
     "  --log FILE      one JSON line per request: seq, method, target, fault, body_bytes\n"
+    "  --latency-ms MS answer every POST after MS milliseconds (a service's latency, for benchmarks)\n"
+    "  --accepted FILE one line per item the stub accepted (written): the PutRequest Item, minified\n"
     "  --max-seconds S exit after S seconds even without a signal (a guard for forgotten processes)\n";
 
 enum class fault_kind : uint8_t {
@@ -147,6 +149,30 @@ bool parse_faults(std::string_view spec, std::vector<fault>& out) {
     return true;
 }
 
+/// Appends the items of a BatchWriteItem body that the stub accepts (all, or the first half when `keep_half`,
+/// matching unprocessed_half) to `out`, one minified Item per line.
+void accepted_items(const std::string& request_body, bool keep_half, std::string& out) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(request_body).get(doc) != simdjson::SUCCESS) return;
+    simdjson::dom::object tables;
+    if (doc["RequestItems"].get_object().get(tables) != simdjson::SUCCESS) return;
+    for (auto [table, requests] : tables) {
+        simdjson::dom::array list;
+        if (requests.get_array().get(list) != simdjson::SUCCESS) continue;
+        const size_t n = list.size();
+        const size_t take = keep_half ? n - n / 2 : n;
+        size_t idx = 0;
+        for (simdjson::dom::element request : list) {
+            if (idx++ >= take) break;
+            simdjson::dom::element item;
+            if (request["PutRequest"]["Item"].get(item) != simdjson::SUCCESS) continue;
+            out.append(simdjson::minify(item));
+            out.push_back('\n');
+        }
+    }
+}
+
 /// The body of a DynamoDB error answer.
 std::string error_body(std::string_view type, std::string_view message) {
     return std::string(R"({"__type":")") + std::string(type) + R"(","message":")" + std::string(message) + "\"}";
@@ -187,8 +213,14 @@ bool unprocessed_half(const std::string& request_body, std::string& out) {
 
 class ddb_stub {
 public:
-    ddb_stub(bool always_unprocessed, std::vector<fault> faults, std::chrono::milliseconds slow, std::FILE* log)
-        : always_unprocessed_(always_unprocessed), faults_(std::move(faults)), slow_(slow), log_(log) {}
+    ddb_stub(bool always_unprocessed, std::vector<fault> faults, std::chrono::milliseconds slow, std::FILE* log,
+             std::chrono::milliseconds latency, std::FILE* accepted)
+        : always_unprocessed_(always_unprocessed),
+          faults_(std::move(faults)),
+          slow_(slow),
+          log_(log),
+          latency_(latency),
+          accepted_(accepted) {}
 
     fake_response answer(const fake_request& req) {
         fake_response resp;
@@ -250,6 +282,15 @@ public:
             case fault_kind::TRUNCATE:
             case fault_kind::BAD_CRC: break;
         }
+        if (accepted_ != nullptr && status == 200) {
+            // What a real table would now hold; a truncated or corrupted answer still wrote the items.
+            std::string lines;
+            accepted_items(req.body, f.kind == fault_kind::UNPROCESSED, lines);
+            std::lock_guard<std::mutex> lock(log_mutex_);
+            std::fputs(lines.c_str(), accepted_);
+            std::fflush(accepted_);
+        }
+        if (resp.delay.count() == 0) resp.delay = latency_;
         uint32_t crc = crc32(body);
         if (f.kind == fault_kind::BAD_CRC) crc ^= 0x5A5A5A5Au;
         char request_id[40];
@@ -282,6 +323,8 @@ private:
     std::vector<fault> faults_;
     std::chrono::milliseconds slow_;
     std::FILE* log_;
+    std::chrono::milliseconds latency_;
+    std::FILE* accepted_;
     std::mutex log_mutex_;
     std::atomic<uint64_t> post_counter_{0};
 };
@@ -300,6 +343,8 @@ int main(int argc, char** argv) {
     long slow_ms = 2000;
     long max_seconds = 0;
     std::string log_path;
+    std::string accepted_path;
+    long latency_ms = 0;
     for (int idx = 1; idx < argc; ++idx) {
         std::string_view arg = argv[idx];
         if (arg == "-h" || arg == "--help") {
@@ -318,6 +363,10 @@ int main(int argc, char** argv) {
             slow_ms = std::strtol(value, nullptr, 10);
         } else if (arg == "--log") {
             log_path = value;
+        } else if (arg == "--latency-ms") {
+            latency_ms = std::strtol(value, nullptr, 10);
+        } else if (arg == "--accepted") {
+            accepted_path = value;
         } else if (arg == "--max-seconds") {
             max_seconds = std::strtol(value, nullptr, 10);
         } else {
@@ -340,7 +389,13 @@ int main(int argc, char** argv) {
         log = std::fopen(log_path.c_str(), "a");
         if (log == nullptr) return usage_error("cannot open --log file");
     }
-    ddb_stub stub(mode == "ddb-unprocessed", std::move(faults), std::chrono::milliseconds(slow_ms), log);
+    std::FILE* accepted = nullptr;
+    if (!accepted_path.empty()) {
+        accepted = std::fopen(accepted_path.c_str(), "a");
+        if (accepted == nullptr) return usage_error("cannot open --accepted file");
+    }
+    ddb_stub stub(mode == "ddb-unprocessed", std::move(faults), std::chrono::milliseconds(slow_ms), log,
+                  std::chrono::milliseconds(latency_ms), accepted);
     tarius::fake::http_fake server([&stub](const fake_request& req) { return stub.answer(req); });
     server.set_recording(false);  // a long benchmark must not grow memory
     auto started = server.start(static_cast<uint16_t>(port));
@@ -363,5 +418,6 @@ int main(int argc, char** argv) {
     }
     server.stop();
     if (log != nullptr) std::fclose(log);
+    if (accepted != nullptr) std::fclose(accepted);
     return 0;
 }
