@@ -107,6 +107,11 @@ result<loader_config> loader_config_from_env(const aws::env_lookup& env) {
     TARIUS_ASSIGN_OR_RETURN(double concurrency, number("TARIUS_CONCURRENCY", 64));
     TARIUS_ASSIGN_OR_RETURN(config.writer.max_wcu_per_second, number("TARIUS_MAX_WCU", 0));
     TARIUS_ASSIGN_OR_RETURN(double max_bytes, number("TARIUS_MAX_OBJECT_BYTES", 0));
+    TARIUS_ASSIGN_OR_RETURN(double lease, number("TARIUS_LEASE_SECONDS", static_cast<double>(config.lease.count())));
+    TARIUS_ASSIGN_OR_RETURN(double heartbeat,
+                            number("TARIUS_HEARTBEAT_SECONDS", static_cast<double>(config.heartbeat_every.count())));
+    config.lease = std::chrono::seconds(std::max<int64_t>(2, static_cast<int64_t>(lease)));
+    config.heartbeat_every = std::chrono::seconds(std::max<int64_t>(1, static_cast<int64_t>(heartbeat)));
     config.writer.max_in_flight = std::max<size_t>(1, static_cast<size_t>(concurrency));
     config.max_object_bytes = static_cast<uint64_t>(max_bytes);
     config.worker_id = aws::env_value(env, "TARIUS_WORKER_ID").value_or("");

@@ -11,12 +11,13 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import local_loader  # noqa: E402
 import tarius_stack  # noqa: E402
 
 BIN = os.environ.get("TARIUS_BIN", "")
 SOURCE = os.environ.get("TARIUS_SOURCE_DIR", "../..")
 SEED = os.path.join(SOURCE, "..", "shared", "seed-data", "products.csv")
-BUCKET = "landing"
+BUCKET = local_loader.BUCKET
 
 
 class loader_e2e(unittest.TestCase):
@@ -24,38 +25,13 @@ class loader_e2e(unittest.TestCase):
     def setUpClass(cls):
         cls.stack_cm = tarius_stack.stack(moto=True, dynalite=True)
         cls.stack = cls.stack_cm.__enter__()
-        moto, dyn = cls.stack.moto.url, cls.stack.dynalite.url
-        cls.s3 = tarius_stack.s3_client(moto)
-        cls.sqs = tarius_stack.sqs_client(moto)
-        cls.sns = tarius_stack.client("sns", moto)
-        cls.ddb = tarius_stack.dynamodb_client(dyn)
-        cls.s3.create_bucket(Bucket=BUCKET)
-        cls.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        cls.dlq_url = cls.sqs.create_queue(QueueName="loads-dlq")["QueueUrl"]
-        dlq_arn = cls.sqs.get_queue_attributes(QueueUrl=cls.dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        cls.queue_url = cls.sqs.create_queue(QueueName="loads", Attributes={
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})})["QueueUrl"]
-        queue_arn = cls.sqs.get_queue_attributes(QueueUrl=cls.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        cls.s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {
-                "FilterRules": [{"Name": "prefix", "Value": "raw-data/"}, {"Name": "suffix", "Value": ".csv"}]}}}]})
-        cls.topic_arn = cls.sns.create_topic(Name="loads")["TopicArn"]
-        cls.notify_url = cls.sqs.create_queue(QueueName="notify")["QueueUrl"]
-        notify_arn = cls.sqs.get_queue_attributes(QueueUrl=cls.notify_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        cls.sns.subscribe(TopicArn=cls.topic_arn, Protocol="sqs", Endpoint=notify_arn)
-        for name, key in (("product", "ID"), ("ledger", "pk")):
-            cls.ddb.create_table(TableName=name, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                                 BillingMode="PAY_PER_REQUEST")
-        for name in ("product", "ledger"):
-            cls.ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
-        cls.env = dict(os.environ)
-        cls.env.update({
-            "AWS_ACCESS_KEY_ID": tarius_stack.ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": tarius_stack.SECRET_ACCESS_KEY,
-            "AWS_REGION": tarius_stack.REGION, "AWS_ENDPOINT_URL": moto, "AWS_ENDPOINT_URL_DYNAMODB": dyn,
-            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true",
-            "TARIUS_TABLE": "product", "TARIUS_LEDGER_TABLE": "ledger", "TARIUS_TOPIC_ARN": cls.topic_arn,
-            "TARIUS_LANDING_BUCKET": BUCKET, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+        try:
+            cls.local = local_loader.provisioned(cls.stack)
+        except Exception:
+            cls.stack_cm.__exit__(None, None, None)
+            raise
+        cls.s3, cls.sqs, cls.ddb = cls.local.s3, cls.local.sqs, cls.local.ddb
+        cls.queue_url, cls.dlq_url, cls.env = cls.local.queue_url, cls.local.dlq_url, cls.local.env
 
     @classmethod
     def tearDownClass(cls):
@@ -71,27 +47,10 @@ class loader_e2e(unittest.TestCase):
         return [json.loads(line) for line in proc.stdout.decode().splitlines() if line.startswith("{")]
 
     def notifications(self):
-        out = []
-        while True:
-            got = self.sqs.receive_message(QueueUrl=self.notify_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            if not got.get("Messages"):
-                return out
-            for m in got["Messages"]:
-                envelope = json.loads(m["Body"])
-                out.append(envelope)
-                self.sqs.delete_message(QueueUrl=self.notify_url, ReceiptHandle=m["ReceiptHandle"])
+        return self.local.notifications()
 
     def items(self):
-        items, start = [], None
-        while True:
-            kwargs = {"TableName": "product"}
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            page = self.ddb.scan(**kwargs)
-            items += page["Items"]
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return {i["ID"]["S"]: i for i in items}
+        return self.local.items()
 
     def test_1_seed_sample_loads_exactly_once(self):
         with open(SEED, "rb") as f:

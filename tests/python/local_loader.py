@@ -1,0 +1,78 @@
+"""Shared by the loader's end-to-end tests: provisions the landing bucket (notifications → queue with a DLQ), the
+target table, the ledger and the topic (with an SQS subscription) on the local stack, and the environment the
+`tarius` processes need."""
+import json
+import os
+
+import tarius_stack
+
+BUCKET = "landing"
+
+
+class provisioned:
+    """The resources of one test class, created with boto3."""
+
+    def __init__(self, st, max_receive_count=2, table="product"):
+        moto, dyn = st.moto.url, st.dynalite.url
+        self.s3 = tarius_stack.s3_client(moto)
+        self.sqs = tarius_stack.sqs_client(moto)
+        self.sns = tarius_stack.client("sns", moto)
+        self.ddb = tarius_stack.dynamodb_client(dyn, max_attempts=5)
+        self.s3.create_bucket(Bucket=BUCKET)
+        self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        self.dlq_url = self.sqs.create_queue(QueueName="loads-dlq")["QueueUrl"]
+        self.queue_url = self.sqs.create_queue(QueueName="loads", Attributes={"RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": self.arn(self.dlq_url), "maxReceiveCount": str(max_receive_count)})})["QueueUrl"]
+        self.s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": self.arn(self.queue_url), "Events": ["s3:ObjectCreated:*"],
+                                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw-data/"},
+                                                                        {"Name": "suffix", "Value": ".csv"}]}}}]})
+        self.topic_arn = self.sns.create_topic(Name="loads")["TopicArn"]
+        self.notify_url = self.sqs.create_queue(QueueName="notify")["QueueUrl"]
+        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self.arn(self.notify_url))
+        for name, key in ((table, "ID"), ("ledger", "pk")):
+            self.ddb.create_table(TableName=name, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                                  AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                                  BillingMode="PAY_PER_REQUEST")
+            self.ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
+        self.table = table
+        self.env = dict(os.environ)
+        self.env.update({
+            "AWS_ACCESS_KEY_ID": tarius_stack.ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": tarius_stack.SECRET_ACCESS_KEY,
+            "AWS_REGION": tarius_stack.REGION, "AWS_ENDPOINT_URL": moto, "AWS_ENDPOINT_URL_DYNAMODB": dyn,
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true", "TARIUS_TABLE": table, "TARIUS_LEDGER_TABLE": "ledger",
+            "TARIUS_TOPIC_ARN": self.topic_arn, "TARIUS_LANDING_BUCKET": BUCKET,
+            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+
+    def arn(self, queue_url):
+        return self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def items(self):
+        """Every item of the target table by ID (boto3 Scan)."""
+        items, start = {}, None
+        while True:
+            kwargs = {"TableName": self.table}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = self.ddb.scan(**kwargs)
+            for item in page["Items"]:
+                items[item["ID"]["S"]] = item
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def notifications(self):
+        """The SNS envelopes delivered to the subscription queue so far (consumed)."""
+        out = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.notify_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            if not got.get("Messages"):
+                return out
+            for m in got["Messages"]:
+                out.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.notify_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def load_records(self):
+        """The ledger's load records (boto3 Scan)."""
+        return [i for i in self.ddb.scan(TableName="ledger")["Items"] if "load_id" in i]
