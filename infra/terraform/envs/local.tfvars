@@ -15,9 +15,9 @@ function = {
 
 bucket = { force_destroy = true }
 
+# The products feed's key, so the end-to-end test loads the seed sample into it.
 table = {
-  hash_key  = { name = "pk", type = "S" }
-  range_key = { name = "sk", type = "S" }
+  hash_key = { name = "ID", type = "S" }
 }
 
 notifications = { email_addresses = ["tarius-local@example.com"] }
