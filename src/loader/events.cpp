@@ -55,8 +55,12 @@ result<void> parse_records(element records, parsed_message& out) {
             ++out.skipped_records;
             continue;
         }
-        element bucket = s3["bucket"];
-        element obj = s3["object"];
+        // Fields are fetched with get(): the implicit conversions of simdjson throw on a missing field.
+        element bucket;
+        element obj;
+        if (s3["bucket"].get(bucket) != simdjson::SUCCESS || s3["object"].get(obj) != simdjson::SUCCESS) {
+            return make_error(errc::INVALID_ARGUMENT, "S3 notification: record without s3.bucket or s3.object");
+        }
         object_ref ref;
         ref.bucket = std::string(string_or_empty(bucket, "name"));
         TARIUS_ASSIGN_OR_RETURN(ref.key, decode_event_key(string_or_empty(obj, "key")));
@@ -80,15 +84,20 @@ result<void> parse_eventbridge(element event, parsed_message& out) {
         ++out.skipped_records;
         return ok();
     }
-    element detail = event["detail"];
+    element bucket;
+    element obj;
+    if (event["detail"]["bucket"].get(bucket) != simdjson::SUCCESS ||
+        event["detail"]["object"].get(obj) != simdjson::SUCCESS) {
+        return make_error(errc::INVALID_ARGUMENT, "EventBridge event: no detail.bucket or detail.object");
+    }
     object_ref ref;
-    ref.bucket = std::string(string_or_empty(detail["bucket"], "name"));
+    ref.bucket = std::string(string_or_empty(bucket, "name"));
     // EventBridge delivers keys URL-encoded like S3 notifications do.
-    TARIUS_ASSIGN_OR_RETURN(ref.key, decode_event_key(string_or_empty(detail["object"], "key")));
-    ref.version_id = std::string(string_or_empty(detail["object"], "version-id"));
-    ref.etag = strip_quotes(string_or_empty(detail["object"], "etag"));
-    ref.sequencer = std::string(string_or_empty(detail["object"], "sequencer"));
-    ref.size = size_field(detail["object"], "size");
+    TARIUS_ASSIGN_OR_RETURN(ref.key, decode_event_key(string_or_empty(obj, "key")));
+    ref.version_id = std::string(string_or_empty(obj, "version-id"));
+    ref.etag = strip_quotes(string_or_empty(obj, "etag"));
+    ref.sequencer = std::string(string_or_empty(obj, "sequencer"));
+    ref.size = size_field(obj, "size");
     ref.event_name = std::string(detail_type);
     ref.event_time = std::string(string_or_empty(event, "time"));
     if (ref.bucket.empty() || ref.key.empty()) {

@@ -92,6 +92,11 @@ TEST(events, unsupported_shapes_are_errors_naming_what_was_seen) {
         {R"({"hello":"world","foo":1})", "unsupported event: a JSON object with fields hello, foo"},
         {R"({"Records":[{"eventSource":"aws:sqs","body":"x"}]})", "not an S3 event record"},
         {R"({"Records":{}})", "not an array"},
+        // Found by fuzz_s3_event: a missing object must be an error, not an exception.
+        {R"({"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"b"},"obj?ect":{}}})",
+         "no detail.bucket or detail.object"},
+        {R"({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"}}}]})",
+         "without s3.bucket or s3.object"},
         {R"({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},)"
          R"("object":{"key":"bad%zzkey"}}}]})", "bad %-escape"},
     };
