@@ -127,13 +127,12 @@ namespace {
 
 // Runs the pipeline over bytes produced by `pump` into a DynamoDB writer; fills `out` and returns the error that
 // stopped it, if any.
-std::optional<error> run_pipeline(load_runner& runner, const loader_config& config, aws::dynamodb_client& writer_client,
+std::optional<error> run_pipeline(const loader_config& config, aws::dynamodb_client& writer_client,
                                   const std::string& source, const mapping::key_schema& keys,
                                   const checkpoint& resume, pipeline::rejects_writer* rejects,
                                   const std::function<result<void>(byte_sink&)>& pump,
                                   const std::function<result<void>(const checkpoint&)>& heartbeat,
                                   const stop_predicate& stop, load_outcome& out) {
-    (void)runner;
     writer_options wopts = config.writer;
     wopts.already_written_through = resume.offset;
     ddb_writer writer(writer_client, wopts);
@@ -226,7 +225,7 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
         auto writer_client = writer_client_factory_ ? writer_client_factory_() : ddb_;
         const checkpoint resume = record ? record->resume : checkpoint{};
         auto failure = run_pipeline(
-            *this, config_, *writer_client, out.source, *keys, resume, &rejects,
+            config_, *writer_client, out.source, *keys, resume, &rejects,
             [&](byte_sink& sink) -> result<void> {
                 aws::s3_get_options get;
                 get.version_id = obj.version_id;
@@ -330,7 +329,7 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
         }
         auto writer_client = writer_client_factory_ ? writer_client_factory_() : ddb_;
         auto failure = run_pipeline(
-            *this, config_, *writer_client, path, *keys, checkpoint{}, rejects.get(),
+            config_, *writer_client, path, *keys, checkpoint{}, rejects.get(),
             [&](byte_sink& sink) -> result<void> {
                 // pump_file finishes the sink itself; the pipeline finishes it after the pump, so wrap it.
                 struct no_finish final : byte_sink {
