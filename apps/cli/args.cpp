@@ -68,8 +68,10 @@ std::string help_text(const command_spec& command) {
     for (const auto& flag : command.flags) {
         std::string left = "  --" + std::string(flag.name);
         if (!flag.value_name.empty()) left += " " + std::string(flag.value_name);
-        if (left.size() < 30) left.resize(30, ' ');
-        else left += "\n" + std::string(30, ' ');
+        if (left.size() < 30)
+            left.resize(30, ' ');
+        else
+            left += "\n" + std::string(30, ' ');
         out += left;
         out += flag.help;
         out += "\n";
@@ -83,13 +85,17 @@ result<uint64_t> parse_size(std::string_view flag, std::string_view text) {
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     std::string_view rest(ptr, static_cast<size_t>(text.data() + text.size() - ptr));
     uint64_t scale = 1;
-    if (rest == "K" || rest == "k" || rest == "KiB") scale = 1ULL << 10;
-    else if (rest == "M" || rest == "m" || rest == "MiB") scale = 1ULL << 20;
-    else if (rest == "G" || rest == "g" || rest == "GiB") scale = 1ULL << 30;
-    else if (!rest.empty()) ec = std::errc::invalid_argument;
+    if (rest == "K" || rest == "k" || rest == "KiB")
+        scale = 1ULL << 10;
+    else if (rest == "M" || rest == "m" || rest == "MiB")
+        scale = 1ULL << 20;
+    else if (rest == "G" || rest == "g" || rest == "GiB")
+        scale = 1ULL << 30;
+    else if (!rest.empty())
+        ec = std::errc::invalid_argument;
     if (ec != std::errc() || text.empty()) {
-        return make_error(errc::INVALID_ARGUMENT,
-                          "--" + std::string(flag) + ": not a size: '" + std::string(text) + "' (e.g. 1048576, 512K, 1M)");
+        return make_error(errc::INVALID_ARGUMENT, "--" + std::string(flag) + ": not a size: '" + std::string(text) +
+                                                      "' (e.g. 1048576, 512K, 1M)");
     }
     return value * scale;
 }

@@ -21,17 +21,17 @@ struct flag_spec {
 
 /// A subcommand's description, for --help.
 struct command_spec {
-    std::string_view name;       ///< e.g. "validate"
-    std::string_view synopsis;   ///< e.g. "tarius validate FILE [flags]"
-    std::string_view summary;    ///< what it does, a few lines
+    std::string_view name;      ///< e.g. "validate"
+    std::string_view synopsis;  ///< e.g. "tarius validate FILE [flags]"
+    std::string_view summary;   ///< what it does, a few lines
     std::span<const flag_spec> flags;
 };
 
 /// The parsed command line.
 struct parsed_args {
     std::map<std::string, std::string, std::less<>> values;  ///< last value of each flag given
-    std::vector<std::string> positional;                      ///< the other arguments, in order
-    bool help = false;                                        ///< -h or --help was given
+    std::vector<std::string> positional;                     ///< the other arguments, in order
+    bool help = false;                                       ///< -h or --help was given
 
     [[nodiscard]] bool has(std::string_view name) const { return values.find(name) != values.end(); }
     [[nodiscard]] std::optional<std::string> get(std::string_view name) const;

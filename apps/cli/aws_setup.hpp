@@ -24,7 +24,8 @@ struct aws_clients {
 [[nodiscard]] result<aws_clients> make_aws_clients();
 
 /// A runner whose writers each get their own DynamoDB client (the async calls belong to one thread).
-[[nodiscard]] std::unique_ptr<loader::load_runner> make_runner(const aws_clients& clients, loader::loader_config config);
+[[nodiscard]] std::unique_ptr<loader::load_runner> make_runner(const aws_clients& clients,
+                                                               loader::loader_config config);
 
 /// Set by SIGINT/SIGTERM once install_stop_signals() ran.
 extern std::atomic<bool> stop_requested;

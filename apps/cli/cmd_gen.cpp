@@ -21,11 +21,10 @@ constexpr std::array<flag_spec, 7> GEN_FLAGS = {{
     {"duplicate-every", "N", "make every Nth row repeat the previous row's ID"},
     {"crlf", "", "CRLF line breaks"},
 }};
-constexpr command_spec GEN = {
-    "gen", "tarius gen [--rows N] [--out PATH] [flags]",
-    "Writes products-like CSV with the original feed's header\n"
-    "(ID,Title,Availability,Brand,Categories,Price (USD),SellerID,SellerName,Url).",
-    GEN_FLAGS};
+constexpr command_spec GEN = {"gen", "tarius gen [--rows N] [--out PATH] [flags]",
+                              "Writes products-like CSV with the original feed's header\n"
+                              "(ID,Title,Availability,Brand,Categories,Price (USD),SellerID,SellerName,Url).",
+                              GEN_FLAGS};
 
 result<uint64_t> number_flag(const parsed_args& args, std::string_view name, uint64_t fallback) {
     auto text = args.get(name);

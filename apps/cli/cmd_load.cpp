@@ -57,7 +57,8 @@ int run_load(std::span<char* const> argv) {
         return EXIT_OK;
     }
     if (args.positional.size() != 1 || !args.has("table")) {
-        print_error("load", make_error(errc::INVALID_ARGUMENT, "expected FILE and --table NAME (see tarius load --help)"));
+        print_error("load",
+                    make_error(errc::INVALID_ARGUMENT, "expected FILE and --table NAME (see tarius load --help)"));
         return EXIT_FAILED;
     }
     const std::string& source = args.positional[0];
@@ -77,11 +78,14 @@ int run_load(std::span<char* const> argv) {
         if (auto text = args.get(flag)) {
             auto value = parse_size(flag, *text);
             if (!value || (*value == 0 && std::string_view(flag) == "concurrency")) {
-                print_error("load", value ? make_error(errc::INVALID_ARGUMENT, "--concurrency must be at least 1") : value.err());
+                print_error("load", value ? make_error(errc::INVALID_ARGUMENT, "--concurrency must be at least 1")
+                                          : value.err());
                 return EXIT_FAILED;
             }
-            if (std::string_view(flag) == "concurrency") config.writer.max_in_flight = *value;
-            else config.writer.max_wcu_per_second = static_cast<double>(*value);
+            if (std::string_view(flag) == "concurrency")
+                config.writer.max_in_flight = *value;
+            else
+                config.writer.max_wcu_per_second = static_cast<double>(*value);
         }
     }
     auto clients = make_aws_clients();

@@ -34,9 +34,11 @@ int run_loads(std::span<char* const> argv) {
         return EXIT_OK;
     }
     const auto env = aws::process_environment();
-    const std::string table = args.get("ledger-table").value_or(aws::env_value(env, "TARIUS_LEDGER_TABLE").value_or(""));
+    const std::string table =
+        args.get("ledger-table").value_or(aws::env_value(env, "TARIUS_LEDGER_TABLE").value_or(""));
     if (table.empty()) {
-        print_error("loads", make_error(errc::INVALID_ARGUMENT, "no ledger: give --ledger-table NAME or TARIUS_LEDGER_TABLE"));
+        print_error("loads",
+                    make_error(errc::INVALID_ARGUMENT, "no ledger: give --ledger-table NAME or TARIUS_LEDGER_TABLE"));
         return EXIT_FAILED;
     }
     uint64_t limit = 20;
@@ -61,10 +63,11 @@ int run_loads(std::span<char* const> argv) {
     }
     for (const auto& r : *records) {
         if (args.has("json")) {
-            std::printf("{\"source\":\"%s\",\"version\":\"%s\",\"status\":\"%s\",\"load_id\":\"%s\",\"started_at\":%lld,"
-                        "\"report\":%s}\n",
-                        r.source.c_str(), r.version.c_str(), r.status.c_str(), r.load_id.c_str(),
-                        static_cast<long long>(r.started_at), r.report_json.empty() ? "null" : r.report_json.c_str());
+            std::printf(
+                "{\"source\":\"%s\",\"version\":\"%s\",\"status\":\"%s\",\"load_id\":\"%s\",\"started_at\":%lld,"
+                "\"report\":%s}\n",
+                r.source.c_str(), r.version.c_str(), r.status.c_str(), r.load_id.c_str(),
+                static_cast<long long>(r.started_at), r.report_json.empty() ? "null" : r.report_json.c_str());
             continue;
         }
         char when[32] = "-";

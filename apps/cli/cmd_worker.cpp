@@ -50,7 +50,8 @@ int run_worker(std::span<char* const> argv) {
     if (auto wait = args.get("wait-seconds")) {
         auto value = parse_size("wait-seconds", *wait);
         if (!value || *value > 20) {
-            print_error("worker", value ? make_error(errc::INVALID_ARGUMENT, "--wait-seconds must be 0-20") : value.err());
+            print_error("worker",
+                        value ? make_error(errc::INVALID_ARGUMENT, "--wait-seconds must be 0-20") : value.err());
             return EXIT_FAILED;
         }
         options.wait_seconds = static_cast<int>(*value);

@@ -5,7 +5,6 @@
 
 namespace tarius::cli {
 
-
 namespace {
 
 result<std::string> read_text_file(const std::string& path) {

@@ -26,7 +26,6 @@ inline constexpr std::array<flag_spec, 13> LOAD_FLAGS = {{
     {"rejects", "PATH", "write rejected rows to PATH (CSV) and their reasons to PATH.reasons.jsonl"},
 }};
 
-
 /// Builds engine options from parsed flags; `source` is the input path.
 [[nodiscard]] result<pipeline::engine_options> engine_options_from(const parsed_args& args, const std::string& source);
 
@@ -40,7 +39,8 @@ struct rejects_outputs {
 
 /// Concatenates flag tables for a command.
 template <size_t N, size_t M>
-constexpr std::array<flag_spec, N + M> join_flags(const std::array<flag_spec, N>& a, const std::array<flag_spec, M>& b) {
+constexpr std::array<flag_spec, N + M> join_flags(const std::array<flag_spec, N>& a,
+                                                  const std::array<flag_spec, M>& b) {
     std::array<flag_spec, N + M> out{};
     for (size_t idx = 0; idx < N; ++idx) out[idx] = a[idx];
     for (size_t idx = 0; idx < M; ++idx) out[N + idx] = b[idx];

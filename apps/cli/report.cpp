@@ -16,14 +16,13 @@ void print_summary(const pipeline::summary& s, bool as_json) {
         return;
     }
     const double mb = static_cast<double>(s.bytes_in) / 1e6;
-    std::printf("%s: %llu rows read: %llu items in %llu batches, %llu rejected, %llu duplicates collapsed, "
-                "%llu blank lines (%.1f MB%s in %.3f s)\n",
-                s.source.c_str(), static_cast<unsigned long long>(s.rows_read),
-                static_cast<unsigned long long>(s.items), static_cast<unsigned long long>(s.batches),
-                static_cast<unsigned long long>(s.rows_rejected),
-                static_cast<unsigned long long>(s.duplicates_collapsed),
-                static_cast<unsigned long long>(s.blank_lines), mb,
-                s.compression == "none" ? "" : (", " + s.compression).c_str(), s.elapsed_seconds);
+    std::printf(
+        "%s: %llu rows read: %llu items in %llu batches, %llu rejected, %llu duplicates collapsed, "
+        "%llu blank lines (%.1f MB%s in %.3f s)\n",
+        s.source.c_str(), static_cast<unsigned long long>(s.rows_read), static_cast<unsigned long long>(s.items),
+        static_cast<unsigned long long>(s.batches), static_cast<unsigned long long>(s.rows_rejected),
+        static_cast<unsigned long long>(s.duplicates_collapsed), static_cast<unsigned long long>(s.blank_lines), mb,
+        s.compression == "none" ? "" : (", " + s.compression).c_str(), s.elapsed_seconds);
     for (size_t reason_idx = 0; reason_idx < s.rejected_by_reason.size(); ++reason_idx) {
         if (s.rejected_by_reason[reason_idx] == 0) continue;
         std::printf("  rejected %s: %llu\n", reject_reason_name(static_cast<reject_reason>(reason_idx)),
@@ -38,6 +37,8 @@ void print_summary(const pipeline::summary& s, bool as_json) {
     }
 }
 
-int exit_code_for(const pipeline::summary& s) { return s.rows_rejected ? EXIT_REJECTS : EXIT_OK; }
+int exit_code_for(const pipeline::summary& s) {
+    return s.rows_rejected ? EXIT_REJECTS : EXIT_OK;
+}
 
 }  // namespace tarius::cli

@@ -13,5 +13,4 @@ namespace tarius::detail {
 
 /// Aborts with the failed expression when `cond` is false; active in every build type because a broken
 /// invariant in a loader must never write wrong data silently.
-#define TARIUS_ASSERT(cond) \
-    ((cond) ? static_cast<void>(0) : ::tarius::detail::assert_failed(#cond, __FILE__, __LINE__))
+#define TARIUS_ASSERT(cond) ((cond) ? static_cast<void>(0) : ::tarius::detail::assert_failed(#cond, __FILE__, __LINE__))

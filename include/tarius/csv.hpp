@@ -27,10 +27,10 @@ inline constexpr size_t DEFAULT_MAX_SIZE = size_t{1} << 20;
 
 /// How the bytes are to be read.
 struct dialect {
-    char delimiter = ',';                   ///< one of `,` `\t` `|` `;`
-    bool sniff_delimiter = false;           ///< `auto`: choose the delimiter from the header line
-    bool has_header = true;                 ///< false: `header_list` names the columns and line 1 is data
-    std::vector<std::string> header_list;   ///< the header when `has_header` is false
+    char delimiter = ',';                      ///< one of `,` `\t` `|` `;`
+    bool sniff_delimiter = false;              ///< `auto`: choose the delimiter from the header line
+    bool has_header = true;                    ///< false: `header_list` names the columns and line 1 is data
+    std::vector<std::string> header_list;      ///< the header when `has_header` is false
     size_t max_field_size = DEFAULT_MAX_SIZE;  ///< a longer field makes its row bad (`FIELD_TOO_LARGE`)
     size_t max_row_size = DEFAULT_MAX_SIZE;    ///< a longer row (raw bytes) is bad (`ROW_TOO_LARGE`)
 };

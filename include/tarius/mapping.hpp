@@ -39,8 +39,8 @@ struct key_attribute {
 
 /// The table's key schema.
 struct key_schema {
-    key_attribute partition;              ///< the partition (hash) key
-    std::optional<key_attribute> sort;    ///< the sort (range) key, if the table has one
+    key_attribute partition;            ///< the partition (hash) key
+    std::optional<key_attribute> sort;  ///< the sort (range) key, if the table has one
 };
 
 /// The type a column's cells are converted to.
@@ -49,7 +49,7 @@ enum class value_type : uint8_t {
     NUMBER,      ///< N, validated and canonicalised as DynamoDB stores it
     BOOL,        ///< BOOL from true/false/yes/no/1/0/y/n, case-insensitive
     NULL_VALUE,  ///< NULL; the cell must be empty or "null"
-    JSON,        ///< a JSON document: object → M, array → L, string → S, number → N, bool → BOOL, null → NULL
+    JSON,  ///< a JSON document: object → M, array → L, string → S, number → N, bool → BOOL, null → NULL
     STRING_SET,  ///< SS: split on the separator, trimmed, de-duplicated; no elements → attribute omitted
     NUMBER_SET,  ///< NS: like STRING_SET, elements validated and canonicalised, de-duplicated by value
     LIST,        ///< L of S: split on the separator, order kept
@@ -72,28 +72,28 @@ const char* value_type_name(value_type type) noexcept;
 
 /// The rule for one column; unset options fall back to `mapping::defaults`.
 struct column_rule {
-    std::string column;                  ///< the header name this rule applies to
-    std::string attribute;               ///< attribute name; empty means the column name
-    bool skip = false;                   ///< leave the column out of the item
-    std::optional<value_type> type;      ///< conversion
-    std::optional<empty_policy> empty;   ///< meaning of an empty cell
-    std::optional<bool> trim;            ///< trim spaces/tabs around unquoted cells
-    bool currency = false;               ///< numbers: strip one leading currency sign and thousands separators
-    std::string separator = ",";         ///< sets and lists: element separator (non-empty)
+    std::string column;                 ///< the header name this rule applies to
+    std::string attribute;              ///< attribute name; empty means the column name
+    bool skip = false;                  ///< leave the column out of the item
+    std::optional<value_type> type;     ///< conversion
+    std::optional<empty_policy> empty;  ///< meaning of an empty cell
+    std::optional<bool> trim;           ///< trim spaces/tabs around unquoted cells
+    bool currency = false;              ///< numbers: strip one leading currency sign and thousands separators
+    std::string separator = ",";        ///< sets and lists: element separator (non-empty)
 };
 
 /// Defaults for columns without a rule (or rule fields left unset).
 struct column_defaults {
-    value_type type = value_type::STRING;    ///< like the original system and AWS's CSV import
+    value_type type = value_type::STRING;     ///< like the original system and AWS's CSV import
     empty_policy empty = empty_policy::OMIT;  ///< sparse items
     bool trim = true;                         ///< quoted content is always kept exactly
 };
 
 /// A whole mapping.
 struct mapping {
-    std::optional<key_schema> keys;   ///< from the document/flags, or later from DescribeTable
-    column_defaults defaults;         ///< for unmapped columns
-    std::vector<column_rule> columns; ///< at most one rule per column name
+    std::optional<key_schema> keys;    ///< from the document/flags, or later from DescribeTable
+    column_defaults defaults;          ///< for unmapped columns
+    std::vector<column_rule> columns;  ///< at most one rule per column name
 };
 
 /// Parses a mapping document; JSON when it starts with `{`, YAML otherwise. Unknown fields, bad types and

@@ -31,11 +31,11 @@ const char* reject_reason_name(reject_reason reason) noexcept;
 /// One problem with one row: what, where and why.
 struct row_problem {
     reject_reason reason = reject_reason::FIELD_COUNT;  ///< what went wrong
-    uint64_t line = 0;                 ///< 1-based physical line of the row
-    uint64_t byte_offset = 0;          ///< byte offset of the problem: the row's start, or the bad byte
-    int64_t column_index = -1;         ///< 0-based column of the problem, -1 when it concerns the whole row
-    std::string column;                ///< the column's header name, empty when none
-    std::string message;               ///< human explanation with a fix hint, no source prefix
+    uint64_t line = 0;                                  ///< 1-based physical line of the row
+    uint64_t byte_offset = 0;   ///< byte offset of the problem: the row's start, or the bad byte
+    int64_t column_index = -1;  ///< 0-based column of the problem, -1 when it concerns the whole row
+    std::string column;         ///< the column's header name, empty when none
+    std::string message;        ///< human explanation with a fix hint, no source prefix
 };
 
 }  // namespace tarius

@@ -112,20 +112,22 @@ private:
 };
 
 /// The success value of `result<void>`.
-inline result<void> ok() { return {}; }
+inline result<void> ok() {
+    return {};
+}
 
 }  // namespace tarius
 
 /// Evaluates `expr` (a result); on error returns the error from the enclosing function.
-#define TARIUS_TRY(expr)                                           \
-    do {                                                           \
-        auto tarius_try_result_ = (expr);                          \
+#define TARIUS_TRY(expr)                                                     \
+    do {                                                                     \
+        auto tarius_try_result_ = (expr);                                    \
         if (!tarius_try_result_) return std::move(tarius_try_result_).err(); \
     } while (0)
 
 /// Declares `var` from the value of result `expr`; on error returns the error from the enclosing function.
-#define TARIUS_ASSIGN_OR_RETURN(var, expr)                         \
-    auto TARIUS_CONCAT_(tarius_r_, __LINE__) = (expr);             \
+#define TARIUS_ASSIGN_OR_RETURN(var, expr)                                                                 \
+    auto TARIUS_CONCAT_(tarius_r_, __LINE__) = (expr);                                                     \
     if (!TARIUS_CONCAT_(tarius_r_, __LINE__)) return std::move(TARIUS_CONCAT_(tarius_r_, __LINE__)).err(); \
     var = std::move(TARIUS_CONCAT_(tarius_r_, __LINE__)).value()
 

@@ -12,10 +12,10 @@ namespace tarius::sample {
 
 /// What to generate.
 struct options {
-    uint64_t rows = 1000;          ///< data rows (bad and duplicate rows included)
-    uint64_t seed = 1;             ///< same seed, same bytes
-    bool edge_cases = false;       ///< valid but tricky rows: quoted commas, doubled quotes, newlines, unicode, empty cells
-    uint64_t bad_every = 0;        ///< every Nth row is bad (cycling: field count, empty key, bad price, invalid UTF-8)
+    uint64_t rows = 1000;     ///< data rows (bad and duplicate rows included)
+    uint64_t seed = 1;        ///< same seed, same bytes
+    bool edge_cases = false;  ///< valid but tricky rows: quoted commas, doubled quotes, newlines, unicode, empty cells
+    uint64_t bad_every = 0;   ///< every Nth row is bad (cycling: field count, empty key, bad price, invalid UTF-8)
     uint64_t duplicate_every = 0;  ///< every Nth row repeats the previous row's ID (a later version of it)
     bool crlf = false;             ///< CRLF line breaks instead of LF
 };

@@ -135,7 +135,9 @@ writer& writer::value(std::string_view text) {
     return *this;
 }
 
-writer& writer::value(bool flag) { return raw(flag ? "true" : "false"); }
+writer& writer::value(bool flag) {
+    return raw(flag ? "true" : "false");
+}
 
 writer& writer::value(int64_t number) {
     char buf[32];
@@ -162,7 +164,9 @@ writer& writer::value(double number) {
     return raw(std::string_view(buf, static_cast<size_t>(len)));
 }
 
-writer& writer::null() { return raw("null"); }
+writer& writer::null() {
+    return raw("null");
+}
 
 writer& writer::raw(std::string_view json_text) {
     separate();

@@ -48,8 +48,8 @@ result<void> parse_records(element records, parsed_message& out) {
         const std::string_view name = string_or_empty(record, "eventName");
         element s3;
         if (source != "aws:s3" || record["s3"].get(s3) != simdjson::SUCCESS) {
-            return make_error(errc::INVALID_ARGUMENT, "S3 notification: a record from '" + std::string(source) +
-                                                          "' is not an S3 event record");
+            return make_error(errc::INVALID_ARGUMENT,
+                              "S3 notification: a record from '" + std::string(source) + "' is not an S3 event record");
         }
         if (name.substr(0, 14) != "ObjectCreated:") {
             ++out.skipped_records;
@@ -156,7 +156,9 @@ int hex_value(char c) noexcept {
 
 }  // namespace
 
-result<parsed_message> parse_s3_message(std::string_view json) { return parse_document(json, 0); }
+result<parsed_message> parse_s3_message(std::string_view json) {
+    return parse_document(json, 0);
+}
 
 result<std::string> decode_event_key(std::string_view encoded) {
     std::string out;
@@ -196,7 +198,8 @@ bool object_filter::accepts(const object_ref& obj) const {
     if (obj.key.compare(0, prefix.size(), prefix) != 0) return false;
     if (suffixes.empty()) return true;
     return std::any_of(suffixes.begin(), suffixes.end(), [&](const std::string& suffix) {
-        return obj.key.size() >= suffix.size() && obj.key.compare(obj.key.size() - suffix.size(), suffix.size(), suffix) == 0;
+        return obj.key.size() >= suffix.size() &&
+               obj.key.compare(obj.key.size() - suffix.size(), suffix.size(), suffix) == 0;
     });
 }
 

@@ -237,8 +237,9 @@ result<claim_result> ledger::claim(const object_ref& obj, const std::string& req
         req.key(pk);
         auto& w = req.w();
         w.key("UpdateExpression")
-            .value("SET lease_owner = :me, lease_expires_at = :lease, request_id = :rid, updated_at = :now "
-                   "ADD attempts :one");
+            .value(
+                "SET lease_owner = :me, lease_expires_at = :lease, request_id = :rid, updated_at = :now "
+                "ADD attempts :one");
         w.key("ConditionExpression").value("lease_owner = :old AND lease_expires_at = :oldlease");
         w.key("ExpressionAttributeValues").begin_object();
         s_value(w, ":me", owner_);
@@ -274,8 +275,7 @@ result<void> ledger::heartbeat(load_record& record, const checkpoint& at) {
     request req(table_);
     req.key(record.pk);
     auto& w = req.w();
-    w.key("UpdateExpression")
-        .value(std::string("SET lease_expires_at = :lease, updated_at = :now, ") + CHECKPOINT_SET);
+    w.key("UpdateExpression").value(std::string("SET lease_expires_at = :lease, updated_at = :now, ") + CHECKPOINT_SET);
     w.key("ConditionExpression").value("lease_owner = :me");
     w.key("ExpressionAttributeValues").begin_object();
     n_value(w, ":lease", now_s + lease_.count());
@@ -302,8 +302,9 @@ result<void> ledger::finish(load_record& record, const std::string& status, cons
     req.key(record.pk);
     auto& w = req.w();
     w.key("UpdateExpression")
-        .value("SET load_status = :st, report = :rep, #err = :err, lease_expires_at = :zero, updated_at = :now, "
-               "finished_at = :now, expires_at = :ttl");
+        .value(
+            "SET load_status = :st, report = :rep, #err = :err, lease_expires_at = :zero, updated_at = :now, "
+            "finished_at = :now, expires_at = :ttl");
     w.key("ConditionExpression").value("lease_owner = :me");
     w.key("ExpressionAttributeNames").begin_object().key("#err").value("error").end_object();
     w.key("ExpressionAttributeValues").begin_object();

@@ -128,8 +128,8 @@ namespace {
 // Runs the pipeline over bytes produced by `pump` into a DynamoDB writer; fills `out` and returns the error that
 // stopped it, if any.
 std::optional<error> run_pipeline(const loader_config& config, aws::dynamodb_client& writer_client,
-                                  const std::string& source, const mapping::key_schema& keys,
-                                  const checkpoint& resume, pipeline::rejects_writer* rejects,
+                                  const std::string& source, const mapping::key_schema& keys, const checkpoint& resume,
+                                  pipeline::rejects_writer* rejects,
                                   const std::function<result<void>(byte_sink&)>& pump,
                                   const std::function<result<void>(const checkpoint&)>& heartbeat,
                                   const stop_predicate& stop, load_outcome& out) {
@@ -145,9 +145,9 @@ std::optional<error> run_pipeline(const loader_config& config, aws::dynamodb_cli
     options.max_errors_listed = config.max_errors_listed;
     auto eng = pipeline::engine::create(std::move(options), writer, rejects);
     if (!eng) return eng.err();
-    progress_sink progress(
-        (*eng)->input(), [&]() -> result<void> { return heartbeat ? heartbeat(writer.current_checkpoint()) : ok(); },
-        config.heartbeat_every, stop);
+    progress_sink progress((*eng)->input(),
+                           [&]() -> result<void> { return heartbeat ? heartbeat(writer.current_checkpoint()) : ok(); },
+                           config.heartbeat_every, stop);
     std::optional<error> failure;
     auto pumped = pump(progress);
     if (pumped) pumped = progress.finish();
@@ -187,7 +187,7 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
         if (claimed->kind != claim_kind::CLAIMED && claimed->kind != claim_kind::RESUMED) {
             out.status = load_status::SKIPPED;
             out.message = std::string("skipped: ") + claim_kind_name(claimed->kind) + " (" +
-                          (claimed->kind == claim_kind::ALREADY_DONE ? "status " + claimed->record.status
+                          (claimed->kind == claim_kind::ALREADY_DONE  ? "status " + claimed->record.status
                            : claimed->kind == claim_kind::IN_PROGRESS ? "owner " + claimed->record.owner
                                                                       : "a newer version was already seen") +
                           ")";
@@ -234,15 +234,19 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
                 if (!got) return std::move(got).err();
                 return ok();
             },
-            [&](const checkpoint& at) -> result<void> { return ledger_ && record ? ledger_->heartbeat(*record, at) : ok(); },
+            [&](const checkpoint& at) -> result<void> {
+                return ledger_ && record ? ledger_->heartbeat(*record, at) : ok();
+            },
             stop, out);
         if (failure) {
             error_message = failure->message;
-            if (failure->code == errc::CANCELLED) out.status = load_status::STOPPED;
+            if (failure->code == errc::CANCELLED)
+                out.status = load_status::STOPPED;
             else if (failure->code == errc::CONFLICT && !obj.etag.empty()) {
                 out.status = load_status::SKIPPED;  // the object changed since the event: a newer event follows
                 error_message = "object changed since the event (ETag no longer matches); a newer event will load it";
-            } else out.status = is_permanent(*failure) ? load_status::FAILED : load_status::RETRY;
+            } else
+                out.status = is_permanent(*failure) ? load_status::FAILED : load_status::RETRY;
         } else {
             out.status = out.summary.rows_rejected ? load_status::SUCCEEDED_WITH_REJECTS : load_status::SUCCEEDED;
         }
@@ -259,7 +263,8 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
                     put.content_type = "text/csv";
                     auto put_csv = s3_->put_object(obj.bucket, base + ".csv", std::move(*csv_body), put);
                     put.content_type = "application/x-ndjson";
-                    auto put_reasons = s3_->put_object(obj.bucket, base + ".reasons.jsonl", std::move(*reasons_body), put);
+                    auto put_reasons =
+                        s3_->put_object(obj.bucket, base + ".reasons.jsonl", std::move(*reasons_body), put);
                     if (put_csv && put_reasons) {
                         rejects_csv_uri = "s3://" + obj.bucket + "/" + base + ".csv";
                         rejects_reasons_uri = "s3://" + obj.bucket + "/" + base + ".reasons.jsonl";
@@ -294,22 +299,32 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
             const std::string text = notification_text(out, config_.table, rejects_csv_uri, error_message);
             std::string structured;
             json::writer w(structured);
-            w.begin_object().key("default").value(text).key("email").value(text).key("email-json").value(out.report_json);
-            for (const char* protocol : {"sqs", "lambda", "http", "https", "firehose"}) w.key(protocol).value(out.report_json);
+            w.begin_object()
+                .key("default")
+                .value(text)
+                .key("email")
+                .value(text)
+                .key("email-json")
+                .value(out.report_json);
+            for (const char* protocol : {"sqs", "lambda", "http", "https", "firehose"})
+                w.key(protocol).value(out.report_json);
             w.end_object();
             msg.message = structured;
             msg.json_structure = true;
-            msg.string_attributes = {{"status", load_status_name(out.status)}, {"table", config_.table}, {"bucket", obj.bucket}};
+            msg.string_attributes = {
+                {"status", load_status_name(out.status)}, {"table", config_.table}, {"bucket", obj.bucket}};
             auto published = sns_->publish(msg);
-            if (!published) std::fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"SNS publish failed\",\"error\":\"%s\"}\n",
-                                         published.err().message.c_str());
+            if (!published)
+                std::fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"SNS publish failed\",\"error\":\"%s\"}\n",
+                             published.err().message.c_str());
         }
     }
     finish_record(out.report_json, error_message);
     return out;
 }
 
-load_outcome load_runner::load_file(const std::string& path, const std::string& rejects_path, const stop_predicate& stop) {
+load_outcome load_runner::load_file(const std::string& path, const std::string& rejects_path,
+                                    const stop_predicate& stop) {
     load_outcome out;
     out.source = path;
     out.load_id = random_id();
@@ -352,8 +367,8 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
     }
     out.summary.elapsed_seconds = std::chrono::duration<double>(steady::now() - started).count();
     out.message = error_message;
-    out.report_json = report_json(out, config_.table, "", rejects_path, rejects_path.empty() ? "" : rejects_path + ".reasons.jsonl",
-                                  error_message);
+    out.report_json = report_json(out, config_.table, "", rejects_path,
+                                  rejects_path.empty() ? "" : rejects_path + ".reasons.jsonl", error_message);
     return out;
 }
 
@@ -392,7 +407,13 @@ std::string report_json(const load_outcome& outcome, const std::string& table, c
     w.key("throttles").value(outcome.writer.throttles);
     w.key("duration_seconds").value(s.elapsed_seconds);
     if (!rejects_csv_uri.empty()) {
-        w.key("rejects").begin_object().key("csv").value(rejects_csv_uri).key("reasons").value(rejects_reasons_uri).end_object();
+        w.key("rejects")
+            .begin_object()
+            .key("csv")
+            .value(rejects_csv_uri)
+            .key("reasons")
+            .value(rejects_reasons_uri)
+            .end_object();
     }
     w.key("first_errors").begin_array();
     for (const auto& p : s.first_errors) {
@@ -427,8 +448,9 @@ std::string notification_text(const load_outcome& outcome, const std::string& ta
 
 std::string emf_metrics_line(const load_outcome& outcome, const std::string& table) {
     const pipeline::summary& s = outcome.summary;
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::string out;
     json::writer w(out);
     w.begin_object();
@@ -437,9 +459,10 @@ std::string emf_metrics_line(const load_outcome& outcome, const std::string& tab
     w.key("Dimensions").begin_array().begin_array().value("table").value("status").end_array().end_array();
     w.key("Metrics").begin_array();
     const std::pair<const char*, const char*> metrics[] = {
-        {"RowsRead", "Count"},   {"ItemsWritten", "Count"}, {"RowsRejected", "Count"}, {"BytesRead", "Bytes"},
-        {"WCUConsumed", "Count"}, {"Throttles", "Count"},   {"LoadDuration", "Seconds"}, {"LoadsFailed", "Count"}};
-    for (const auto& [name, unit] : metrics) w.begin_object().key("Name").value(name).key("Unit").value(unit).end_object();
+        {"RowsRead", "Count"},    {"ItemsWritten", "Count"}, {"RowsRejected", "Count"},   {"BytesRead", "Bytes"},
+        {"WCUConsumed", "Count"}, {"Throttles", "Count"},    {"LoadDuration", "Seconds"}, {"LoadsFailed", "Count"}};
+    for (const auto& [name, unit] : metrics)
+        w.begin_object().key("Name").value(name).key("Unit").value(unit).end_object();
     w.end_array().end_object().end_array().end_object();
     w.key("table").value(table);
     w.key("status").value(load_status_name(outcome.status));

@@ -52,7 +52,7 @@ void log_load(const load_outcome& outcome, const std::string& table) {
     json::writer w(out);
     w.begin_object();
     w.key("level").value(outcome.status == load_status::FAILED || outcome.status == load_status::RETRY ? "error"
-                                                                                                         : "info");
+                                                                                                       : "info");
     w.key("msg").value(std::string("load ") + load_status_name(outcome.status));
     w.key("load_id").value(outcome.load_id);
     w.key("source").value(outcome.source);
@@ -146,8 +146,7 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const
                 ++stats.ignored;
                 continue;
             }
-            load_outcome outcome =
-                runner.load_object(obj, job.message.message_id, [&job] { return job.stop.load(); });
+            load_outcome outcome = runner.load_object(obj, job.message.message_id, [&job] { return job.stop.load(); });
             log_load(outcome, runner.config().table);
             switch (outcome.status) {
                 case load_status::SKIPPED: ++stats.skipped; break;

@@ -5,9 +5,7 @@
 #include <cstring>
 
 namespace tarius::pipeline {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 struct engine::impl final : csv::row_sink, byte_sink {
     engine_options options;
@@ -111,16 +109,14 @@ struct engine::impl final : csv::row_sink, byte_sink {
         totals.items = batches.items_emitted();
         totals.duplicates_collapsed = batches.collapsed_duplicates();
         totals.batches = batches.batches_emitted();
-        totals.elapsed_seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        totals.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     }
 };
 
 engine::engine(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 engine::~engine() = default;
 
-result<std::unique_ptr<engine>> engine::create(engine_options options, batch_sink& batches,
-                                               rejects_writer* rejects) {
+result<std::unique_ptr<engine>> engine::create(engine_options options, batch_sink& batches, rejects_writer* rejects) {
     std::optional<mapping::key_schema> keys = options.keys ? options.keys : options.mapping.keys;
     if (!keys) {
         return make_error(errc::INVALID_ARGUMENT,
@@ -130,16 +126,22 @@ result<std::unique_ptr<engine>> engine::create(engine_options options, batch_sin
     return std::unique_ptr<engine>(new engine(std::move(p)));
 }
 
-byte_sink& engine::input() noexcept { return *impl_; }
+byte_sink& engine::input() noexcept {
+    return *impl_;
+}
 
 void engine::resume_at(uint64_t offset, uint64_t line) {
     impl_->reader.resume_at(offset, line);
     impl_->batches.advance(offset, line);
 }
 
-result<void> engine::finish() { return impl_->finish(); }
+result<void> engine::finish() {
+    return impl_->finish();
+}
 
-const summary& engine::current_summary() const noexcept { return impl_->totals; }
+const summary& engine::current_summary() const noexcept {
+    return impl_->totals;
+}
 
 result<summary> run_file(const std::string& path, engine_options options, batch_sink& batches,
                          rejects_writer* rejects) {

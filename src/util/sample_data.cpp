@@ -25,18 +25,18 @@ private:
 };
 
 constexpr std::array<std::string_view, 48> WORDS = {
-    "Stainless", "Steel",    "Kitchen",   "Organizer", "Wireless", "Charger",   "Premium",  "Cotton",
-    "Bedding",   "Set",      "Kids",      "Toy",       "Outdoor",  "Garden",    "Hose",     "Compatible",
-    "with",      "Pack",     "Storage",   "Container", "Blue",     "Red",       "Large",    "Small",
-    "Heavy",     "Duty",     "Portable",  "LED",       "Light",    "Office",    "Supplies", "Labels",
-    "Decor",     "Bathroom", "Playroom",  "Nursery",   "Commercial", "Recycling", "Bin",    "Gallon",
-    "Foam",      "Darts",    "Refill",    "Bullet",    "Party",    "Favors",    "Handmade", "Vintage"};
-constexpr std::array<std::string_view, 8> BRANDS = {"CreateAMural", "Rubbermaid", "POKONBOY", "Upick Deals",
-                                                    "Amazon Basics", "Acme", "Northwind", "Contoso"};
+    "Stainless", "Steel",    "Kitchen",  "Organizer", "Wireless",   "Charger",   "Premium",  "Cotton",
+    "Bedding",   "Set",      "Kids",     "Toy",       "Outdoor",    "Garden",    "Hose",     "Compatible",
+    "with",      "Pack",     "Storage",  "Container", "Blue",       "Red",       "Large",    "Small",
+    "Heavy",     "Duty",     "Portable", "LED",       "Light",      "Office",    "Supplies", "Labels",
+    "Decor",     "Bathroom", "Playroom", "Nursery",   "Commercial", "Recycling", "Bin",      "Gallon",
+    "Foam",      "Darts",    "Refill",   "Bullet",    "Party",      "Favors",    "Handmade", "Vintage"};
+constexpr std::array<std::string_view, 8> BRANDS = {"CreateAMural",  "Rubbermaid", "POKONBOY",  "Upick Deals",
+                                                    "Amazon Basics", "Acme",       "Northwind", "Contoso"};
 constexpr std::array<std::string_view, 6> CATEGORIES = {
     "Baby Products Nursery Decor Switch Plates", "Industrial & Scientific Janitorial Supplies",
-    "Toys & Games Sports & Outdoor Play", "Office Products Office & School Supplies",
-    "Home & Kitchen Storage & Organization", "Tools & Home Improvement Lighting"};
+    "Toys & Games Sports & Outdoor Play",        "Office Products Office & School Supplies",
+    "Home & Kitchen Storage & Organization",     "Tools & Home Improvement Lighting"};
 constexpr std::array<std::string_view, 4> UNICODE_BITS = {"Décor", "漢字テスト", "emoji 🚀", "Größe ½"};
 constexpr char BASE36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -90,8 +90,8 @@ result<void> generate(const options& opts, byte_sink& out) {
     for (uint64_t row_idx = 0; row_idx < opts.rows; ++row_idx) {
         const bool bad = opts.bad_every && (row_idx + 1) % opts.bad_every == 0;
         const bool duplicate = !bad && row_idx > 0 && opts.duplicate_every && (row_idx + 1) % opts.duplicate_every == 0;
-        const auto kind = bad ? static_cast<bad_kind>(bad_count++ % static_cast<uint64_t>(bad_kind::COUNT_))
-                              : bad_kind::COUNT_;
+        const auto kind =
+            bad ? static_cast<bad_kind>(bad_count++ % static_cast<uint64_t>(bad_kind::COUNT_)) : bad_kind::COUNT_;
         const uint64_t edge = opts.edge_cases ? r.below(8) : 99;
 
         if (kind != bad_kind::EMPTY_KEY) append_id(buf, duplicate ? row_idx - 1 : row_idx);

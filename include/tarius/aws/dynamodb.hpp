@@ -17,12 +17,12 @@ namespace tarius::aws {
 
 /// What DescribeTable tells Tarius.
 struct table_description {
-    std::string name;                 ///< TableName
-    std::string arn;                  ///< TableArn
-    std::string status;               ///< TableStatus, e.g. ACTIVE
-    mapping::key_schema keys;         ///< HASH (+ RANGE) key names and S/N/B types
-    std::string billing_mode;         ///< PROVISIONED or PAY_PER_REQUEST
-    uint64_t write_capacity = 0;      ///< provisioned WCU (0 on demand)
+    std::string name;             ///< TableName
+    std::string arn;              ///< TableArn
+    std::string status;           ///< TableStatus, e.g. ACTIVE
+    mapping::key_schema keys;     ///< HASH (+ RANGE) key names and S/N/B types
+    std::string billing_mode;     ///< PROVISIONED or PAY_PER_REQUEST
+    uint64_t write_capacity = 0;  ///< provisioned WCU (0 on demand)
 };
 
 /// Result of one BatchWriteItem call.
@@ -30,10 +30,10 @@ struct batch_write_result {
     /// The UnprocessedItems object as raw JSON ({"table":[{"PutRequest":...}]}), empty when none: the caller
     /// must send these again (nothing is dropped here).
     std::string unprocessed_items;
-    size_t unprocessed_count = 0;      ///< number of requests in unprocessed_items
-    double consumed_capacity = 0;      ///< WCU from ConsumedCapacity (when ReturnConsumedCapacity was asked)
-    int attempts = 1;                  ///< HTTP attempts it took (retries of throttling/5xx included)
-    int throttled_attempts = 0;        ///< attempts answered with a throttling error
+    size_t unprocessed_count = 0;  ///< number of requests in unprocessed_items
+    double consumed_capacity = 0;  ///< WCU from ConsumedCapacity (when ReturnConsumedCapacity was asked)
+    int attempts = 1;              ///< HTTP attempts it took (retries of throttling/5xx included)
+    int throttled_attempts = 0;    ///< attempts answered with a throttling error
 };
 
 /// Completion of an asynchronous BatchWriteItem.

@@ -23,10 +23,10 @@ struct http_header {
 
 /// A request to send.
 struct http_request {
-    std::string method = "GET";        ///< GET, PUT, POST, HEAD, DELETE
-    std::string url;                   ///< scheme://host[:port]/path[?query], path and query already encoded
-    std::vector<http_header> headers;  ///< sent as given (Host and Content-Length are added by the transport)
-    std::string body;                  ///< request payload
+    std::string method = "GET";            ///< GET, PUT, POST, HEAD, DELETE
+    std::string url;                       ///< scheme://host[:port]/path[?query], path and query already encoded
+    std::vector<http_header> headers;      ///< sent as given (Host and Content-Length are added by the transport)
+    std::string body;                      ///< request payload
     std::chrono::milliseconds timeout{0};  ///< whole-request timeout; 0 = the client's default, -1 = none
     /// When set, a 2xx response body is streamed into this sink as it arrives instead of being stored in
     /// `http_response::body` (error bodies are always stored). The transport calls write() only, never
@@ -36,10 +36,10 @@ struct http_request {
 
 /// A response received.
 struct http_response {
-    long status = 0;                    ///< HTTP status code
-    std::vector<http_header> headers;   ///< response headers in order
-    std::string body;                   ///< the body unless it was streamed to `http_request::body_sink`
-    uint64_t body_bytes = 0;            ///< body bytes received (stored or streamed)
+    long status = 0;                   ///< HTTP status code
+    std::vector<http_header> headers;  ///< response headers in order
+    std::string body;                  ///< the body unless it was streamed to `http_request::body_sink`
+    uint64_t body_bytes = 0;           ///< body bytes received (stored or streamed)
 
     /// The first header called `name` (case-insensitive), if any.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
@@ -49,8 +49,8 @@ struct http_response {
 struct http_options {
     std::chrono::milliseconds connect_timeout{3100};   ///< like the SDKs' default connect timeout
     std::chrono::milliseconds request_timeout{60000};  ///< default whole-request timeout
-    std::string ca_bundle;       ///< CA file; empty = AWS_CA_BUNDLE, else Amazon Linux's, else Debian's
-    size_t max_connections = 64; ///< connection pool size (keep-alive)
+    std::string ca_bundle;        ///< CA file; empty = AWS_CA_BUNDLE, else Amazon Linux's, else Debian's
+    size_t max_connections = 64;  ///< connection pool size (keep-alive)
 };
 
 /// Completion callback of an asynchronous request.

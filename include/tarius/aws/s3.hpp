@@ -23,18 +23,18 @@ struct s3_object_info {
 
 /// Options of GetObject / HeadObject.
 struct s3_get_options {
-    std::string version_id;              ///< read this version (?versionId=)
-    std::string if_match;                ///< ETag the object must still have (If-Match); 412 → errc::CONFLICT
-    uint64_t range_start = 0;            ///< first byte (Range: bytes=start-end) when has_range
-    std::optional<uint64_t> range_end;   ///< last byte, inclusive; open-ended when unset
-    bool has_range = false;              ///< send a Range header
+    std::string version_id;             ///< read this version (?versionId=)
+    std::string if_match;               ///< ETag the object must still have (If-Match); 412 → errc::CONFLICT
+    uint64_t range_start = 0;           ///< first byte (Range: bytes=start-end) when has_range
+    std::optional<uint64_t> range_end;  ///< last byte, inclusive; open-ended when unset
+    bool has_range = false;             ///< send a Range header
 };
 
 /// Options of PutObject.
 struct s3_put_options {
     std::string content_type = "application/octet-stream";  ///< Content-Type
-    std::string sse_kms_key_id;   ///< when set: x-amz-server-side-encryption: aws:kms + this key id/ARN
-    bool bucket_key = true;       ///< x-amz-server-side-encryption-bucket-key-enabled with SSE-KMS
+    std::string sse_kms_key_id;  ///< when set: x-amz-server-side-encryption: aws:kms + this key id/ARN
+    bool bucket_key = true;      ///< x-amz-server-side-encryption-bucket-key-enabled with SSE-KMS
 };
 
 /// Result of PutObject.

@@ -11,9 +11,9 @@ namespace tarius::aws {
 
 /// One message to publish.
 struct sns_message {
-    std::string topic_arn;   ///< TopicArn
-    std::string subject;     ///< Subject (e-mail subject line; ≤ 100 ASCII chars), optional
-    std::string message;     ///< Message; with `json_structure` a JSON object with at least "default"
+    std::string topic_arn;        ///< TopicArn
+    std::string subject;          ///< Subject (e-mail subject line; ≤ 100 ASCII chars), optional
+    std::string message;          ///< Message; with `json_structure` a JSON object with at least "default"
     bool json_structure = false;  ///< MessageStructure=json: per-protocol messages ("default", "email", "sqs", ...)
     std::map<std::string, std::string> string_attributes;  ///< MessageAttributes of DataType String
 };

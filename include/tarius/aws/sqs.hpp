@@ -15,17 +15,17 @@ namespace tarius::aws {
 
 /// A received message.
 struct sqs_message {
-    std::string message_id;      ///< MessageId
-    std::string receipt_handle;  ///< ReceiptHandle (needed to delete or extend)
-    std::string body;            ///< Body
+    std::string message_id;                         ///< MessageId
+    std::string receipt_handle;                     ///< ReceiptHandle (needed to delete or extend)
+    std::string body;                               ///< Body
     std::map<std::string, std::string> attributes;  ///< system attributes, e.g. ApproximateReceiveCount
 };
 
 /// Options of ReceiveMessage.
 struct sqs_receive_options {
-    int max_messages = 10;             ///< 1..10
-    int wait_seconds = 20;             ///< long polling, 0..20
-    int visibility_timeout = -1;       ///< seconds; -1 = the queue's default
+    int max_messages = 10;        ///< 1..10
+    int wait_seconds = 20;        ///< long polling, 0..20
+    int visibility_timeout = -1;  ///< seconds; -1 = the queue's default
 };
 
 /// One entry that DeleteMessageBatch could not delete.

@@ -40,11 +40,11 @@ struct load_record {
 
 /// What to do with an event.
 enum class claim_kind : uint8_t {
-    CLAIMED,             ///< a new load: go
-    RESUMED,             ///< a load whose owner died: go, from `record.resume`
-    ALREADY_DONE,        ///< finished before (succeeded or failed permanently): skip
-    IN_PROGRESS,         ///< a live owner is loading it: skip
-    STALE,               ///< an older version than one already seen for this key: skip
+    CLAIMED,       ///< a new load: go
+    RESUMED,       ///< a load whose owner died: go, from `record.resume`
+    ALREADY_DONE,  ///< finished before (succeeded or failed permanently): skip
+    IN_PROGRESS,   ///< a live owner is loading it: skip
+    STALE,         ///< an older version than one already seen for this key: skip
 };
 
 /// The outcome of claim().
@@ -61,7 +61,8 @@ class ledger {
 public:
     /// `clock` returns epoch seconds (injectable for tests).
     ledger(aws::dynamodb_client& client, std::string table, std::string owner,
-           std::chrono::seconds lease = std::chrono::seconds(120), std::chrono::seconds ttl = std::chrono::hours(24 * 90));
+           std::chrono::seconds lease = std::chrono::seconds(120),
+           std::chrono::seconds ttl = std::chrono::hours(24 * 90));
 
     /// Decides and records who loads `obj`: the stale check on the key's sequencer, then a conditional claim of
     /// the load record (new, or taken over when its lease expired).

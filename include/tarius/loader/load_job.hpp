@@ -24,20 +24,20 @@ namespace tarius::loader {
 
 /// Configuration of the loader (environment variables in service modes, flags in the CLI; see README).
 struct loader_config {
-    std::string table;                              ///< TARIUS_TABLE: target table
-    std::string ledger_table;                       ///< TARIUS_LEDGER_TABLE: empty = no ledger (one-off CLI loads)
-    std::string topic_arn;                          ///< TARIUS_TOPIC_ARN: empty = no notification
+    std::string table;                                ///< TARIUS_TABLE: target table
+    std::string ledger_table;                         ///< TARIUS_LEDGER_TABLE: empty = no ledger (one-off CLI loads)
+    std::string topic_arn;                            ///< TARIUS_TOPIC_ARN: empty = no notification
     std::string rejects_prefix = "invalid-records/";  ///< TARIUS_REJECTS_PREFIX
     std::string reports_prefix = "load-reports/";     ///< TARIUS_REPORTS_PREFIX
-    std::string kms_key_id;                         ///< TARIUS_KMS_KEY_ARN: SSE-KMS key for rejects and reports
-    mapping::mapping mapping;                       ///< TARIUS_MAPPING: column rules (keys come from the table)
-    csv::dialect dialect;                           ///< how to read the CSV
-    writer_options writer;                          ///< concurrency (TARIUS_CONCURRENCY), budget (TARIUS_MAX_WCU)
-    uint64_t max_object_bytes = 0;                  ///< TARIUS_MAX_OBJECT_BYTES: larger objects fail; 0 = no limit
-    std::string worker_id;                          ///< owner name in the ledger (host:pid by default)
-    std::chrono::seconds heartbeat_every{15};       ///< checkpoint/lease refresh period
-    std::chrono::seconds lease{90};                 ///< a load whose owner is silent this long is taken over
-    size_t max_errors_listed = 10;                  ///< first errors in the report
+    std::string kms_key_id;                           ///< TARIUS_KMS_KEY_ARN: SSE-KMS key for rejects and reports
+    mapping::mapping mapping;                         ///< TARIUS_MAPPING: column rules (keys come from the table)
+    csv::dialect dialect;                             ///< how to read the CSV
+    writer_options writer;                            ///< concurrency (TARIUS_CONCURRENCY), budget (TARIUS_MAX_WCU)
+    uint64_t max_object_bytes = 0;                    ///< TARIUS_MAX_OBJECT_BYTES: larger objects fail; 0 = no limit
+    std::string worker_id;                            ///< owner name in the ledger (host:pid by default)
+    std::chrono::seconds heartbeat_every{15};         ///< checkpoint/lease refresh period
+    std::chrono::seconds lease{90};                   ///< a load whose owner is silent this long is taken over
+    size_t max_errors_listed = 10;                    ///< first errors in the report
 };
 
 /// How a load ended.
@@ -56,13 +56,13 @@ const char* load_status_name(load_status status) noexcept;
 /// The result of one load.
 struct load_outcome {
     load_status status = load_status::FAILED;
-    std::string source;           ///< s3://bucket/key or the local path
-    std::string load_id;          ///< ledger load id (empty without a ledger)
-    std::string report_json;      ///< the report (also written to S3 and published)
-    std::string message;          ///< one line for logs: why skipped / failed
-    pipeline::summary summary;    ///< counts
-    writer_stats writer;          ///< DynamoDB counters
-    checkpoint resume;            ///< where a continuation starts (STOPPED / RETRY)
+    std::string source;                      ///< s3://bucket/key or the local path
+    std::string load_id;                     ///< ledger load id (empty without a ledger)
+    std::string report_json;                 ///< the report (also written to S3 and published)
+    std::string message;                     ///< one line for logs: why skipped / failed
+    pipeline::summary summary;               ///< counts
+    writer_stats writer;                     ///< DynamoDB counters
+    checkpoint resume;                       ///< where a continuation starts (STOPPED / RETRY)
     claim_kind claim = claim_kind::CLAIMED;  ///< what the ledger said
 };
 
@@ -103,9 +103,9 @@ private:
 };
 
 /// Builds the report JSON of a load.
-[[nodiscard]] std::string report_json(const load_outcome& outcome, const std::string& table,
-                                      const std::string& version, const std::string& rejects_csv_uri,
-                                      const std::string& rejects_reasons_uri, const std::string& error_message);
+[[nodiscard]] std::string report_json(const load_outcome& outcome, const std::string& table, const std::string& version,
+                                      const std::string& rejects_csv_uri, const std::string& rejects_reasons_uri,
+                                      const std::string& error_message);
 
 /// The human text of the notification: "Loaded 998 of 1,000 rows of s3://…/products.csv into product in
 /// 0.8 s; 2 rows rejected, see s3://…".

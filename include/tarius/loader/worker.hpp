@@ -15,23 +15,23 @@ namespace tarius::loader {
 
 /// Worker settings.
 struct worker_options {
-    std::string queue_url;            ///< the queue receiving the notifications
-    object_filter filter;             ///< which objects to load (others are deleted from the queue as ignored)
-    int parallel_loads = 2;           ///< messages processed at once
-    int visibility_timeout = 60;      ///< seconds; extended every third of it while a load runs
-    int wait_seconds = 20;            ///< long polling
-    int retry_delay_seconds = 10;     ///< visibility set after a transient failure (the redrive counts receives)
-    bool exit_when_idle = false;      ///< return after one empty receive (tests, one-shot drains)
+    std::string queue_url;         ///< the queue receiving the notifications
+    object_filter filter;          ///< which objects to load (others are deleted from the queue as ignored)
+    int parallel_loads = 2;        ///< messages processed at once
+    int visibility_timeout = 60;   ///< seconds; extended every third of it while a load runs
+    int wait_seconds = 20;         ///< long polling
+    int retry_delay_seconds = 10;  ///< visibility set after a transient failure (the redrive counts receives)
+    bool exit_when_idle = false;   ///< return after one empty receive (tests, one-shot drains)
 };
 
 /// Counters of a worker run.
 struct worker_stats {
-    uint64_t messages = 0;        ///< messages received
-    uint64_t loads = 0;           ///< loads finished (any status but retry/stopped)
-    uint64_t skipped = 0;         ///< duplicate/stale/in-progress events
-    uint64_t retries = 0;         ///< messages left for redelivery after a transient failure
-    uint64_t ignored = 0;         ///< test events and objects outside the filter
-    uint64_t unsupported = 0;     ///< messages that are not S3 events (left to reach the DLQ)
+    uint64_t messages = 0;     ///< messages received
+    uint64_t loads = 0;        ///< loads finished (any status but retry/stopped)
+    uint64_t skipped = 0;      ///< duplicate/stale/in-progress events
+    uint64_t retries = 0;      ///< messages left for redelivery after a transient failure
+    uint64_t ignored = 0;      ///< test events and objects outside the filter
+    uint64_t unsupported = 0;  ///< messages that are not S3 events (left to reach the DLQ)
 };
 
 /// Runs until `stop` becomes true (or, with exit_when_idle, the queue is empty). Loads in progress when stop

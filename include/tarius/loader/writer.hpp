@@ -22,9 +22,9 @@ namespace tarius::loader {
 
 /// Settings of a writer.
 struct writer_options {
-    size_t max_in_flight = 64;        ///< most requests in flight at once (also the starting window)
-    double max_wcu_per_second = 0;    ///< write budget; 0 = unlimited. Never exceeded (conservative estimates)
-    std::chrono::milliseconds unprocessed_base_delay{50};  ///< first backoff before resending UnprocessedItems
+    size_t max_in_flight = 64;      ///< most requests in flight at once (also the starting window)
+    double max_wcu_per_second = 0;  ///< write budget; 0 = unlimited. Never exceeded (conservative estimates)
+    std::chrono::milliseconds unprocessed_base_delay{50};   ///< first backoff before resending UnprocessedItems
     std::chrono::milliseconds unprocessed_max_delay{5000};  ///< backoff cap
     int max_unprocessed_rounds = 12;  ///< resends of one batch's leftovers before the load fails (transient)
     uint64_t seed = 0x7a115;          ///< jitter seed
@@ -43,14 +43,14 @@ struct checkpoint {
 
 /// Counters of a writer.
 struct writer_stats {
-    uint64_t batches_sent = 0;         ///< BatchWriteItem requests sent (resends of leftovers included)
-    uint64_t items_written = 0;        ///< items DynamoDB accepted
-    uint64_t unprocessed_resent = 0;   ///< items sent again after coming back in UnprocessedItems
-    uint64_t throttles = 0;            ///< throttled attempts + rounds with UnprocessedItems
-    uint64_t held_back = 0;            ///< times a batch waited for an earlier batch holding one of its keys
-    uint64_t batches_skipped = 0;      ///< batches below `already_written_through` (resumed loads)
-    double wcu_consumed = 0;           ///< from ConsumedCapacity
-    size_t peak_in_flight = 0;         ///< most requests in flight at once
+    uint64_t batches_sent = 0;        ///< BatchWriteItem requests sent (resends of leftovers included)
+    uint64_t items_written = 0;       ///< items DynamoDB accepted
+    uint64_t unprocessed_resent = 0;  ///< items sent again after coming back in UnprocessedItems
+    uint64_t throttles = 0;           ///< throttled attempts + rounds with UnprocessedItems
+    uint64_t held_back = 0;           ///< times a batch waited for an earlier batch holding one of its keys
+    uint64_t batches_skipped = 0;     ///< batches below `already_written_through` (resumed loads)
+    double wcu_consumed = 0;          ///< from ConsumedCapacity
+    size_t peak_in_flight = 0;        ///< most requests in flight at once
 };
 
 /// Writes sealed batches. Not thread-safe: one thread calls on_batch / drain (which drive the client's poll).
@@ -78,9 +78,9 @@ public:
 private:
     struct pending {
         pipeline::batch batch;
-        std::string body;       // what to send next (the batch body, or its leftovers)
-        size_t remaining = 0;   // items not yet accepted
-        int rounds = 0;         // resends of leftovers
+        std::string body;      // what to send next (the batch body, or its leftovers)
+        size_t remaining = 0;  // items not yet accepted
+        int rounds = 0;        // resends of leftovers
         std::chrono::steady_clock::time_point not_before{};
         double wcu_estimate = 0;
     };
@@ -97,12 +97,12 @@ private:
     aws::dynamodb_client& client_;
     writer_options options_;
     clock now_;
-    std::deque<std::unique_ptr<pending>> queue_;                    // sealed, not yet sent, in file order
-    std::unordered_map<uint64_t, std::unique_ptr<pending>> sent_;   // in flight, by batch sequence
-    std::vector<std::unique_ptr<pending>> waiting_;                 // leftovers waiting for their backoff
-    std::unordered_map<uint64_t, uint32_t> keys_in_flight_;          // key hash → batches holding it
+    std::deque<std::unique_ptr<pending>> queue_;                           // sealed, not yet sent, in file order
+    std::unordered_map<uint64_t, std::unique_ptr<pending>> sent_;          // in flight, by batch sequence
+    std::vector<std::unique_ptr<pending>> waiting_;                        // leftovers waiting for their backoff
+    std::unordered_map<uint64_t, uint32_t> keys_in_flight_;                // key hash → batches holding it
     std::map<uint64_t, std::pair<uint64_t, uint64_t>> done_out_of_order_;  // sequence → (end offset, end line)
-    std::map<uint64_t, uint64_t> items_out_of_order_;               // sequence → items
+    std::map<uint64_t, uint64_t> items_out_of_order_;                      // sequence → items
     uint64_t next_sequence_ = 0;
     size_t in_flight_ = 0;
     size_t window_;

@@ -23,14 +23,14 @@ inline constexpr size_t MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
 /// One sealed BatchWriteItem request and the span of the input it covers.
 struct batch {
-    uint64_t sequence = 0;              ///< 0-based position among the batches of this load
-    std::string body;                   ///< {"RequestItems":{"<table>":[{"PutRequest":{"Item":{...}}},...]}}
-    std::vector<uint64_t> key_hashes;   ///< one per item, `encoded_item::key_hash`
-    size_t items = 0;                   ///< items in the request (≤ 25)
-    size_t item_bytes = 0;              ///< sum of the items' DynamoDB sizes
-    uint64_t start_offset = 0;          ///< input offset of the first row this batch accounts for
-    uint64_t end_offset = 0;            ///< input offset past the last row it accounts for (a resume point)
-    uint64_t end_line = 0;              ///< the line number of the row starting at `end_offset`
+    uint64_t sequence = 0;             ///< 0-based position among the batches of this load
+    std::string body;                  ///< {"RequestItems":{"<table>":[{"PutRequest":{"Item":{...}}},...]}}
+    std::vector<uint64_t> key_hashes;  ///< one per item, `encoded_item::key_hash`
+    size_t items = 0;                  ///< items in the request (≤ 25)
+    size_t item_bytes = 0;             ///< sum of the items' DynamoDB sizes
+    uint64_t start_offset = 0;         ///< input offset of the first row this batch accounts for
+    uint64_t end_offset = 0;           ///< input offset past the last row it accounts for (a resume point)
+    uint64_t end_line = 0;             ///< the line number of the row starting at `end_offset`
 };
 
 /// Receives sealed batches in order.
@@ -64,13 +64,13 @@ public:
 
 private:
     struct slot {
-        size_t offset;      // of the item JSON in body_ (or in arena_ when replaced)
+        size_t offset;  // of the item JSON in body_ (or in arena_ when replaced)
         size_t length;
         bool replaced;      // the item was replaced by a later row with the same key: it lives in arena_
         size_t key_offset;  // of the key bytes in keys_
         size_t key_length;
         uint64_t key_hash;
-        size_t size;        // DynamoDB item size
+        size_t size;  // DynamoDB item size
     };
 
     [[nodiscard]] result<void> seal();

@@ -20,13 +20,13 @@ namespace tarius::pipeline {
 
 /// What the engine needs to know.
 struct engine_options {
-    std::string source;                   ///< for messages and the summary
-    std::string table;                    ///< target table name (goes into the request bodies)
-    csv::dialect dialect;                 ///< how to read the CSV
-    mapping::mapping mapping;             ///< column rules; `mapping.keys` is used unless `keys` is set
+    std::string source;                       ///< for messages and the summary
+    std::string table;                        ///< target table name (goes into the request bodies)
+    csv::dialect dialect;                     ///< how to read the CSV
+    mapping::mapping mapping;                 ///< column rules; `mapping.keys` is used unless `keys` is set
     std::optional<mapping::key_schema> keys;  ///< the table's key schema (e.g. from DescribeTable)
-    size_t max_errors_listed = 10;        ///< problems kept in summary::first_errors
-    uint64_t max_rejects = UINT64_MAX;    ///< stop the file (errc::LIMIT) when more rows than this are rejected
+    size_t max_errors_listed = 10;            ///< problems kept in summary::first_errors
+    uint64_t max_rejects = UINT64_MAX;        ///< stop the file (errc::LIMIT) when more rows than this are rejected
 };
 
 /// Runs one input through the pipeline. Write raw (possibly compressed) bytes to `input()`, then call finish().

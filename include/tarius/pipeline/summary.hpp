@@ -12,18 +12,18 @@ namespace tarius::pipeline {
 
 /// Counts of one run over one input. Invariant: rows_read == items + rows_rejected + duplicates_collapsed.
 struct summary {
-    std::string source;                 ///< the input: a path, "-" or s3://bucket/key
-    uint64_t rows_read = 0;             ///< data rows (not the header, not blank lines)
-    uint64_t items = 0;                 ///< items placed in batches (or written, for loads)
-    uint64_t rows_rejected = 0;         ///< rows written to the rejects
+    std::string source;          ///< the input: a path, "-" or s3://bucket/key
+    uint64_t rows_read = 0;      ///< data rows (not the header, not blank lines)
+    uint64_t items = 0;          ///< items placed in batches (or written, for loads)
+    uint64_t rows_rejected = 0;  ///< rows written to the rejects
     std::array<uint64_t, static_cast<size_t>(reject_reason::COUNT_)> rejected_by_reason{};  ///< per reason
-    uint64_t duplicates_collapsed = 0;  ///< rows replaced by a later row with the same key in the same batch
-    uint64_t blank_lines = 0;           ///< blank lines skipped (not rows)
-    uint64_t batches = 0;               ///< BatchWriteItem requests
-    uint64_t bytes_in = 0;              ///< decoded bytes read
-    uint64_t compressed_bytes_in = 0;   ///< bytes read before decompression
-    std::string compression = "none";   ///< none, gzip or zstd
-    double elapsed_seconds = 0;         ///< wall time of the run
+    uint64_t duplicates_collapsed = 0;      ///< rows replaced by a later row with the same key in the same batch
+    uint64_t blank_lines = 0;               ///< blank lines skipped (not rows)
+    uint64_t batches = 0;                   ///< BatchWriteItem requests
+    uint64_t bytes_in = 0;                  ///< decoded bytes read
+    uint64_t compressed_bytes_in = 0;       ///< bytes read before decompression
+    std::string compression = "none";       ///< none, gzip or zstd
+    double elapsed_seconds = 0;             ///< wall time of the run
     std::vector<row_problem> first_errors;  ///< the first rejected rows' problems (bounded)
 
     /// True when the counts reconcile.

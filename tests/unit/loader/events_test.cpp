@@ -53,7 +53,8 @@ TEST(events, sns_wrapped_notification_is_unwrapped) {
         escaped.push_back(c);
     }
     const std::string sns = R"({"Type":"Notification","MessageId":"m-1","TopicArn":"arn:aws:sns:us-east-1:1:t",)"
-                            R"("Subject":"Amazon S3 Notification","Message":")" + escaped + R"("})";
+                            R"("Subject":"Amazon S3 Notification","Message":")" +
+                            escaped + R"("})";
     auto parsed = parse_s3_message(sns);
     ASSERT_TRUE(parsed) << parsed.err().message;
     ASSERT_EQ(parsed->objects.size(), 2u);
@@ -98,7 +99,8 @@ TEST(events, unsupported_shapes_are_errors_naming_what_was_seen) {
         {R"({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"}}}]})",
          "without s3.bucket or s3.object"},
         {R"({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},)"
-         R"("object":{"key":"bad%zzkey"}}}]})", "bad %-escape"},
+         R"("object":{"key":"bad%zzkey"}}}]})",
+         "bad %-escape"},
     };
     for (const auto& c : cases) {
         auto parsed = parse_s3_message(c.json);
@@ -112,9 +114,13 @@ TEST(events, keys_decode_like_form_urlencoding) {
         const char* encoded;
         const char* decoded;
     } cases[] = {
-        {"plain.csv", "plain.csv"},       {"a+b.csv", "a b.csv"},     {"a%2Bb.csv", "a+b.csv"},
-        {"%C3%A9t%C3%A9.csv", "\xC3\xA9t\xC3\xA9.csv"}, {"x%21%2A%28%29%27%3B%3D%3F", "x!*()';=?"},
-        {"dir%2Fsub/file", "dir/sub/file"}, {"", ""},
+        {"plain.csv", "plain.csv"},
+        {"a+b.csv", "a b.csv"},
+        {"a%2Bb.csv", "a+b.csv"},
+        {"%C3%A9t%C3%A9.csv", "\xC3\xA9t\xC3\xA9.csv"},
+        {"x%21%2A%28%29%27%3B%3D%3F", "x!*()';=?"},
+        {"dir%2Fsub/file", "dir/sub/file"},
+        {"", ""},
     };
     for (const auto& c : cases) {
         auto decoded = decode_event_key(c.encoded);
@@ -133,7 +139,7 @@ TEST(events, sequencers_compare_after_right_padding) {
         {"0055AED6DCD90281E5", "0055AED6DCD90281E5", 0},
         {"0055AED6DCD90281E5", "0055AED6DCD90281E6", -1},
         {"0055AED6DCD90281F0", "0055AED6DCD90281E6", 1},
-        {"0055AED6DCD90281E5", "0055AED6DCD90281E500", 0},   // padding with zeros changes nothing
+        {"0055AED6DCD90281E5", "0055AED6DCD90281E500", 0},  // padding with zeros changes nothing
         {"0055AED6DCD90281E5", "0055AED6DCD90281E50001", -1},
         {"", "00", 0},
     };
@@ -152,8 +158,8 @@ TEST(events, filter_by_bucket_prefix_and_suffix) {
         const char* key;
         bool accepted;
     } cases[] = {
-        {"landing", "raw-data/a.csv", true},      {"landing", "raw-data/sub/a.csv.gz", true},
-        {"landing", "raw-data/a.csv.zst", true},  {"landing", "raw-data/a.txt", false},
+        {"landing", "raw-data/a.csv", true},         {"landing", "raw-data/sub/a.csv.gz", true},
+        {"landing", "raw-data/a.csv.zst", true},     {"landing", "raw-data/a.txt", false},
         {"landing", "invalid-records/a.csv", false}, {"other", "raw-data/a.csv", false},
         {"landing", "raw-data.csv", false},
     };

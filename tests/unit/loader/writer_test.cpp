@@ -28,7 +28,7 @@ public:
         batch_write_callback done;
     };
     std::deque<pending_call> in_flight;
-    std::map<std::string, std::string> table;  // ID → V
+    std::map<std::string, std::string> table;                               // ID → V
     std::function<size_t(size_t)> pick = [](size_t) { return size_t{0}; };  // which in-flight call completes next
     std::function<size_t(const std::string&)> leave_unprocessed = [](const std::string&) { return size_t{0}; };
     std::function<bool(size_t)> fail_call = [](size_t) { return false; };
@@ -130,7 +130,7 @@ std::vector<batch> make_batches(const std::vector<std::vector<std::pair<std::str
 }
 
 std::vector<std::vector<std::pair<std::string, std::string>>> rows_with_repeats(size_t batches, size_t per_batch,
-                                                                              size_t distinct_keys) {
+                                                                                size_t distinct_keys) {
     std::vector<std::vector<std::pair<std::string, std::string>>> groups(batches);
     size_t serial = 0;
     for (auto& group : groups) {
@@ -258,8 +258,7 @@ TEST(ddb_writer, write_budget_is_never_exceeded) {
     std::vector<std::pair<double, double>> sends;  // (time in s, WCU estimate)
     writer_options options;
     options.max_wcu_per_second = 100;  // each batch of 25 items of 10 bytes is ≤ 25 WCU
-    ddb_writer writer(
-        ddb, options, [&now] { return now += std::chrono::milliseconds(5); });
+    ddb_writer writer(ddb, options, [&now] { return now += std::chrono::milliseconds(5); });
     for (auto& b : make_batches(rows_with_repeats(40, 25, 100000))) ASSERT_TRUE(writer.on_batch(std::move(b)));
     ASSERT_TRUE(writer.drain());
     EXPECT_EQ(ddb.table.size(), 1000u);

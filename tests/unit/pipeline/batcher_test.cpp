@@ -137,12 +137,12 @@ TEST(batcher, seals_before_the_byte_limit) {
 TEST(batcher, spans_cover_rejected_rows_and_give_resume_points) {
     collecting_sink sink;
     batcher b("t", sink, 2);
-    b.advance(100, 2);                                  // header consumed
-    ASSERT_TRUE(b.add(make_item("a", "1"), 150, 3));    // row 2
-    b.advance(200, 4);                                  // row 3 rejected
-    ASSERT_TRUE(b.add(make_item("b", "1"), 250, 6));    // row 4 spans two lines
-    b.advance(300, 7);                                  // row 6 rejected
-    ASSERT_TRUE(b.add(make_item("c", "1"), 350, 8));    // seals [100, 300)
+    b.advance(100, 2);                                // header consumed
+    ASSERT_TRUE(b.add(make_item("a", "1"), 150, 3));  // row 2
+    b.advance(200, 4);                                // row 3 rejected
+    ASSERT_TRUE(b.add(make_item("b", "1"), 250, 6));  // row 4 spans two lines
+    b.advance(300, 7);                                // row 6 rejected
+    ASSERT_TRUE(b.add(make_item("c", "1"), 350, 8));  // seals [100, 300)
     ASSERT_TRUE(b.flush());
     ASSERT_EQ(sink.batches.size(), 2u);
     EXPECT_EQ(sink.batches[0].start_offset, 100u);

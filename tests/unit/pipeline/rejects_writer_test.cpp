@@ -25,7 +25,7 @@ TEST(rejects_writer, csv_holds_header_and_original_rows_unchanged) {
     } cases[] = {
         {"ID,Name\n", {"1,\"a,b\"\n", "2,x\n"}, "ID,Name\n1,\"a,b\"\n2,x\n"},
         {"ID,Name\r\n", {"1,a\r\n", "2,b"}, "ID,Name\r\n1,a\r\n2,b\r\n"},  // missing final break added, CRLF style
-        {"ID,Name", {"1,a"}, "ID,Name\n1,a\n"},                           // header-only file without a break
+        {"ID,Name", {"1,a"}, "ID,Name\n1,a\n"},                            // header-only file without a break
         {"", {"1,a\n"}, "1,a\n"},                                          // --header-list: no header line
         {"ID\n", {"\"multi\nline\"\n"}, "ID\n\"multi\nline\"\n"},
     };
@@ -57,7 +57,8 @@ TEST(rejects_writer, reasons_are_json_lines_with_position_column_and_reason) {
     string_sink csv, reasons;
     rejects_writer w(csv, reasons, 1);  // flush on every write
     w.set_header("ID,Price\n");
-    ASSERT_TRUE(w.reject(problem(reject_reason::INVALID_NUMBER, 7, 123, 1, "Price", "not a \"number\""), "x,y\n", true));
+    ASSERT_TRUE(
+        w.reject(problem(reject_reason::INVALID_NUMBER, 7, 123, 1, "Price", "not a \"number\""), "x,y\n", true));
     ASSERT_TRUE(w.reject(problem(reject_reason::ROW_TOO_LARGE, 9, 456, -1, "", "row too large"), "cut...", false));
     ASSERT_TRUE(w.finish());
     EXPECT_EQ(csv.data(), "ID,Price\nx,y\n");  // the cut row is in the reasons only
