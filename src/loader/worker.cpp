@@ -121,7 +121,6 @@ result<loader_config> loader_config_from_env(const aws::env_lookup& env) {
 result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const worker_options& options,
                                 const std::atomic<bool>& stop) {
     worker_stats stats;
-    std::list<std::unique_ptr<in_progress>> active;
     const auto extend_every = std::chrono::seconds(std::max(1, options.visibility_timeout / 3));
 
     // Runs on the job's thread: counters are returned, not shared.
@@ -161,6 +160,10 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const
         }
         return {delete_message, stats};
     };
+
+    // Declared after `process`: on an early return the jobs' futures (which wait for their threads) are destroyed
+    // first, while the lambda those threads run is still alive.
+    std::list<std::unique_ptr<in_progress>> active;
 
     while (true) {
         // Finished jobs: delete their messages, or leave them for redelivery after a short delay.

@@ -1,6 +1,5 @@
 #include "tarius/pipeline/engine.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 
