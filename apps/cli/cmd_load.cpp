@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "aws_setup.hpp"
 #include "commands.hpp"
 #include "load_flags.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 #include "tarius/aws/s3.hpp"
 #include "tarius/loader/worker.hpp"
@@ -14,7 +16,7 @@
 namespace tarius::cli {
 namespace {
 
-constexpr std::array<flag_spec, 7> LOAD_ONLY = {{
+constexpr std::array<flag_spec, 8> LOAD_ONLY = {{
     {"table", "NAME", "target DynamoDB table (required; its key schema is read with DescribeTable)"},
     {"concurrency", "N", "BatchWriteItem requests in flight (default 64)"},
     {"max-wcu", "N", "write budget in WCU per second that the load never exceeds (default: unlimited)"},
@@ -22,6 +24,8 @@ constexpr std::array<flag_spec, 7> LOAD_ONLY = {{
     {"topic-arn", "ARN", "publish the summary to this SNS topic (s3:// sources)"},
     {"kms-key", "ARN", "SSE-KMS key for the rejects and the report written to S3"},
     {"json", "", "print the report as JSON"},
+    {"progress-seconds", "S",
+     "progress log line interval off a terminal (default 5, TARIUS_PROGRESS_SECONDS; 0 = off)"},
 }};
 constexpr auto LOAD_COMMAND_FLAGS = join_flags(LOAD_FLAGS, LOAD_ONLY);
 constexpr command_spec LOAD = {
@@ -30,8 +34,10 @@ constexpr command_spec LOAD = {
     "UnprocessedItems retried, the final table as if the rows were put one by one in file order.\n"
     "For s3:// sources the rejects and the report are written next to the file (invalid-records/, load-reports/).\n"
     "Environment: the AWS SDK variables (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...).\n"
-    "Ctrl-C stops cleanly after the requests in flight (with --ledger-table the checkpoint is saved).\n"
-    "Exit status: 0 loaded, 1 loaded with rejected rows, 2 failed or bad usage.",
+    "Progress goes to stderr: a bar (rows/s, MB/s, percent, ETA) on a terminal, JSON lines otherwise.\n"
+    "Ctrl-C or SIGTERM stops cleanly after the requests in flight (exit status 2); with --ledger-table the\n"
+    "checkpoint is saved and running the same command again resumes there. A second Ctrl-C leaves at once.\n"
+    "Exit status: 0 loaded (or already loaded), 1 loaded with rejected rows, 2 failed, stopped or bad usage.",
     LOAD_COMMAND_FLAGS};
 
 bool parse_s3_uri(const std::string& uri, std::string& bucket, std::string& key) {
@@ -41,6 +47,21 @@ bool parse_s3_uri(const std::string& uri, std::string& bucket, std::string& key)
     bucket = uri.substr(5, slash - 5);
     key = uri.substr(slash + 1);
     return true;
+}
+
+// --progress-seconds, else TARIUS_PROGRESS_SECONDS, else 5; fractions allowed.
+result<double> progress_seconds(const parsed_args& args) {
+    std::optional<std::string> text = args.get("progress-seconds");
+    if (!text) {
+        if (const char* env = std::getenv("TARIUS_PROGRESS_SECONDS")) text = std::string(env);
+    }
+    if (!text) return 5.0;
+    char* end = nullptr;
+    const double value = std::strtod(text->c_str(), &end);
+    if (text->empty() || end != text->c_str() + text->size() || !(value >= 0) || value > 86400) {
+        return make_error(errc::INVALID_ARGUMENT, "--progress-seconds: not a number of seconds: " + *text);
+    }
+    return value;
 }
 
 }  // namespace
@@ -88,6 +109,15 @@ int run_load(std::span<char* const> argv) {
                 config.writer.max_wcu_per_second = static_cast<double>(*value);
         }
     }
+    auto every = progress_seconds(args);
+    if (!every) {
+        print_error("load", every.err());
+        return EXIT_FAILED;
+    }
+    const progress_mode mode = *every == 0               ? progress_mode::OFF
+                               : ::isatty(STDERR_FILENO) ? progress_mode::BAR
+                                                         : progress_mode::LOG;
+    const bool has_ledger = args.has("ledger-table");
     auto clients = make_aws_clients();
     if (!clients) {
         print_error("load", clients.err());
@@ -96,6 +126,13 @@ int run_load(std::span<char* const> argv) {
     auto runner = make_runner(*clients, std::move(config));
     install_stop_signals();
     const auto stop = [] { return stop_requested.load(); };
+    progress_reporter reporter(mode, std::chrono::milliseconds(static_cast<int64_t>(*every * 1000)));
+    loader::load_options load_opts;
+    if (mode != progress_mode::OFF) {
+        load_opts.progress = [&reporter](const loader::load_progress& p) { reporter.update(p); };
+        // The bar redraws often; log lines are rate-limited by the reporter itself.
+        load_opts.progress_every = std::chrono::milliseconds(mode == progress_mode::BAR ? 200 : 250);
+    }
 
     loader::load_outcome outcome;
     std::string bucket, key;
@@ -111,12 +148,24 @@ int run_load(std::span<char* const> argv) {
         obj.version_id = head->version_id;
         obj.etag = head->etag;
         obj.size = head->size;
-        outcome = runner->load_object(obj, "cli", stop);
+        outcome = runner->load_object(obj, "cli", stop, load_opts);
     } else {
-        outcome = runner->load_file(source, args.get("rejects").value_or(""), stop);
+        outcome = runner->load_file(source, args.get("rejects").value_or(""), stop, load_opts);
+    }
+    if (outcome.status == loader::load_status::STOPPED) {
+        std::fprintf(stderr, "tarius load: stopped at line %llu (byte %llu); %s\n",
+                     static_cast<unsigned long long>(outcome.resume.line),
+                     static_cast<unsigned long long>(outcome.resume.offset),
+                     has_ledger && !bucket.empty()
+                         ? "checkpoint saved in the ledger: run the same command again to resume"
+                         : "no ledger: running it again starts over (rewriting the same items is harmless)");
     }
     if (args.has("json")) {
-        std::printf("%s\n", outcome.report_json.c_str());
+        // Skipped loads (already done, in progress elsewhere) end before a report is made: describe them anyway.
+        const std::string report = outcome.report_json.empty()
+                                       ? loader::report_json(outcome, *args.get("table"), "", "", "", outcome.message)
+                                       : outcome.report_json;
+        std::printf("%s\n", report.c_str());
     } else {
         print_summary(outcome.summary, false);
         std::printf("status %s: %llu items written, %.0f WCU consumed, %llu throttles%s%s\n",

@@ -63,11 +63,7 @@ int run_loads(std::span<char* const> argv) {
     }
     for (const auto& r : *records) {
         if (args.has("json")) {
-            std::printf(
-                "{\"source\":\"%s\",\"version\":\"%s\",\"status\":\"%s\",\"load_id\":\"%s\",\"started_at\":%lld,"
-                "\"report\":%s}\n",
-                r.source.c_str(), r.version.c_str(), r.status.c_str(), r.load_id.c_str(),
-                static_cast<long long>(r.started_at), r.report_json.empty() ? "null" : r.report_json.c_str());
+            std::printf("%s\n", loader::load_record_json(r).c_str());
             continue;
         }
         char when[32] = "-";

@@ -70,14 +70,14 @@ int run_worker(std::span<char* const> argv) {
             static_cast<int>(*value);
     }
     options.exit_when_idle = args.has("exit-when-idle");
-    auto config = loader::loader_config_from_env(env);
-    if (!config) {
-        print_error("worker", config.err());
-        return EXIT_FAILED;
-    }
     auto clients = make_aws_clients();
     if (!clients) {
         print_error("worker", clients.err());
+        return EXIT_FAILED;
+    }
+    auto config = loader::loader_config_from_env_and_s3(env, *clients->s3);
+    if (!config) {
+        print_error("worker", config.err());
         return EXIT_FAILED;
     }
     auto sqs = aws::sqs_client::create(clients->context);

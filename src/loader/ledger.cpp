@@ -380,4 +380,21 @@ result<std::vector<load_record>> ledger::recent(size_t limit) {
     return records;
 }
 
+std::string load_record_json(const load_record& record) {
+    std::string out;
+    json::writer w(out);
+    w.begin_object();
+    w.key("source").value(record.source).key("version").value(record.version);
+    w.key("status").value(record.status).key("load_id").value(record.load_id);
+    w.key("started_at").value(record.started_at).key("attempts").value(record.attempts);
+    w.key("report");
+    if (record.report_json.empty()) {
+        w.raw("null");
+    } else {
+        w.raw(record.report_json);
+    }
+    w.end_object();
+    return out;
+}
+
 }  // namespace tarius::loader

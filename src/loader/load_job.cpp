@@ -2,11 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
+#include <thread>
 
 #include "json/writer.hpp"
 #include "tarius/pipeline/engine.hpp"
@@ -35,42 +35,94 @@ std::string random_id() {
     return buf;
 }
 
-// Forwards the object's bytes into the engine, refreshing the lease/checkpoint and honouring stop requests.
+// Forwards the object's bytes into the engine in slices (so a stop request and progress are seen often even when
+// the producer hands over megabytes at once), refreshing the lease/checkpoint and reporting progress.
 class progress_sink final : public byte_sink {
 public:
+    static constexpr size_t SLICE = 64 * 1024;
+
     progress_sink(byte_sink& next, std::function<result<void>()> heartbeat, std::chrono::seconds every,
-                  const stop_predicate& stop)
-        : next_(next), heartbeat_(std::move(heartbeat)), every_(every), stop_(stop), last_(steady::now()) {}
+                  const stop_predicate& stop, std::function<void(uint64_t)> report,
+                  std::chrono::milliseconds report_every)
+        : next_(next),
+          heartbeat_(std::move(heartbeat)),
+          every_(every),
+          stop_(stop),
+          report_(std::move(report)),
+          report_every_(report_every),
+          last_(steady::now()),
+          last_report_(steady::now()) {}
 
     result<void> write(std::string_view chunk) override {
-        if (stop_ && stop_()) return make_error(errc::CANCELLED, "stopped on request; checkpoint saved");
-        TARIUS_TRY(next_.write(chunk));
-        if (heartbeat_ && steady::now() - last_ >= every_) {
-            last_ = steady::now();
-            TARIUS_TRY(heartbeat_());
+        while (!chunk.empty()) {
+            if (stop_ && stop_()) return make_error(errc::CANCELLED, "stopped on request; checkpoint saved");
+            const std::string_view slice = chunk.substr(0, SLICE);
+            chunk.remove_prefix(slice.size());
+            bytes_ += slice.size();
+            TARIUS_TRY(next_.write(slice));
+            const auto now = steady::now();
+            if (heartbeat_ && now - last_ >= every_) {
+                last_ = now;
+                TARIUS_TRY(heartbeat_());
+            }
+            if (report_ && now - last_report_ >= report_every_) {
+                last_report_ = now;
+                report_(bytes_);
+            }
         }
         return ok();
     }
     result<void> finish() override { return next_.finish(); }
+
+    /// Bytes forwarded so far.
+    [[nodiscard]] uint64_t bytes() const noexcept { return bytes_; }
 
 private:
     byte_sink& next_;
     std::function<result<void>()> heartbeat_;
     std::chrono::seconds every_;
     const stop_predicate& stop_;
+    std::function<void(uint64_t)> report_;
+    std::chrono::milliseconds report_every_;
     steady::time_point last_;
+    steady::time_point last_report_;
+    uint64_t bytes_ = 0;
+};
+
+// Passes sealed batches to the writer and remembers how far they reach, for progress reports.
+class counting_batch_sink final : public pipeline::batch_sink {
+public:
+    explicit counting_batch_sink(pipeline::batch_sink& next) : next_(next) {}
+
+    result<void> on_batch(pipeline::batch&& b) override {
+        items_ += b.items;
+        end_offset_ = b.end_offset;
+        end_line_ = b.end_line;
+        return next_.on_batch(std::move(b));
+    }
+
+    uint64_t items() const noexcept { return items_; }
+    uint64_t end_offset() const noexcept { return end_offset_; }
+    uint64_t end_line() const noexcept { return end_line_; }
+
+private:
+    pipeline::batch_sink& next_;
+    uint64_t items_ = 0;
+    uint64_t end_offset_ = 0;
+    uint64_t end_line_ = 1;
 };
 
 std::string temp_path(const std::string& load_id, const char* suffix) {
     return (std::filesystem::temp_directory_path() / ("tarius-" + load_id + suffix)).string();
 }
 
-result<std::string> read_whole_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(errc::IO, "cannot read " + path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+// The size of a regular file; 0 for stdin, pipes and anything unreadable (progress then shows no percentage).
+uint64_t file_size(const std::string& path) {
+    if (path == "-") return 0;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return 0;
+    const auto size = std::filesystem::file_size(path, ec);
+    return ec ? 0 : static_cast<uint64_t>(size);
 }
 
 std::string with_thousands(uint64_t value) {
@@ -126,16 +178,19 @@ result<mapping::key_schema> load_runner::key_schema() {
 namespace {
 
 // Runs the pipeline over bytes produced by `pump` into a DynamoDB writer; fills `out` and returns the error that
-// stopped it, if any.
+// stopped it, if any. Reports progress through `options` against `total_bytes` (0 = unknown).
 std::optional<error> run_pipeline(const loader_config& config, aws::dynamodb_client& writer_client,
                                   const std::string& source, const mapping::key_schema& keys, const checkpoint& resume,
                                   pipeline::rejects_writer* rejects,
                                   const std::function<result<void>(byte_sink&)>& pump,
                                   const std::function<result<void>(const checkpoint&)>& heartbeat,
-                                  const stop_predicate& stop, load_outcome& out) {
+                                  const stop_predicate& stop, const load_options& load_opts, uint64_t total_bytes,
+                                  load_outcome& out) {
+    const auto started = steady::now();
     writer_options wopts = config.writer;
     wopts.already_written_through = resume.offset;
     ddb_writer writer(writer_client, wopts);
+    counting_batch_sink batches(writer);
     pipeline::engine_options options;
     options.source = source;
     options.table = config.table;
@@ -143,11 +198,28 @@ std::optional<error> run_pipeline(const loader_config& config, aws::dynamodb_cli
     options.mapping = config.mapping;
     options.keys = keys;
     options.max_errors_listed = config.max_errors_listed;
-    auto eng = pipeline::engine::create(std::move(options), writer, rejects);
+    auto eng = pipeline::engine::create(std::move(options), batches, rejects);
     if (!eng) return eng.err();
+    const uint64_t header_lines = config.dialect.has_header ? 1 : 0;
+    auto running_report = [&](uint64_t bytes_read) {
+        load_progress p;
+        p.source = source;
+        p.bytes_read = bytes_read;
+        p.total_bytes = total_bytes;
+        p.decoded_bytes = batches.end_offset();
+        const uint64_t lines = batches.end_line() - 1;
+        p.rows = lines > header_lines ? lines - header_lines : 0;
+        p.items_batched = batches.items();
+        p.items_written = writer.stats().items_written;
+        p.throttles = writer.stats().throttles;
+        p.elapsed_seconds = std::chrono::duration<double>(steady::now() - started).count();
+        load_opts.progress(p);
+    };
+    std::function<void(uint64_t)> report;
+    if (load_opts.progress) report = running_report;
     progress_sink progress((*eng)->input(),
                            [&]() -> result<void> { return heartbeat ? heartbeat(writer.current_checkpoint()) : ok(); },
-                           config.heartbeat_every, stop);
+                           config.heartbeat_every, stop, std::move(report), load_opts.progress_every);
     std::optional<error> failure;
     auto pumped = pump(progress);
     if (pumped) pumped = progress.finish();
@@ -162,13 +234,30 @@ std::optional<error> run_pipeline(const loader_config& config, aws::dynamodb_cli
     out.summary = (*eng)->current_summary();
     out.writer = writer.stats();
     out.resume = writer.current_checkpoint();
+    if (load_opts.progress) {
+        // A load stopped before the engine saw the failure has no summary yet: keep the running estimates then.
+        const uint64_t lines = batches.end_line() - 1;
+        load_progress p;
+        p.source = source;
+        p.bytes_read = progress.bytes();
+        p.total_bytes = total_bytes;
+        p.decoded_bytes = std::max(out.summary.bytes_in, batches.end_offset());
+        p.rows = std::max(out.summary.rows_read, lines > header_lines ? lines - header_lines : 0);
+        p.items_batched = std::max(out.summary.items, batches.items());
+        p.items_written = out.writer.items_written;
+        p.rows_rejected = out.summary.rows_rejected;
+        p.throttles = out.writer.throttles;
+        p.elapsed_seconds = std::chrono::duration<double>(steady::now() - started).count();
+        p.done = true;
+        load_opts.progress(p);
+    }
     return failure;
 }
 
 }  // namespace
 
-load_outcome load_runner::load_object(const object_ref& obj, const std::string& request_id,
-                                      const stop_predicate& stop) {
+load_outcome load_runner::load_object(const object_ref& obj, const std::string& request_id, const stop_predicate& stop,
+                                      const load_options& options) {
     load_outcome out;
     out.source = obj.uri();
     const auto started = steady::now();
@@ -177,6 +266,23 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
     std::optional<load_record> record;
     if (ledger_) {
         auto claimed = ledger_->claim(obj, request_id);
+        if (claimed && claimed->kind == claim_kind::IN_PROGRESS) {
+            // A live owner renews its lease every heartbeat; a crashed one lets it lapse. Skipping now would lose
+            // a crashed owner's load for good (this event may be its last delivery), so ask again every second
+            // until the load ends (done), the lease is renewed (a live owner: skip) or it lapses (take over).
+            const int64_t seen_lease = claimed->record.lease_expires_at;
+            const auto give_up = steady::now() + config_.lease + std::chrono::seconds(2);
+            while (claimed && claimed->kind == claim_kind::IN_PROGRESS &&
+                   claimed->record.lease_expires_at == seen_lease && steady::now() < give_up) {
+                if (stop && stop()) {
+                    out.status = load_status::STOPPED;
+                    out.message = "stopped while waiting on the lease of owner " + claimed->record.owner;
+                    return out;
+                }
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+                claimed = ledger_->claim(obj, request_id);
+            }
+        }
         if (!claimed) {
             out.status = load_status::RETRY;
             out.message = "ledger: " + claimed.err().message;
@@ -237,7 +343,7 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
             [&](const checkpoint& at) -> result<void> {
                 return ledger_ && record ? ledger_->heartbeat(*record, at) : ok();
             },
-            stop, out);
+            stop, options, obj.size, out);
         if (failure) {
             error_message = failure->message;
             if (failure->code == errc::CANCELLED)
@@ -257,20 +363,25 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
                 aws::s3_put_options put;
                 put.sse_kms_key_id = config_.kms_key_id;
                 const std::string base = config_.rejects_prefix + obj.key + "/" + out.load_id;
-                auto csv_body = read_whole_file(csv_path);
-                auto reasons_body = read_whole_file(reasons_path);
-                if (csv_body && reasons_body) {
-                    put.content_type = "text/csv";
-                    auto put_csv = s3_->put_object(obj.bucket, base + ".csv", std::move(*csv_body), put);
-                    put.content_type = "application/x-ndjson";
-                    auto put_reasons =
-                        s3_->put_object(obj.bucket, base + ".reasons.jsonl", std::move(*reasons_body), put);
-                    if (put_csv && put_reasons) {
-                        rejects_csv_uri = "s3://" + obj.bucket + "/" + base + ".csv";
-                        rejects_reasons_uri = "s3://" + obj.bucket + "/" + base + ".reasons.jsonl";
+                // Streamed from the temporary files in parts: the rejects of a huge file never sit in memory.
+                put.content_type = "text/csv";
+                auto put_csv = aws::upload_file(*s3_, obj.bucket, base + ".csv", csv_path, put);
+                put.content_type = "application/x-ndjson";
+                auto put_reasons = put_csv
+                                       ? aws::upload_file(*s3_, obj.bucket, base + ".reasons.jsonl", reasons_path, put)
+                                       : result<aws::s3_put_result>(put_csv.err());
+                if (put_csv && put_reasons) {
+                    rejects_csv_uri = "s3://" + obj.bucket + "/" + base + ".csv";
+                    rejects_reasons_uri = "s3://" + obj.bucket + "/" + base + ".reasons.jsonl";
+                } else {
+                    const error& failed = put_csv ? put_reasons.err() : put_csv.err();
+                    if (failed.code == errc::IO) {
+                        // The local files are gone or unreadable: a retry would not bring them back.
+                        std::fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"rejects not uploaded\",\"error\":\"%s\"}\n",
+                                     failed.message.c_str());
                     } else {
                         out.status = load_status::RETRY;
-                        error_message = "writing rejects: " + (put_csv ? put_reasons.err() : put_csv.err()).message;
+                        error_message = "writing rejects: " + failed.message;
                     }
                 }
             }
@@ -324,7 +435,7 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
 }
 
 load_outcome load_runner::load_file(const std::string& path, const std::string& rejects_path,
-                                    const stop_predicate& stop) {
+                                    const stop_predicate& stop, const load_options& options) {
     load_outcome out;
     out.source = path;
     out.load_id = random_id();
@@ -355,9 +466,10 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
                 } once(sink);
                 return pump_file(path, once);
             },
-            {}, stop, out);
+            {}, stop, options, file_size(path), out);
         if (failure) {
-            error_message = failure->message;
+            // Without a ledger nothing keeps the checkpoint: do not claim it was saved.
+            error_message = failure->code == errc::CANCELLED ? "stopped on request" : failure->message;
             out.status = failure->code == errc::CANCELLED ? load_status::STOPPED
                          : is_permanent(*failure)         ? load_status::FAILED
                                                           : load_status::RETRY;

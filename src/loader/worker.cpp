@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "json/writer.hpp"
+#include "tarius/loader/log.hpp"
 
 namespace tarius::loader {
 namespace {
@@ -28,6 +29,7 @@ std::vector<std::string> split(std::string_view text, char separator) {
 
 void log_line(const char* level, const std::string& message, const std::string& detail_key = {},
               const std::string& detail = {}) {
+    if (!log_enabled(level)) return;
     std::string out;
     json::writer w(out);
     w.begin_object().key("level").value(level).key("msg").value(message);
@@ -48,11 +50,18 @@ struct in_progress {
 }  // namespace
 
 void log_load(const load_outcome& outcome, const std::string& table) {
+    const char* level =
+        outcome.status == load_status::FAILED || outcome.status == load_status::RETRY ? "error" : "info";
+    if (!log_enabled(level)) {
+        if (outcome.status != load_status::SKIPPED)
+            std::fprintf(stdout, "%s\n", emf_metrics_line(outcome, table).c_str());
+        std::fflush(stdout);
+        return;
+    }
     std::string out;
     json::writer w(out);
     w.begin_object();
-    w.key("level").value(outcome.status == load_status::FAILED || outcome.status == load_status::RETRY ? "error"
-                                                                                                       : "info");
+    w.key("level").value(level);
     w.key("msg").value(std::string("load ") + load_status_name(outcome.status));
     w.key("load_id").value(outcome.load_id);
     w.key("source").value(outcome.source);
@@ -115,6 +124,7 @@ result<loader_config> loader_config_from_env(const aws::env_lookup& env) {
     config.writer.max_in_flight = std::max<size_t>(1, static_cast<size_t>(concurrency));
     config.max_object_bytes = static_cast<uint64_t>(max_bytes);
     config.worker_id = aws::env_value(env, "TARIUS_WORKER_ID").value_or("");
+    if (auto level = aws::env_value(env, "TARIUS_LOG_LEVEL")) TARIUS_TRY(parse_log_level(*level));
     return config;
 }
 

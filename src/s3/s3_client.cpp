@@ -5,7 +5,9 @@
 
 #include "aws/service_call.hpp"
 #include "aws/uri.hpp"
+#include "aws/xml.hpp"
 #include "tarius/aws/endpoints.hpp"
+#include "tarius/aws/errors.hpp"
 
 namespace tarius::aws {
 
@@ -39,6 +41,39 @@ s3_object_info object_info(const http_response& response) {
     return info;
 }
 
+void add_put_headers(detail::call_request& req, const s3_put_options& options) {
+    req.headers.push_back({"Content-Type", options.content_type});
+    if (!options.sse_kms_key_id.empty()) {
+        req.headers.push_back({"x-amz-server-side-encryption", "aws:kms"});
+        req.headers.push_back({"x-amz-server-side-encryption-aws-kms-key-id", options.sse_kms_key_id});
+        if (options.bucket_key) req.headers.push_back({"x-amz-server-side-encryption-bucket-key-enabled", "true"});
+    }
+}
+
+// Escapes the five XML special characters for element text.
+void append_xml_text(std::string& out, std::string_view text) {
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&apos;"; break;
+            default: out.push_back(c);
+        }
+    }
+}
+
+// S3 may answer CompleteMultipartUpload (and CopyObject) with 200 and an <Error> document when the work failed
+// after the status line was sent; classify it like the same error with a 5xx status.
+std::optional<error> error_in_ok_body(std::string_view operation, const http_response& response) {
+    auto doc = detail::parse_xml(response.body);
+    if (!doc || doc->name != "Error") return std::nullopt;
+    http_response as_error = response;
+    as_error.status = 500;
+    return parse_service_error("s3", operation, as_error).to_error();
+}
+
 class s3_client_impl final : public s3_client {
 public:
     s3_client_impl(std::unique_ptr<detail::service_core> core, s3_addressing addressing)
@@ -65,18 +100,80 @@ public:
     result<s3_put_result> put_object(const std::string& bucket, const std::string& key, std::string body,
                                      const s3_put_options& options) override {
         TARIUS_ASSIGN_OR_RETURN(detail::call_request req, base_request("PutObject", "PUT", bucket, key, ""));
-        req.headers.push_back({"Content-Type", options.content_type});
-        if (!options.sse_kms_key_id.empty()) {
-            req.headers.push_back({"x-amz-server-side-encryption", "aws:kms"});
-            req.headers.push_back({"x-amz-server-side-encryption-aws-kms-key-id", options.sse_kms_key_id});
-            if (options.bucket_key) req.headers.push_back({"x-amz-server-side-encryption-bucket-key-enabled", "true"});
-        }
+        add_put_headers(req, options);
         req.body = std::move(body);
         TARIUS_ASSIGN_OR_RETURN(detail::call_response response, core_->call(req));
         s3_put_result out;
         out.etag = unquote(header_or_empty(response.response, "ETag"));
         out.version_id = header_or_empty(response.response, "x-amz-version-id");
         return out;
+    }
+
+    result<std::string> create_multipart_upload(const std::string& bucket, const std::string& key,
+                                                const s3_put_options& options) override {
+        TARIUS_ASSIGN_OR_RETURN(detail::call_request req,
+                                base_request("CreateMultipartUpload", "POST", bucket, key, "uploads="));
+        add_put_headers(req, options);
+        TARIUS_ASSIGN_OR_RETURN(detail::call_response response, core_->call(req));
+        auto doc = detail::parse_xml(response.response.body);
+        const detail::xml_element* id = doc ? doc->find({"UploadId"}) : nullptr;
+        if (!id || id->text.empty()) {
+            return make_error(errc::SERVICE, "s3 CreateMultipartUpload: the answer holds no UploadId", true);
+        }
+        return id->text;
+    }
+
+    result<std::string> upload_part(const std::string& bucket, const std::string& key, const std::string& upload_id,
+                                    int part_number, std::string body) override {
+        if (part_number < 1 || part_number > S3_MAX_PARTS || upload_id.empty()) {
+            return make_error(errc::INVALID_ARGUMENT, "s3 UploadPart: part number " + std::to_string(part_number) +
+                                                          " outside 1-10000 or no upload id");
+        }
+        TARIUS_ASSIGN_OR_RETURN(
+            detail::call_request req,
+            base_request("UploadPart", "PUT", bucket, key,
+                         "partNumber=" + std::to_string(part_number) + "&uploadId=" + detail::query_encode(upload_id)));
+        req.body = std::move(body);
+        TARIUS_ASSIGN_OR_RETURN(detail::call_response response, core_->call(req));
+        std::string etag = unquote(header_or_empty(response.response, "ETag"));
+        if (etag.empty()) return make_error(errc::SERVICE, "s3 UploadPart: the answer holds no ETag", true);
+        return etag;
+    }
+
+    result<s3_put_result> complete_multipart_upload(const std::string& bucket, const std::string& key,
+                                                    const std::string& upload_id,
+                                                    const std::vector<s3_completed_part>& parts) override {
+        if (upload_id.empty() || parts.empty()) {
+            return make_error(errc::INVALID_ARGUMENT, "s3 CompleteMultipartUpload: no upload id or no parts");
+        }
+        TARIUS_ASSIGN_OR_RETURN(detail::call_request req, base_request("CompleteMultipartUpload", "POST", bucket, key,
+                                                                       "uploadId=" + detail::query_encode(upload_id)));
+        req.headers.push_back({"Content-Type", "application/xml"});
+        std::string body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+        for (const s3_completed_part& part : parts) {
+            body += "<Part><PartNumber>" + std::to_string(part.part_number) + "</PartNumber><ETag>";
+            append_xml_text(body, "\"" + part.etag + "\"");
+            body += "</ETag></Part>";
+        }
+        body += "</CompleteMultipartUpload>";
+        req.body = std::move(body);
+        TARIUS_ASSIGN_OR_RETURN(detail::call_response response, core_->call(req));
+        if (auto failed = error_in_ok_body("CompleteMultipartUpload", response.response)) return *failed;
+        s3_put_result out;
+        auto doc = detail::parse_xml(response.response.body);
+        if (const detail::xml_element* etag = doc ? doc->find({"ETag"}) : nullptr) out.etag = unquote(etag->text);
+        out.version_id = header_or_empty(response.response, "x-amz-version-id");
+        return out;
+    }
+
+    result<void> abort_multipart_upload(const std::string& bucket, const std::string& key,
+                                        const std::string& upload_id) override {
+        if (upload_id.empty()) return make_error(errc::INVALID_ARGUMENT, "s3 AbortMultipartUpload: no upload id");
+        TARIUS_ASSIGN_OR_RETURN(detail::call_request req, base_request("AbortMultipartUpload", "DELETE", bucket, key,
+                                                                       "uploadId=" + detail::query_encode(upload_id)));
+        TARIUS_ASSIGN_OR_RETURN(detail::call_response response, core_->call(req));
+        (void)response;
+        return ok();
     }
 
 private:

@@ -76,3 +76,94 @@ class provisioned:
     def load_records(self):
         """The ledger's load records (boto3 Scan)."""
         return [i for i in self.ddb.scan(TableName="ledger")["Items"] if "load_id" in i]
+
+
+# --- Helpers of the CLI signal, ledger listing and event tests (test_cli_signals.py, test_cli_loads.py,
+# test_loader_events.py). ---
+
+def tarius_exe():
+    """The tarius binary under test ($TARIUS_BIN/tarius)."""
+    return os.path.join(os.environ.get("TARIUS_BIN", ""), "tarius")
+
+
+def gen_csv(path, rows, *flags):
+    """Writes `tarius gen --rows N [flags]` to `path`."""
+    import subprocess
+
+    subprocess.run([tarius_exe(), "gen", "--rows", str(rows), *flags, "--out", path], check=True)
+    return path
+
+
+def rows_by_id(path):
+    """(data rows, {ID: row}) of a CSV file read with Python's csv module, last row winning for repeated IDs."""
+    import csv
+
+    rows, by_id = 0, {}
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            rows += 1
+            by_id[row["ID"]] = row
+    return rows, by_id
+
+
+class line_reader:
+    """Collects the lines a child process writes to one pipe, on a thread, so a test can wait for a line while the
+    process keeps running (and read the rest after it exits)."""
+
+    def __init__(self, pipe):
+        import queue
+        import threading
+
+        self.lines = []
+        self._queue = queue.Queue()
+        self._thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, pipe):
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.lines.append(line)
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, condition, timeout):
+        """The first line (from now on) for which condition(line) is true; None at end of stream or timeout."""
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                return None
+            if line is None:
+                return None
+            if condition(line):
+                return line
+
+    def join(self, timeout=30):
+        """Waits until the pipe is closed."""
+        self._thread.join(timeout)
+
+
+def progress_line(line):
+    """The parsed `tarius load` progress log line, or None for any other line."""
+    if not line.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(line)
+    except ValueError:
+        return None
+    return parsed if parsed.get("msg") == "load progress" else None
+
+
+def ledger_load_record(local, source):
+    """The ledger's load record of `source` (s3://bucket/key), read with boto3 (ConsistentRead Scan), or None."""
+    records = [r for r in local.ddb.scan(TableName="ledger", ConsistentRead=True)["Items"]
+               if "load_id" in r and r["source"]["S"] == source]
+    assert len(records) <= 1, records
+    return records[0] if records else None

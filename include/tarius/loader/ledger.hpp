@@ -91,4 +91,8 @@ private:
     std::chrono::seconds ttl_;
 };
 
+/// One load record as a JSON line for `tarius loads --json`: source, version, status, load_id, started_at,
+/// attempts and the report (null until the load ends); strings escaped, whatever the object key holds.
+[[nodiscard]] std::string load_record_json(const load_record& record);
+
 }  // namespace tarius::loader

@@ -69,6 +69,34 @@ struct load_outcome {
 /// Asked periodically during a load; returning true stops it with the checkpoint saved.
 using stop_predicate = std::function<bool()>;
 
+/// How far a running load is, for progress bars and progress log lines.
+struct load_progress {
+    std::string source;          ///< s3://bucket/key or the local path
+    uint64_t bytes_read = 0;     ///< bytes of the object/file read so far, as stored (before decompression)
+    uint64_t total_bytes = 0;    ///< size of the object/file as stored; 0 when unknown (stdin, a pipe)
+    uint64_t decoded_bytes = 0;  ///< decoded input consumed by the batches sealed so far
+    /// Data rows so far. While running: the input lines up to the last sealed batch, less the header (a row whose
+    /// quoted field spans lines counts once per line, blank lines count). Exact (rows_read) when `done`.
+    uint64_t rows = 0;
+    uint64_t items_batched = 0;  ///< items placed in sealed batches
+    uint64_t items_written = 0;  ///< items DynamoDB accepted in this run (a resumed load skips earlier ones)
+    uint64_t rows_rejected = 0;  ///< rows rejected; known only when `done` (0 before)
+    uint64_t throttles = 0;      ///< throttled attempts so far
+    double elapsed_seconds = 0;  ///< since the load started
+    bool done = false;           ///< the last report of the load: the counts are final
+};
+
+/// Receives progress reports on the load's own thread; it must return quickly (it holds up the load).
+using progress_callback = std::function<void(const load_progress&)>;
+
+/// Optional settings of one load_object / load_file call.
+struct load_options {
+    /// Called at most every `progress_every` while bytes flow, and once more with `done` set when the pipeline
+    /// ended (whatever the outcome); not called for events skipped by the ledger or failing before the read.
+    progress_callback progress;
+    std::chrono::milliseconds progress_every{200};  ///< the shortest interval between two running reports
+};
+
 /// Runs loads. Clients, the table's key schema (DescribeTable, cached per table) and the ledger are reused
 /// across loads. Thread-safe: several loads may run at once on different threads.
 class load_runner {
@@ -79,11 +107,12 @@ public:
                 std::shared_ptr<aws::sns_client> sns, loader_config config);
 
     /// Loads one S3 object announced by an event (ledger claim, pinned version, rejects/report to S3, SNS).
+    /// `options` adds a progress callback; progress is measured against `obj.size`.
     [[nodiscard]] load_outcome load_object(const object_ref& obj, const std::string& request_id,
-                                           const stop_predicate& stop = {});
+                                           const stop_predicate& stop = {}, const load_options& options = {});
     /// Loads a local file (or "-") into the table: no ledger, rejects to local files when `rejects_path` is set.
     [[nodiscard]] load_outcome load_file(const std::string& path, const std::string& rejects_path,
-                                         const stop_predicate& stop = {});
+                                         const stop_predicate& stop = {}, const load_options& options = {});
 
     /// The key schema of the configured table (DescribeTable once, then cached).
     [[nodiscard]] result<mapping::key_schema> key_schema();

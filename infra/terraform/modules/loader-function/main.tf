@@ -37,6 +37,8 @@ locals {
       TARIUS_REPORTS_PREFIX = var.prefixes.reports
       TARIUS_KMS_KEY_ARN    = var.kms_key_arn
       TARIUS_LOG_LEVEL      = var.log_level
+      # Stop and hand the rest of a file to a new invocation this long before the timeout: 10 % of it, 5-60 s.
+      TARIUS_DEADLINE_MARGIN_MS = tostring(min(60000, max(5000, var.timeout * 100)))
     },
     var.max_wcu == null ? {} : { TARIUS_MAX_WCU = tostring(var.max_wcu) },
     var.mapping == null ? {} : { TARIUS_MAPPING = var.mapping },
