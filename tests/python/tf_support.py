@@ -67,12 +67,10 @@ class TerraformWorkspace:
         self.base_env.update(DUMMY_AWS_ENV)
         self.base_env.update({
             "TF_CLI_CONFIG_FILE": cli_config,
-            "TF_PLUGIN_CACHE_DIR": os.path.join(self.tmp, "plugin-cache"),
             "TF_IN_AUTOMATION": "1",
             "TF_INPUT": "0",
             "CHECKPOINT_DISABLE": "1",
         })
-        os.makedirs(self.base_env["TF_PLUGIN_CACHE_DIR"])
 
     def path(self, *parts):
         """Path inside the copy of infra/terraform."""
@@ -82,6 +80,10 @@ class TerraformWorkspace:
         """Run terraform with a data dir of its own; return the CompletedProcess."""
         env = dict(self.base_env)
         env["TF_DATA_DIR"] = os.path.join(self.tmp, "data", data_dir_name)
+        # A plugin cache per data dir: concurrent inits sharing one cache race inside Terraform ("after installing
+        # registry.terraform.io/hashicorp/aws it is still not detected", seen in CI).
+        env["TF_PLUGIN_CACHE_DIR"] = os.path.join(self.tmp, "plugin-cache", data_dir_name)
+        os.makedirs(env["TF_PLUGIN_CACHE_DIR"], exist_ok=True)
         if extra_env:
             env.update(extra_env)
         proc = subprocess.run([TERRAFORM] + args, cwd=cwd or self.copy, env=env, capture_output=True, text=True,
