@@ -5,13 +5,19 @@ The Python path is what the original loader did per row, minus the network: csv.
 TypeSerializer on every attribute (all strings), and json.dumps of one BatchWriteItem request per 25 items.
 Also measures Tarius's peak RSS on the file (constant memory) and, with --rss-gb, on a larger file.
 
-usage: bench/compare_python.py [--mb 200] [--rss-gb 1] [--build build/release] [--workdir bench/data]
+usage: bench/compare_python.py [--mb 200] [--rss-gb 1] [--build build/release] [--workdir bench/data] [--threads N]
+                                [--repeat N]
+
+Tarius is timed as a whole process (start-up included; the start-up alone, on a two-line file, is printed too);
+the Python path in-process, after its imports. With --repeat N both are run N times, alternating, and the ratio
+is given for the medians and for the best times (on a shared machine the best times are the least disturbed).
 """
 import argparse
 import csv
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -64,29 +70,46 @@ def main():
     parser.add_argument("--rss-gb", type=float, default=0)
     parser.add_argument("--build", default="build/release")
     parser.add_argument("--workdir", default="bench/data")
+    parser.add_argument("--threads", type=int, default=0, help="tarius --threads (default: tarius's own default)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each side, alternating (default 1)")
     args = parser.parse_args()
+    threads = ["--threads", str(args.threads)] if args.threads else []
     os.makedirs(args.workdir, exist_ok=True)
     path = os.path.join(args.workdir, "products-%dmb.csv" % args.mb)
     generate(args.build, path, args.mb)
     size = os.path.getsize(path)
 
-    seconds, rss, out = run_measured([tarius_bin(args.build), "validate", path, "--key", "ID", "--json"])
-    summary = json.loads(out)
-    tarius_mbps = size / seconds / 1e6
-    print(f"file: {path} {size / 1e6:.1f} MB, {summary['rows_read']} rows")
-    print(f"tarius validate (parse+map+encode, 1 core): {seconds:.2f} s, {tarius_mbps:.0f} MB/s, "
-          f"{summary['rows_read'] / seconds:,.0f} rows/s, peak RSS {rss:.1f} MB")
+    tiny = os.path.join(args.workdir, "tiny.csv")
+    with open(tiny, "w") as f:
+        f.write("ID,Title\n1,x\n")
+    startup, _, _ = run_measured([tarius_bin(args.build), "validate", tiny, "--key", "ID", "--json", *threads])
 
-    py_seconds, py_rows = python_path(path)
-    py_mbps = size / py_seconds / 1e6
-    print(f"python csv.DictReader+TypeSerializer+json.dumps: {py_seconds:.2f} s, {py_mbps:.1f} MB/s, "
-          f"{py_rows / py_seconds:,.0f} rows/s")
-    print(f"ratio tarius/python: {py_seconds / seconds:.1f}x")
+    label = "--threads %d" % args.threads if args.threads else "default threads"
+    print(f"file: {path} {size / 1e6:.1f} MB")
+    tarius_times, py_times = [], []
+    for _ in range(max(args.repeat, 1)):
+        seconds, rss, out = run_measured([tarius_bin(args.build), "validate", path, "--key", "ID", "--json", *threads])
+        summary = json.loads(out)
+        tarius_times.append(seconds)
+        print(f"tarius validate ({label}; parse+map+encode, whole process): {seconds:.3f} s, "
+              f"{size / seconds / 1e6:.0f} MB/s, {summary['rows_read'] / seconds:,.0f} rows/s, peak RSS {rss:.1f} MB "
+              f"(start-up alone: {startup:.3f} s)")
+        py_seconds, py_rows = python_path(path)
+        py_times.append(py_seconds)
+        print(f"python csv.DictReader+TypeSerializer+json.dumps: {py_seconds:.2f} s, {size / py_seconds / 1e6:.1f} MB/s, "
+              f"{py_rows / py_seconds:,.0f} rows/s")
+        print(f"ratio tarius/python: {py_seconds / seconds:.1f}x")
+    if len(tarius_times) > 1:
+        tarius_median, py_median = statistics.median(tarius_times), statistics.median(py_times)
+        print(f"median of {len(tarius_times)}: tarius {tarius_median:.3f} s ({size / tarius_median / 1e6:.0f} MB/s), "
+              f"python {py_median:.2f} s, ratio {py_median / tarius_median:.1f}x")
+        print(f"best of {len(tarius_times)}: tarius {min(tarius_times):.3f} s ({size / min(tarius_times) / 1e6:.0f} MB/s), "
+              f"python {min(py_times):.2f} s, ratio {min(py_times) / min(tarius_times):.1f}x")
 
     if args.rss_gb:
         big = os.path.join(args.workdir, "products-%dgb.csv" % args.rss_gb)
         generate(args.build, big, args.rss_gb * 1000)
-        seconds, rss, out = run_measured([tarius_bin(args.build), "validate", big, "--key", "ID", "--json"])
+        seconds, rss, out = run_measured([tarius_bin(args.build), "validate", big, "--key", "ID", "--json", *threads])
         print(f"tarius validate on {os.path.getsize(big) / 1e9:.2f} GB: {seconds:.2f} s, "
               f"{os.path.getsize(big) / seconds / 1e6:.0f} MB/s, peak RSS {rss:.1f} MB")
 

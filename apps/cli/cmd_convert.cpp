@@ -1,6 +1,7 @@
 // tarius convert: writes the BatchWriteItem request bodies a load would send, one per line.
 
 #include <cstdio>
+#include <thread>
 
 #include "commands.hpp"
 #include "load_flags.hpp"
@@ -9,10 +10,11 @@
 namespace tarius::cli {
 namespace {
 
-constexpr std::array<flag_spec, 3> CONVERT_ONLY = {{
+constexpr std::array<flag_spec, 4> CONVERT_ONLY = {{
     {"table", "NAME", "target table name (required)"},
     {"out", "PATH", "where to write the requests, one JSON object per line (- for stdout; required)"},
     {"json", "", "print the summary as JSON (on stderr when --out is -)"},
+    {"threads", "N", "1: read, map and encode on one thread; 2: read the file on a second (default: 2 on 2+ cores)"},
 }};
 constexpr auto CONVERT_FLAGS = join_flags(LOAD_FLAGS, CONVERT_ONLY);
 constexpr command_spec CONVERT = {
@@ -48,6 +50,16 @@ private:
     std::string buffer_;
 };
 
+// --threads: 1 or 2; by default 2 when the machine has a second core for the reading thread.
+result<unsigned> threads_flag(const parsed_args& args) {
+    const auto flag = args.get("threads");
+    if (!flag) return std::thread::hardware_concurrency() >= 2 ? 2U : 1U;
+    auto count = parse_size("threads", *flag);
+    if (!count) return count.err();
+    if (*count != 1 && *count != 2) return make_error(errc::INVALID_ARGUMENT, "--threads: expected 1 or 2");
+    return static_cast<unsigned>(*count);
+}
+
 }  // namespace
 
 int run_convert(std::span<char* const> argv) {
@@ -73,6 +85,11 @@ int run_convert(std::span<char* const> argv) {
         return EXIT_FAILED;
     }
     options->table = *args.get("table");
+    auto threads = threads_flag(args);
+    if (!threads) {
+        print_error("convert", threads.err());
+        return EXIT_FAILED;
+    }
     const std::string out_path = *args.get("out");
     rejects_outputs rejects = open_rejects(args);
     pipeline::file_sink out(out_path);
@@ -82,7 +99,9 @@ int run_convert(std::span<char* const> argv) {
         print_error("convert", eng.err());
         return EXIT_FAILED;
     }
-    auto done = pump_file(path, (*eng)->input());
+    pump_options pump;
+    pump.read_ahead = *threads >= 2;  // the file is read on a second thread while this one maps and encodes
+    auto done = pump_file(path, (*eng)->input(), pump);
     if (done) done = batches.finish();
     if (!done) {
         print_error("convert", done.err());

@@ -138,6 +138,11 @@ public:
     /// Precondition: `r.fields.size()` equals the bound header's size.
     [[nodiscard]] bool encode(const csv::row& r, encoded_item& out, row_problem& problem);
 
+    /// Like `encode`, but leaves `out.json` alone and points `json` at the item's JSON inside the encoder
+    /// instead, valid until the next call on this encoder: for a caller that copies the JSON anyway (the
+    /// batcher), one copy less per row.
+    [[nodiscard]] bool encode(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem);
+
     item_encoder(item_encoder&&) noexcept;
     item_encoder& operator=(item_encoder&&) noexcept;
     ~item_encoder();

@@ -5,15 +5,23 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "csv/spin_wait.hpp"
 #include "tarius/stream.hpp"
 
 namespace tarius {
@@ -217,22 +225,178 @@ compression detected_compression(const byte_sink& decoding) noexcept {
     return sink == nullptr ? compression::NONE : sink->kind();
 }
 
+namespace {
+
+// Reads into the sink's own memory when it offers some (no copy on its side), else into `own`.
+result<void> pump_in_turn(int fd, const std::string& path, byte_sink& sink, size_t chunk_size) {
+    std::vector<char> own;
+    for (;;) {
+        char* buffer = nullptr;
+        const std::span<char> offered = sink.input_buffer(chunk_size);
+        if (offered.size() >= chunk_size) {
+            buffer = offered.data();
+        } else {
+            if (own.empty()) own.resize(chunk_size);
+            buffer = own.data();
+        }
+        const ssize_t got = ::read(fd, buffer, chunk_size);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return make_error(errc::IO, "cannot read " + path + ": " + std::strerror(errno));
+        }
+        if (got == 0) return ok();
+        TARIUS_TRY(sink.write(std::string_view(buffer, static_cast<size_t>(got))));
+    }
+}
+
+// Reads a regular file ahead on a second thread into a ring of chunks, so that the kernel's copy of the next
+// chunks overlaps the sink's work on the current one. Chunks are handed over in order; the reader never gets
+// more than the ring ahead of the sink.
+class read_ahead {
+public:
+    read_ahead(int fd, const std::string& path, size_t chunk_size) : fd_(fd), path_(path), chunk_size_(chunk_size) {
+        for (auto& s : slots_) s.data = std::make_unique_for_overwrite<char[]>(chunk_size);
+    }
+    read_ahead(const read_ahead&) = delete;
+    read_ahead& operator=(const read_ahead&) = delete;
+    ~read_ahead() { stop(); }
+
+    // False when the thread could not be started (the caller then reads in turn).
+    bool start() {
+        // std::thread reports a failure to start by throwing.
+        try {
+            thread_ = std::thread([this] { read_all(); });
+        } catch (const std::system_error&) {
+            return false;
+        }
+        return true;
+    }
+
+    result<void> drain_into(byte_sink& sink) {
+        for (size_t chunk_idx = 0;; ++chunk_idx) {
+            detail::spin_until([&] {
+                return filled_hint_.load(std::memory_order_acquire) > chunk_idx ||
+                       ended_hint_.load(std::memory_order_acquire);
+            });
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                filled_changed_.wait(lock, [&] { return filled_ > chunk_idx || ended_; });
+                if (filled_ <= chunk_idx) {
+                    if (read_error_) return *read_error_;
+                    return ok();
+                }
+            }
+            const slot& s = slots_[chunk_idx % SLOTS];
+            auto written = sink.write(std::string_view(s.data.get(), s.size));
+            bool wake = false;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                consumed_ = chunk_idx + 1;
+                wake = reader_waiting_ && filled_ - consumed_ <= SLOTS / 2;
+            }
+            if (wake) consumed_changed_.notify_one();
+            if (!written) return written;
+        }
+    }
+
+    void stop() {
+        if (!thread_.joinable()) return;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        consumed_changed_.notify_one();
+        thread_.join();
+    }
+
+private:
+    static constexpr size_t SLOTS = 8;
+
+    struct slot {
+        std::unique_ptr<char[]> data;
+        size_t size = 0;
+    };
+
+    void read_all() {
+        for (size_t chunk_idx = 0;; ++chunk_idx) {
+            {
+                // The reader is normally ahead: when the ring is full it sleeps until half of it is free, so
+                // the sink's thread wakes it once per SLOTS / 2 chunks, not for every chunk.
+                std::unique_lock<std::mutex> lock(mutex_);
+                if (chunk_idx - consumed_ >= SLOTS) {
+                    reader_waiting_ = true;
+                    consumed_changed_.wait(lock, [&] { return chunk_idx - consumed_ <= SLOTS / 2 || stopping_; });
+                    reader_waiting_ = false;
+                }
+                if (stopping_) return;
+            }
+            slot& s = slots_[chunk_idx % SLOTS];
+            ssize_t got = 0;
+            do {
+                got = ::read(fd_, s.data.get(), chunk_size_);
+            } while (got < 0 && errno == EINTR);
+            const int read_errno = errno;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (got > 0) {
+                    s.size = static_cast<size_t>(got);
+                    filled_ = chunk_idx + 1;
+                    filled_hint_.store(filled_, std::memory_order_release);
+                } else {
+                    if (got < 0) {
+                        read_error_ = make_error(errc::IO, "cannot read " + path_ + ": " + std::strerror(read_errno));
+                    }
+                    ended_ = true;
+                    ended_hint_.store(true, std::memory_order_release);
+                }
+            }
+            filled_changed_.notify_one();
+            if (got <= 0) return;
+        }
+    }
+
+    const int fd_;
+    const std::string& path_;
+    const size_t chunk_size_;
+    std::array<slot, SLOTS> slots_;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable filled_changed_;
+    std::condition_variable consumed_changed_;
+    size_t filled_ = 0;    // chunks read so far (the ring holds chunks consumed_ .. filled_ - 1)
+    size_t consumed_ = 0;  // chunks the sink is done with
+    bool ended_ = false;   // end of file or a read error: no chunk after filled_
+    bool stopping_ = false;
+    bool reader_waiting_ = false;  // the reader sleeps until the ring is half free
+    std::optional<error> read_error_;
+    // Lock-free copies of the above for spin_until (the condition variables decide).
+    std::atomic<size_t> filled_hint_{0};
+    std::atomic<bool> ended_hint_{false};
+};
+
+}  // namespace
+
 result<void> pump_file(const std::string& path, byte_sink& sink, size_t chunk_size) {
+    pump_options options;
+    options.chunk_size = chunk_size;
+    return pump_file(path, sink, options);
+}
+
+result<void> pump_file(const std::string& path, byte_sink& sink, const pump_options& options) {
     const bool use_stdin = path == "-";
     const int fd = use_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return make_error(errc::IO, "cannot open " + path + ": " + std::strerror(errno));
-    std::vector<char> buffer(std::max<size_t>(chunk_size, 1));
+    const size_t chunk_size = std::max<size_t>(options.chunk_size, 1);
+    // Only regular files are read ahead: a read from a pipe or a terminal may block for good, and the reading
+    // thread must be joinable as soon as the sink stops.
+    struct stat info {};
+    const bool ahead = options.read_ahead && !use_stdin && ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
     result<void> outcome = ok();
-    for (;;) {
-        const ssize_t got = ::read(fd, buffer.data(), buffer.size());
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            outcome = make_error(errc::IO, "cannot read " + path + ": " + std::strerror(errno));
-            break;
-        }
-        if (got == 0) break;
-        outcome = sink.write(std::string_view(buffer.data(), static_cast<size_t>(got)));
-        if (!outcome) break;
+    if (ahead) {
+        read_ahead reader(fd, path, chunk_size);
+        outcome = reader.start() ? reader.drain_into(sink) : pump_in_turn(fd, path, sink, chunk_size);
+    } else {
+        outcome = pump_in_turn(fd, path, sink, chunk_size);
     }
     if (!use_stdin) ::close(fd);
     if (!outcome) return outcome;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <span>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -136,6 +137,10 @@ public:
 #endif
     }
 
+    /// Fills `masks[i]` with `block(p + 64 * i)` for `i < count`, with the widest vector instructions the CPU
+    /// has (AVX-512BW, AVX2, else `block`): one call per run of blocks, so the choice costs nothing per block.
+    void blocks(const char* p, size_t count, uint64_t* masks) const noexcept;
+
     /// Like `block` for the last `len` (< 64) bytes of a buffer; the bytes past `len` never match.
     [[nodiscard]] uint64_t tail(const char* p, size_t len) const noexcept {
         char padded[64];
@@ -145,8 +150,22 @@ public:
         return len == 0 ? 0 : bits & (~uint64_t{0} >> (64 - len));
     }
 
+    /// The delimiter searched for.
+    [[nodiscard]] char delimiter() const noexcept {
+        return delimiter_;
+    }
+
 private:
     char delimiter_;
 };
+
+/// A way to compute structural masks for runs of 64-byte blocks (for tests: every one the CPU supports).
+struct structural_kernel {
+    const char* name;                                                           ///< e.g. "avx2"
+    void (*masks)(const char* p, size_t count, uint64_t* out, char delimiter);  ///< as structural_finder::blocks
+};
+
+/// The kernels this CPU can run, widest first; the first one is what structural_finder::blocks uses.
+[[nodiscard]] std::span<const structural_kernel> structural_kernels() noexcept;
 
 }  // namespace tarius::csv::detail

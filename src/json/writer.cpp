@@ -1,87 +1,81 @@
 #include "json/writer.hpp"
 
-#include <array>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace tarius::json {
 namespace {
 
-// 1 for bytes that need escaping inside a JSON string: controls, '"' and '\'.
-constexpr std::array<uint8_t, 256> make_escape_table() {
-    std::array<uint8_t, 256> table{};
-    for (int byte = 0; byte < 0x20; ++byte) table[static_cast<size_t>(byte)] = 1;
-    table['"'] = 1;
-    table['\\'] = 1;
-    return table;
-}
-constexpr auto NEEDS_ESCAPE = make_escape_table();
-
-// True when one of the 8 bytes in `word` is a control character, '"' or '\\'. The SWAR tests (bytewise
-// "less than" and "equal" via borrow propagation) are exact about whether such a byte exists, which is all
-// the fast path needs: a word that may hold one is handled byte by byte.
-inline bool word_needs_escape(uint64_t word) noexcept {
-    constexpr uint64_t ONES = 0x0101010101010101ULL;
-    constexpr uint64_t HIGHS = 0x8080808080808080ULL;
-    const uint64_t controls = (word - ONES * 0x20) & ~word;
-    const uint64_t quote = word ^ (ONES * '"');
-    const uint64_t backslash = word ^ (ONES * '\\');
-    const uint64_t quotes = (quote - ONES) & ~quote;
-    const uint64_t backslashes = (backslash - ONES) & ~backslash;
-    return ((controls | quotes | backslashes) & HIGHS) != 0;
-}
-
-void append_escape(std::string& out, uint8_t byte) {
+// Writes the escape sequence of one byte that needs it at `dst`; returns the end.
+char* write_escape(char* dst, uint8_t byte) noexcept {
+    char second = 0;
     switch (byte) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        case '\t': out.append("\\t"); break;
-        case '\b': out.append("\\b"); break;
-        case '\f': out.append("\\f"); break;
+        case '"': second = '"'; break;
+        case '\\': second = '\\'; break;
+        case '\n': second = 'n'; break;
+        case '\r': second = 'r'; break;
+        case '\t': second = 't'; break;
+        case '\b': second = 'b'; break;
+        case '\f': second = 'f'; break;
         default: {
             static constexpr char HEX[] = "0123456789abcdef";
-            const char buf[6] = {'\\', 'u', '0', '0', HEX[byte >> 4], HEX[byte & 0xf]};
-            out.append(buf, 6);
+            const char seq[6] = {'\\', 'u', '0', '0', HEX[byte >> 4], HEX[byte & 0xf]};
+            std::memcpy(dst, seq, sizeof seq);
+            return dst + sizeof seq;
         }
     }
+    dst[0] = '\\';
+    dst[1] = second;
+    return dst + 2;
 }
 
-// Index of the first byte of `data[0, size)` that needs escaping, or `size`.
+// Index of the first byte of `data[0, size)` that needs escaping, or `size`. Reads only inside the span: the
+// last partial block is read as an overlapping full block, short spans as two overlapping words.
 size_t find_escape(const char* data, size_t size) noexcept {
-    size_t idx = 0;
+    if (size >= 16) {
 #if defined(__SSE2__)
-    // 16 bytes per step: most cells hold nothing to escape and leave in one pass and one append.
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
-    const __m128i control_limit = _mm_set1_epi8(static_cast<char>(0x20 ^ 0x80));  // unsigned < 0x20, biased
-    for (; idx + 16 <= size; idx += 16) {
-        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + idx));
-        const __m128i controls = _mm_cmplt_epi8(_mm_xor_si128(bytes, bias), control_limit);
-        const __m128i specials = _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash));
-        const int mask = _mm_movemask_epi8(_mm_or_si128(controls, specials));
-        if (mask != 0) return idx + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    }
+        size_t idx = 0;
+        for (; idx + 16 <= size; idx += 16) {
+            const unsigned mask = detail::escape_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + idx)));
+            if (mask != 0) return idx + static_cast<size_t>(__builtin_ctz(mask));
+        }
+        if (idx < size) {
+            const unsigned mask =
+                detail::escape_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + size - 16)));
+            if (mask != 0) return size - 16 + static_cast<size_t>(__builtin_ctz(mask));
+        }
+        return size;
+#else
+        size_t idx = 0;
+        for (; idx + 8 <= size; idx += 8) {
+            uint64_t word;
+            std::memcpy(&word, data + idx, 8);
+            if (detail::word_needs_escape(word)) return detail::first_escape_from(data, idx, size);
+        }
+        if (idx < size) {
+            uint64_t word;
+            std::memcpy(&word, data + size - 8, 8);
+            if (detail::word_needs_escape(word)) return detail::first_escape_from(data, idx, size);
+        }
+        return size;
 #endif
-    // Clean 8-byte words, then single bytes.
-    while (idx + 8 <= size) {
-        uint64_t word;
-        std::memcpy(&word, data + idx, sizeof word);
-        if (word_needs_escape(word)) break;
-        idx += 8;
     }
-    for (; idx < size; ++idx) {
-        if (NEEDS_ESCAPE[static_cast<uint8_t>(data[idx])] != 0) return idx;
+    if (size >= 8) {
+        uint64_t head;
+        uint64_t tail;
+        std::memcpy(&head, data, 8);
+        std::memcpy(&tail, data + size - 8, 8);
+        if (!detail::word_needs_escape(head) && !detail::word_needs_escape(tail)) return size;
+    } else if (size >= 4) {
+        uint32_t head;
+        uint32_t tail;
+        std::memcpy(&head, data, 4);
+        std::memcpy(&tail, data + size - 4, 4);
+        if (!detail::half_needs_escape(head) && !detail::half_needs_escape(tail)) return size;
     }
-    return size;
+    return detail::first_escape_from(data, 0, size);
 }
 
 }  // namespace
@@ -94,8 +88,21 @@ void append_escaped(std::string& out, std::string_view text) {
         const size_t hit = run_start + find_escape(data + run_start, size - run_start);
         out.append(data + run_start, hit - run_start);
         if (hit == size) return;
-        append_escape(out, static_cast<uint8_t>(data[hit]));
+        char seq[MAX_ESCAPED_BYTES];
+        const char* end = write_escape(seq, static_cast<uint8_t>(data[hit]));
+        out.append(seq, static_cast<size_t>(end - seq));
         run_start = hit + 1;
+    }
+}
+
+char* write_escaped(char* dst, const char* src, size_t len) noexcept {
+    for (;;) {
+        const size_t clean = copy_unescaped(dst, src, len);
+        dst += clean;
+        if (clean == len) return dst;
+        dst = write_escape(dst, static_cast<uint8_t>(src[clean]));
+        src += clean + 1;
+        len -= clean + 1;
     }
 }
 

@@ -2,6 +2,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -23,23 +24,83 @@ enum class key_role : uint8_t { NONE, PARTITION, SORT };
 constexpr int MAX_JSON_DEPTH = 32;
 // Cell text quoted in messages is cut to this many bytes.
 constexpr size_t MESSAGE_CELL_BYTES = 48;
+// A string attribute's head (`,"name":{"S":"`) up to this size is written with one fixed-size copy.
+constexpr size_t HEAD_BYTES = 32;
+
+// The item's JSON under construction, written through a raw pointer into `storage`, whose size is the room in
+// use: grown by doubling (zero-filled once), never shrunk, so that writing an attribute costs one room check
+// instead of a std::string append (call, check, terminator) per piece.
+class json_out {
+public:
+    explicit json_out(std::string& storage) noexcept : storage_(storage) {}
+
+    // Returns where to write `n` more bytes. Invalidates pointers returned before.
+    char* reserve(size_t n) {
+        if (capacity_ - size_ < n) grow(n);
+        return base_ + size_;
+    }
+    // Marks the bytes up to `end` (inside the last reserve) as written.
+    void commit(const char* end) noexcept { size_ = static_cast<size_t>(end - base_); }
+    void append(std::string_view text) {
+        char* at = reserve(text.size());
+        if (!text.empty()) std::memcpy(at, text.data(), text.size());
+        size_ += text.size();
+    }
+    void push_back(char ch) {
+        *reserve(1) = ch;
+        ++size_;
+    }
+    void clear() noexcept { size_ = 0; }
+    [[nodiscard]] size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::string_view view() const noexcept { return std::string_view(base_, size_); }
+
+private:
+    // The storage's address and size are kept here rather than read through the std::string: the bytes written
+    // through char pointers may alias anything, so values read through references would be reloaded after
+    // every write.
+    void grow(size_t n) {
+        storage_.resize(std::max(storage_.size() * 2, size_ + n + 256));
+        base_ = storage_.data();
+        capacity_ = storage_.size();
+    }
+
+    std::string& storage_;
+    char* base_ = nullptr;
+    size_t capacity_ = 0;
+    size_t size_ = 0;
+};
+
+// Appends `text` JSON-escaped: one room check and one wide copy when nothing needs escaping (the usual case).
+void append_escaped(json_out& out, std::string_view text) {
+    char* at = out.reserve(text.size());
+    const size_t clean = json::copy_unescaped(at, text.data(), text.size());
+    out.commit(at + clean);
+    if (clean == text.size()) return;
+    const size_t rest = text.size() - clean;
+    at = out.reserve(json::MAX_ESCAPED_BYTES * rest);
+    out.commit(json::write_escaped(at, text.data() + clean, rest));
+}
 
 struct column_plan {
     std::string column;     // header name
     std::string attribute;  // attribute name
     std::string prefix;     // `"attribute":{`
     std::string s_prefix;   // `"attribute":{"S":"`, the hot path for strings
+    // `,"attribute":{"S":"` zero-padded, so that the head of a string attribute is one fixed-size copy.
+    std::array<char, HEAD_BYTES + 1> s_head{};
+    size_t s_head_size = 0;  // bytes of s_head in use, the comma included; > HEAD_BYTES: copy s_prefix instead
     value_type type = value_type::STRING;
     empty_policy empty = empty_policy::OMIT;
     bool trim = true;
     bool currency = false;
     bool skip = false;
     key_role role = key_role::NONE;
+    bool plain_string = false;  // type STRING, not a key, not skipped: the fast path of encode_columns
     key_type key = key_type::S;
     std::string separator = ",";
 };
 
-std::string_view trim_blanks(std::string_view text) noexcept {
+[[gnu::always_inline]] inline std::string_view trim_blanks(std::string_view text) noexcept {
     size_t begin = 0;
     size_t end = text.size();
     while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;
@@ -187,6 +248,8 @@ const char* key_type_name(key_type type) noexcept {
 
 struct item_encoder::plan {
     std::vector<column_plan> columns;
+    std::string json_storage;  // see json_out; declared before `buf`, which refers to it
+    json_out buf{json_storage};
     // Scratch space reused from row to row so that encoding does not allocate in the steady state.
     std::string currency_scratch;
     std::string number_scratch;
@@ -209,25 +272,52 @@ struct item_encoder::plan {
         return false;
     }
 
-    static void begin_attribute(const column_plan& col, encoded_item& out) {
-        if (out.attributes++ > 0) out.json.push_back(',');
-        out.json.append(col.prefix);
+    void begin_attribute(const column_plan& col, encoded_item& out) {
+        if (out.attributes++ > 0) buf.push_back(',');
+        buf.append(col.prefix);
         out.size += col.attribute.size();
     }
 
-    static void emit_string(const column_plan& col, std::string_view text, encoded_item& out) {
-        if (out.attributes++ > 0) out.json.push_back(',');
-        out.json.append(col.s_prefix);
-        json::append_escaped(out.json, text);
-        out.json.append("\"}");
-        out.size += col.attribute.size() + text.size();
+    // The hot path: `,"name":{"S":"<escaped text>"}` with one room check, a fixed-size copy of the head and a
+    // wide copy of the text.
+    // Out of line for the rarer callers (keys, empty cells kept, auto); encode_columns inlines emit_plain.
+    [[gnu::noinline]] void emit_string(const column_plan& col, std::string_view text, encoded_item& out) {
+        emit_plain(col, text, out);
     }
 
-    static void emit_scalar(const column_plan& col, std::string_view tag_and_value, size_t value_size,
-                            encoded_item& out) {
+    [[gnu::always_inline]] void emit_plain(const column_plan& col, std::string_view text, encoded_item& out) {
+        // Everything is read before the first byte is written (see json_out).
+        const size_t skip = out.attributes == 0 ? 1 : 0;  // no comma before the first attribute
+        out.attributes += 1;
+        out.size += col.attribute.size() + text.size();
+        const size_t head = col.s_head_size - skip;
+        const char* head_bytes = col.s_head.data() + skip;
+        const bool short_head = col.s_head_size <= HEAD_BYTES;
+        char* at = buf.reserve(std::max(HEAD_BYTES, head) + text.size() + 2);
+        if (short_head) [[likely]] {
+            std::memcpy(at, head_bytes, HEAD_BYTES);
+        } else {
+            if (skip == 0) *at = ',';
+            std::memcpy(at + 1 - skip, col.s_prefix.data(), col.s_prefix.size());
+        }
+        at += head;
+        const size_t clean = json::copy_unescaped(at, text.data(), text.size());
+        at += clean;
+        if (clean != text.size()) [[unlikely]] {
+            buf.commit(at);
+            const size_t rest = text.size() - clean;
+            at = buf.reserve(json::MAX_ESCAPED_BYTES * rest + 2);
+            at = json::write_escaped(at, text.data() + clean, rest);
+        }
+        at[0] = '"';
+        at[1] = '}';
+        buf.commit(at + 2);
+    }
+
+    void emit_scalar(const column_plan& col, std::string_view tag_and_value, size_t value_size, encoded_item& out) {
         begin_attribute(col, out);
-        out.json.append(tag_and_value);
-        out.json.push_back('}');
+        buf.append(tag_and_value);
+        buf.push_back('}');
         out.size += value_size;
     }
 
@@ -268,9 +358,9 @@ struct item_encoder::plan {
                         std::string(role_name) + " " + quote_cell(cell) + " is not a DynamoDB number: " + message);
                 }
                 begin_attribute(col, out);
-                out.json.append("\"N\":\"");
-                out.json.append(number_scratch);
-                out.json.append("\"}");
+                buf.append("\"N\":\"");
+                buf.append(number_scratch);
+                buf.append("\"}");
                 key_bytes.append(number_scratch);
                 break;
             }
@@ -283,9 +373,9 @@ struct item_encoder::plan {
                 }
                 if (value_size > limit) break;
                 begin_attribute(col, out);
-                out.json.append("\"B\":\"");
-                out.json.append(cell);
-                out.json.append("\"}");
+                buf.append("\"B\":\"");
+                buf.append(cell);
+                buf.append("\"}");
                 detail::append_base64_decoded(cell, key_bytes);
                 break;
             }
@@ -380,27 +470,27 @@ struct item_encoder::plan {
             mark_duplicates(base);
         }
         begin_attribute(col, out);
-        out.json.append(list ? "\"L\":[" : numbers ? "\"NS\":[" : "\"SS\":[");
+        buf.append(list ? "\"L\":[" : numbers ? "\"NS\":[" : "\"SS\":[");
         size_t value_size = list ? 3 : 0;
         bool first = true;
         for (size_t idx = 0; idx < set_spans.size(); ++idx) {
             if (!set_keep[idx]) continue;
-            if (!first) out.json.push_back(',');
+            if (!first) buf.push_back(',');
             first = false;
             const std::string_view element = base.substr(set_spans[idx].first, set_spans[idx].second);
             if (list) {
-                out.json.append("{\"S\":\"");
-                json::append_escaped(out.json, element);
-                out.json.append("\"}");
+                buf.append("{\"S\":\"");
+                append_escaped(buf, element);
+                buf.append("\"}");
                 value_size += 1 + element.size();
             } else {
-                out.json.push_back('"');
-                json::append_escaped(out.json, element);
-                out.json.push_back('"');
+                buf.push_back('"');
+                append_escaped(buf, element);
+                buf.push_back('"');
                 value_size += set_sizes[idx];
             }
         }
-        out.json.append("]}");
+        buf.append("]}");
         out.size += value_size;
         return true;
     }
@@ -412,30 +502,32 @@ struct item_encoder::plan {
         return false;
     }
 
-    bool json_number(std::string_view token, std::string& json, size_t& size) {
+    bool json_number(std::string_view token, json_out& json, size_t& size) {
         token = trim_json_token(token);
         if (!is_json_number(token)) return json_fail("invalid JSON number");
-        json.append("{\"N\":\"");
         std::string reason;
-        const size_t value_size = detail::append_canonical_number(token, json, reason);
+        number_scratch.clear();
+        const size_t value_size = detail::append_canonical_number(token, number_scratch, reason);
         if (value_size == 0) {
             message = "number " + quote_cell(token) + ": " + reason;
             return false;
         }
+        json.append("{\"N\":\"");
+        json.append(number_scratch);
         json.append("\"}");
         size += value_size;
         return true;
     }
 
-    bool json_string(std::string_view text, std::string& json, size_t& size) {
+    bool json_string(std::string_view text, json_out& json, size_t& size) {
         json.append("{\"S\":\"");
-        json::append_escaped(json, text);
+        append_escaped(json, text);
         json.append("\"}");
         size += text.size();
         return true;
     }
 
-    bool json_object(od::object obj, int depth, std::string& json, size_t& size) {
+    bool json_object(od::object obj, int depth, json_out& json, size_t& size) {
         if (depth > MAX_JSON_DEPTH) return json_fail("nested deeper than DynamoDB's 32 levels");
         json.append("{\"M\":{");
         size += 3;
@@ -450,7 +542,7 @@ struct item_encoder::plan {
             if (!first) json.push_back(',');
             first = false;
             json.push_back('"');
-            json::append_escaped(json, key);
+            append_escaped(json, key);
             json.append("\":");
             size += 1 + key.size();
             if (!json_value(field.value(), depth, json, size)) return false;
@@ -464,7 +556,7 @@ struct item_encoder::plan {
         return true;
     }
 
-    bool json_array(od::array arr, int depth, std::string& json, size_t& size) {
+    bool json_array(od::array arr, int depth, json_out& json, size_t& size) {
         if (depth > MAX_JSON_DEPTH) return json_fail("nested deeper than DynamoDB's 32 levels");
         json.append("{\"L\":[");
         size += 3;
@@ -482,7 +574,7 @@ struct item_encoder::plan {
     }
 
     // Writes one nested value (an element of a list or map) as a DynamoDB attribute value.
-    bool json_value(od::value val, int parent_depth, std::string& json, size_t& size) {
+    bool json_value(od::value val, int parent_depth, json_out& json, size_t& size) {
         od::json_type type;
         if (val.type().get(type) != simdjson::SUCCESS) return json_fail("malformed JSON value");
         switch (type) {
@@ -523,7 +615,7 @@ struct item_encoder::plan {
     }
 
     // Parses the whole cell and writes its attribute value; `message` says why on failure.
-    bool json_document(std::string_view cell, std::string& json, size_t& size) {
+    bool json_document(std::string_view cell, json_out& json, size_t& size) {
         json_buffer.reserve(cell.size() + simdjson::SIMDJSON_PADDING);
         json_buffer.assign(cell);
         od::document doc;
@@ -579,12 +671,12 @@ struct item_encoder::plan {
 
     bool encode_json(size_t column_idx, std::string_view cell, encoded_item& out, row_problem& problem) {
         const column_plan& col = columns[column_idx];
-        if (out.attributes++ > 0) out.json.push_back(',');
+        if (out.attributes++ > 0) buf.push_back(',');
         // The attribute value is an AttributeValue object itself: `"name":{"M":{...}}`, so drop the `{` of
         // the prefix and let the JSON writer open it.
-        out.json.append(col.prefix.data(), col.prefix.size() - 1);
+        buf.append(std::string_view(col.prefix).substr(0, col.prefix.size() - 1));
         out.size += col.attribute.size();
-        if (!json_document(cell, out.json, out.size)) {
+        if (!json_document(cell, buf, out.size)) {
             return fail(problem, reject_reason::INVALID_JSON, column_idx, quote_cell(cell) + ": " + message);
         }
         return true;
@@ -610,9 +702,9 @@ struct item_encoder::plan {
                                 quote_cell(cell) + " is not a DynamoDB number: " + message);
                 }
                 begin_attribute(col, out);
-                out.json.append("\"N\":\"");
-                out.json.append(number_scratch);
-                out.json.append("\"}");
+                buf.append("\"N\":\"");
+                buf.append(number_scratch);
+                buf.append("\"}");
                 out.size += size;
                 return true;
             }
@@ -647,14 +739,49 @@ struct item_encoder::plan {
                 } else if ((is_digit(cell[0]) || cell[0] == '-' || cell[0] == '.') &&
                            detail::is_canonical_number(cell)) {
                     begin_attribute(col, out);
-                    out.json.append("\"N\":\"");
-                    out.json.append(cell);
-                    out.json.append("\"}");
+                    buf.append("\"N\":\"");
+                    buf.append(cell);
+                    buf.append("\"}");
                     out.size += detail::canonical_number_size(cell);
                 } else {
                     emit_string(col, cell, out);
                 }
                 return true;
+        }
+        return true;
+    }
+
+    // The attributes of one row, written into `buf`; false (problem filled) when the row cannot be an item.
+    bool encode_columns(const csv::row& r, encoded_item& out, row_problem& problem) {
+        const size_t column_count = columns.size();
+        for (size_t column_idx = 0; column_idx < column_count; ++column_idx) {
+            const column_plan& col = columns[column_idx];
+            std::string_view cell = r.fields[column_idx];
+            const bool quoted = column_idx < r.quoted.size() && r.quoted[column_idx] != 0;
+            if (col.plain_string) [[likely]] {
+                // The common case, decided at bind time: a string attribute that is not a key.
+                if (col.trim && !quoted) cell = trim_blanks(cell);
+                if (!cell.empty()) [[likely]] {
+                    emit_plain(col, cell, out);
+                    continue;
+                }
+                if (!encode_value(column_idx, cell, out, problem)) return false;
+                continue;
+            }
+            if (col.skip) continue;
+            // Quoting protects string content only: around numbers, bools, sets, JSON and N/B keys blanks never
+            // carry meaning (feeds write prices like "$1,299.00 " quoted because of the comma).
+            const bool textual = col.role != key_role::NONE ? col.key == key_type::S : col.type == value_type::STRING;
+            if (col.trim && (!quoted || !textual)) cell = trim_blanks(cell);
+            if (col.role != key_role::NONE) {
+                if (!encode_key(column_idx, cell, out, problem)) return false;
+                continue;
+            }
+            if (col.type == value_type::STRING && !cell.empty()) [[likely]] {
+                emit_string(col, cell, out);
+                continue;
+            }
+            if (!encode_value(column_idx, cell, out, problem)) return false;
         }
         return true;
     }
@@ -703,6 +830,11 @@ result<item_encoder> item_encoder::bind(const mapping& m, const key_schema& keys
         json::append_escaped(col.prefix, col.attribute);
         col.prefix += "\":{";
         col.s_prefix = col.prefix + "\"S\":\"";
+        col.s_head_size = 1 + col.s_prefix.size();
+        if (col.s_head_size <= HEAD_BYTES) {
+            col.s_head[0] = ',';
+            std::memcpy(col.s_head.data() + 1, col.s_prefix.data(), col.s_prefix.size());
+        }
     }
     for (size_t column_idx = 0; column_idx < header.size(); ++column_idx) {
         if (p->columns[column_idx].skip) continue;
@@ -750,40 +882,33 @@ result<item_encoder> item_encoder::bind(const mapping& m, const key_schema& keys
         }
         TARIUS_TRY(attach_key(*keys.sort, key_role::SORT));
     }
+    for (column_plan& col : p->columns) {
+        col.plain_string = !col.skip && col.role == key_role::NONE && col.type == value_type::STRING;
+    }
     return item_encoder(std::move(p));
 }
 
 bool item_encoder::encode(const csv::row& r, encoded_item& out, row_problem& problem) {
+    std::string_view json;
+    const bool encoded = encode(r, out, json, problem);
+    out.json.assign(json);
+    return encoded;
+}
+
+bool item_encoder::encode(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem) {
     plan& p = *plan_;
     TARIUS_ASSERT(r.fields.size() == p.columns.size());
-    out.json.clear();
     out.key.clear();
     out.key_hash = 0;
     out.size = 0;
     out.attributes = 0;
     p.sort_key.clear();
-    out.json.push_back('{');
-    const size_t column_count = p.columns.size();
-    for (size_t column_idx = 0; column_idx < column_count; ++column_idx) {
-        const column_plan& col = p.columns[column_idx];
-        if (col.skip) continue;
-        std::string_view cell = r.fields[column_idx];
-        const bool quoted = column_idx < r.quoted.size() && r.quoted[column_idx] != 0;
-        // Quoting protects string content only: around numbers, bools, sets, JSON and N/B keys blanks never
-        // carry meaning (feeds write prices like "$1,299.00 " quoted because of the comma).
-        const bool textual = col.role != key_role::NONE ? col.key == key_type::S : col.type == value_type::STRING;
-        if (col.trim && (!quoted || !textual)) cell = trim_blanks(cell);
-        if (col.role != key_role::NONE) {
-            if (!p.encode_key(column_idx, cell, out, problem)) return false;
-            continue;
-        }
-        if (col.type == value_type::STRING && !cell.empty()) [[likely]] {
-            plan::emit_string(col, cell, out);
-            continue;
-        }
-        if (!p.encode_value(column_idx, cell, out, problem)) return false;
-    }
-    out.json.push_back('}');
+    p.buf.clear();
+    p.buf.push_back('{');
+    const bool encoded = p.encode_columns(r, out, problem);
+    if (encoded) p.buf.push_back('}');
+    json = p.buf.view();
+    if (!encoded) return false;
     out.key.append(p.sort_key);
     out.key_hash = detail::hash64(out.key);
     if (out.size > MAX_ITEM_SIZE) {

@@ -6,6 +6,7 @@
 namespace tarius::pipeline {
 namespace {
 constexpr std::string_view PUT_OPEN = "{\"PutRequest\":{\"Item\":";
+constexpr std::string_view NEXT_PUT_OPEN = ",{\"PutRequest\":{\"Item\":";
 constexpr std::string_view PUT_CLOSE = "}}";
 constexpr std::string_view BODY_CLOSE = "]}}";
 }  // namespace
@@ -22,31 +23,37 @@ batcher::batcher(std::string_view table, batch_sink& sink, size_t max_items, siz
 }
 
 result<void> batcher::add(const mapping::encoded_item& item, uint64_t end_offset, uint64_t next_line) {
+    return add(item, item.json, end_offset, next_line);
+}
+
+result<void> batcher::add(const mapping::encoded_item& item, std::string_view json, uint64_t end_offset,
+                          uint64_t next_line) {
     // A key already in the open batch: the later row replaces the earlier item (file order, last row wins).
     // At most 25 slots, so a linear scan of hashes beats any map.
-    for (auto& existing : slots_) {
-        if (existing.key_hash != item.key_hash) continue;
+    for (size_t slot_idx = 0; slot_idx < slots_.size(); ++slot_idx) {
+        if (slot_hashes_[slot_idx] != item.key_hash) continue;
+        slot& existing = slots_[slot_idx];
         if (std::string_view(keys_).substr(existing.key_offset, existing.key_length) != item.key) continue;
         body_bytes_ -= existing.length;
-        body_bytes_ += item.json.size();
+        body_bytes_ += json.size();
         existing.offset = arena_.size();
-        existing.length = item.json.size();
+        existing.length = json.size();
         existing.size = item.size;
         existing.replaced = true;
-        arena_ += item.json;
+        arena_ += json;
         ++collapsed_;
         advance(end_offset, next_line);
         return ok();
     }
-    const size_t item_bytes = PUT_OPEN.size() + item.json.size() + PUT_CLOSE.size() + 1;
+    const size_t item_bytes = PUT_OPEN.size() + json.size() + PUT_CLOSE.size() + 1;
     if (!slots_.empty() && (slots_.size() == max_items_ || body_bytes_ + item_bytes > max_bytes_)) {
         TARIUS_TRY(seal());
     }
-    if (!slots_.empty()) body_.push_back(',');
-    body_ += PUT_OPEN;
-    slots_.push_back(
-        slot{body_.size(), item.json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size});
-    body_ += item.json;
+    // The comma and the request's opening in one append.
+    body_ += slots_.empty() ? PUT_OPEN : NEXT_PUT_OPEN;
+    slot_hashes_[slots_.size()] = item.key_hash;
+    slots_.push_back(slot{body_.size(), json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size});
+    body_ += json;
     body_ += PUT_CLOSE;
     keys_ += item.key;
     body_bytes_ += item_bytes;

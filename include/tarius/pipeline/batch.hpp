@@ -6,6 +6,7 @@
 /// replaces the earlier item (last row wins; counted as a collapsed duplicate). Each sealed batch exposes the
 /// hashes of its keys so a writer can hold back a batch whose key is still in flight in an earlier one.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -50,6 +51,10 @@ public:
 
     /// Adds an item from the row ending at `end_offset` (whose next row starts on `next_line`).
     [[nodiscard]] result<void> add(const mapping::encoded_item& item, uint64_t end_offset, uint64_t next_line);
+    /// Same, with the item's JSON given apart (`item.json` is not read): see `item_encoder::encode`'s overload
+    /// that returns a view.
+    [[nodiscard]] result<void> add(const mapping::encoded_item& item, std::string_view json, uint64_t end_offset,
+                                   uint64_t next_line);
     /// Records that the input up to `end_offset` was consumed without an item (a rejected row, a blank line).
     void advance(uint64_t end_offset, uint64_t next_line) noexcept;
     /// Seals and emits the open batch, if it holds any item.
@@ -80,6 +85,7 @@ private:
     size_t max_items_;
     size_t max_bytes_;
     std::vector<slot> slots_;
+    std::array<uint64_t, MAX_BATCH_ITEMS> slot_hashes_{};  // slots_[i].key_hash, packed for the duplicate scan
     std::string body_;   // the request being built, items appended as they come (one copy per item)
     std::string arena_;  // items that replaced an earlier one (rare); body_ is then rebuilt at seal
     std::string keys_;

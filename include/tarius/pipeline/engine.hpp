@@ -27,6 +27,13 @@ struct engine_options {
     std::optional<mapping::key_schema> keys;  ///< the table's key schema (e.g. from DescribeTable)
     size_t max_errors_listed = 10;            ///< problems kept in summary::first_errors
     uint64_t max_rejects = UINT64_MAX;        ///< stop the file (errc::LIMIT) when more rows than this are rejected
+    /// 1: everything runs on the thread that writes the input. 2: reading and scanning the CSV stay on that
+    /// thread while mapping, encoding and batching run on a second one (handed blocks of parsed rows, a few
+    /// at a time, so memory stays bounded). Output, rejects, errors and the summary are the same either way,
+    /// but with 2 the batch sink and the rejects writer are called from the engine's thread (never
+    /// concurrently, and never after finish() or an error has returned), and current_summary() is complete
+    /// only after finish() or an error. Falls back to 1 when the thread cannot be started.
+    unsigned threads = 1;
 };
 
 /// Runs one input through the pipeline. Write raw (possibly compressed) bytes to `input()`, then call finish().
