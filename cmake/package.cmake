@@ -1,12 +1,14 @@
-# The Lambda deployment package (issue 5): `bootstrap` plus the shared libraries it needs, zipped reproducibly
-# by scripts/package. provided.al2023 has glibc 2.34 while we build on Debian 12 (glibc 2.36), so the package build
-# (presets lambda-x86_64, lambda-arm64: TARIUS_LAMBDA_PACKAGE=ON)
-#  - links libstdc++ and libgcc statically (Debian's shared ones reference GLIBC_2.35/2.36), with simdjson and
-#    yaml-cpp static too (cmake/package/*/…-config.cmake) so no shared C++ library is left;
-#  - defines the two newer glibc functions the static runtime calls (cmake/package/glibc_compat.cpp);
-#  - sets DT_RPATH (not RUNPATH: DT_RPATH also applies to the bundled libraries' own dependencies) to
-#    $ORIGIN/lib, where scripts/package copies every non-glibc library of the dependency closure.
-option(TARIUS_LAMBDA_PACKAGE "Link tarius_lambda for the Lambda package (static C++ runtime, RPATH \$ORIGIN/lib)" OFF)
+# Self-contained executables (TARIUS_STATIC=ON: presets lambda-x86_64, lambda-arm64 and release), above all the Lambda
+# deployment package (issue 5): `bootstrap`, zipped reproducibly by scripts/package. provided.al2023 has glibc 2.34
+# while we build on Debian 12 (glibc 2.36), and every shared library mapped at start-up costs cold-start time, so
+# `bootstrap` and `tarius` in such a build
+#  - link every dependency statically except glibc: libcurl (a minimal HTTP(S)-only build, cmake/package/curl),
+#    OpenSSL, zlib, zstd, simdjson and yaml-cpp (cmake/package/*), and libstdc++/libgcc (Debian's shared ones
+#    reference GLIBC_2.35/2.36);
+#  - define the two newer glibc functions the static runtime calls (cmake/package/glibc_compat.cpp);
+#  - are not position independent (see tarius_package_executable).
+# scripts/package still bundles any non-glibc shared library the executable would need under lib/ (none today) and
+# then insists on DT_RPATH $ORIGIN/lib; a package without lib/ needs no RPATH and saves the loader the look-ups.
 
 # The package's architecture name (Lambda's): x86_64 or arm64.
 function(tarius_lambda_arch out processor)
@@ -21,16 +23,16 @@ endfunction()
 # library closure through a real code path).
 function(tarius_package_executable target)
   target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/cmake/package/glibc_compat.cpp)
-  target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc LINKER:--disable-new-dtags)
-  set_target_properties(${target} PROPERTIES BUILD_RPATH "\$ORIGIN/lib" INSTALL_RPATH "\$ORIGIN/lib"
-                                             BUILD_WITH_INSTALL_RPATH OFF)
+  # Not position independent: a PIE this size carries ~23,000 relative relocations that the loader applies at every
+  # cold start (copy-on-write page faults), which was most of the remaining start-up time.
+  target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc -no-pie)
 endfunction()
 
-if(TARIUS_LAMBDA_PACKAGE)
+if(TARIUS_STATIC)
   tarius_package_executable(tarius_lambda)
   tarius_package_executable(tarius_cli)
   tarius_lambda_arch(TARIUS_PACKAGE_ARCH "${CMAKE_SYSTEM_PROCESSOR}")
-  # In the package build itself: zip this build's bootstrap (building it first), without reconfiguring.
+  # In a self-contained build: zip this build's bootstrap (building it first), without reconfiguring.
   add_custom_target(package
     COMMAND ${PROJECT_SOURCE_DIR}/scripts/package --arch ${TARIUS_PACKAGE_ARCH} --build-dir ${PROJECT_BINARY_DIR}
             --output ${PROJECT_SOURCE_DIR}/build/package/tarius-lambda-${TARIUS_PACKAGE_ARCH}.zip
@@ -39,7 +41,7 @@ if(TARIUS_LAMBDA_PACKAGE)
     COMMENT "Lambda package for ${TARIUS_PACKAGE_ARCH}")
   add_dependencies(package tarius_lambda)
 else()
-  # From any other build (dev, release, ...): scripts/package configures and builds the lambda-<host arch>
+  # From any other build (dev, asan, ...): scripts/package configures and builds the lambda-<host arch>
   # preset in its own directory.
   tarius_lambda_arch(TARIUS_PACKAGE_ARCH "${CMAKE_HOST_SYSTEM_PROCESSOR}")
   add_custom_target(package

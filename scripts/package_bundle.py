@@ -2,11 +2,12 @@
 """Assembles the Lambda deployment package from a built `bootstrap` (called by scripts/package).
 
 bootstrap (stripped, mode 0755) goes to the zip's root; every shared library of its dependency closure that is not
-part of glibc goes to lib/ under the name the loader asks for (bootstrap's DT_RPATH is $ORIGIN/lib). The zip is
-reproducible: entries sorted, fixed timestamps and permissions, no extra fields, so the same inputs give the same
-bytes. Fails when a file of the package references a GLIBC_ symbol version above --max-glibc (provided.al2023 has
-glibc 2.34), when a library is missing, or when a bundled library carries DT_RUNPATH (which would hide bootstrap's
-DT_RPATH from that library's own dependencies).
+part of glibc goes to lib/ under the name the loader asks for (then bootstrap must carry DT_RPATH $ORIGIN/lib). The
+package build links everything but glibc statically, so today there is no lib/. The zip is reproducible: entries
+sorted, fixed timestamps and permissions, no extra fields, so the same inputs give the same bytes. Fails when a file
+of the package references a GLIBC_ symbol version above --max-glibc (provided.al2023 has glibc 2.34), when a library
+is missing, or when a bundled library carries DT_RUNPATH (which would hide bootstrap's DT_RPATH from that library's
+own dependencies).
 
 The ELF reading is done here with the standard library only (64-bit little-endian objects: x86_64 and aarch64).
 """
@@ -151,10 +152,16 @@ def closure(executable, arch):
     return bundled
 
 
+def bundled_libraries(stage):
+    """The names of the libraries staged in lib/ (none when the directory is absent)."""
+    lib = os.path.join(stage, "lib")
+    return sorted(os.listdir(lib)) if os.path.isdir(lib) else []
+
+
 def check_package(stage, arch, max_glibc):
     """Checks the staged package; returns (problems, highest GLIBC version, libraries)."""
     problems, highest = [], None
-    libs = sorted(os.listdir(os.path.join(stage, "lib")))
+    libs = bundled_libraries(stage)
     files = [os.path.join(stage, "bootstrap")] + [os.path.join(stage, "lib", name) for name in libs]
     for path in files:
         info = elf_info(path)
@@ -173,14 +180,14 @@ def check_package(stage, arch, max_glibc):
         if rel != "bootstrap" and info.runpath:
             problems.append(f"{rel}: has DT_RUNPATH {info.runpath!r}, which would hide bootstrap's RPATH")
     boot = elf_info(files[0])
-    if boot.rpath != "$ORIGIN/lib" or boot.runpath:
+    if libs and (boot.rpath != "$ORIGIN/lib" or boot.runpath):
         problems.append(f"bootstrap: RPATH {boot.rpath!r} RUNPATH {boot.runpath!r}, expected DT_RPATH $ORIGIN/lib")
     return problems, highest, libs
 
 
 def write_zip(stage, output):
     """Zips the staged tree reproducibly: sorted entries, fixed time, bootstrap 0755 and libraries 0644."""
-    names = ["bootstrap"] + ["lib/" + name for name in sorted(os.listdir(os.path.join(stage, "lib")))]
+    names = ["bootstrap"] + ["lib/" + name for name in bundled_libraries(stage)]
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     partial = output + ".partial"
     with zipfile.ZipFile(partial, "w") as archive:
@@ -208,11 +215,12 @@ def main():
     try:
         if os.path.exists(os.path.join(stage, "lib")):
             shutil.rmtree(os.path.join(stage, "lib"))
-        os.makedirs(os.path.join(stage, "lib"), exist_ok=True)
+        os.makedirs(stage, exist_ok=True)
         boot = os.path.join(stage, "bootstrap")
         subprocess.run([ARCHES[args.arch]["strip"], "--strip-all", "-o", boot, args.bootstrap], check=True)
         os.chmod(boot, 0o755)
         for name, source in sorted(closure(args.bootstrap, args.arch).items()):
+            os.makedirs(os.path.join(stage, "lib"), exist_ok=True)
             shutil.copyfile(source, os.path.join(stage, "lib", name))  # the file itself, never a symlink
             os.chmod(os.path.join(stage, "lib", name), 0o644)
         problems, highest, libs = check_package(stage, args.arch, args.max_glibc)

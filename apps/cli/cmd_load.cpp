@@ -92,6 +92,7 @@ int run_load(std::span<char* const> argv) {
     config.table = *args.get("table");
     config.mapping = options->mapping;
     config.dialect = options->dialect;
+    config.max_rejects = options->max_rejects;
     config.ledger_table = args.get("ledger-table").value_or("");
     config.topic_arn = args.get("topic-arn").value_or("");
     config.kms_key_id = args.get("kms-key").value_or("");

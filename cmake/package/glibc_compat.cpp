@@ -1,6 +1,6 @@
 // glibc functions newer than 2.34 that the statically linked GCC 12 runtime references, defined in the Lambda
 // executable so that it runs on provided.al2023 (glibc 2.34) although it is built on Debian 12 (glibc 2.36).
-// Linked only into the package build (cmake/package.cmake, TARIUS_LAMBDA_PACKAGE=ON). A definition in the
+// Linked only into the package build (cmake/package.cmake, TARIUS_STATIC=ON). A definition in the
 // executable wins over libc's at static link time, so no GLIBC_2.35/2.36 version reference is left behind:
 //  - libgcc_eh's unwinder (_Unwind_Find_FDE) calls _dl_find_object (GLIBC_2.35) to find a frame's .eh_frame_hdr;
 //  - libstdc++'s std::random_device (random.o) calls arc4random (GLIBC_2.36).

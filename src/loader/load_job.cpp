@@ -198,6 +198,7 @@ std::optional<error> run_pipeline(const loader_config& config, aws::dynamodb_cli
     options.mapping = config.mapping;
     options.keys = keys;
     options.max_errors_listed = config.max_errors_listed;
+    options.max_rejects = config.max_rejects;
     auto eng = pipeline::engine::create(std::move(options), batches, rejects);
     if (!eng) return eng.err();
     const uint64_t header_lines = config.dialect.has_header ? 1 : 0;

@@ -104,6 +104,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
     summary totals;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     bool finished = false;
+    bool rejects_closed = false;  // finished early: the reject limit stopped the file
 
     // Two-thread mode. The scanning side (the caller's thread) owns `filling`; everything else below is
     // shared under `mutex`. The encoding side owns `item`, `problem`, `encoder`, `batches`, `rejects` and the
@@ -194,8 +195,16 @@ struct engine::impl final : csv::row_sink, byte_sink {
         if (totals.first_errors.size() < options.max_errors_listed) totals.first_errors.push_back(p);
         if (rejects) TARIUS_TRY(rejects->reject(p, r.raw, r.raw_complete));
         if (totals.rows_rejected > options.max_rejects) {
-            return make_error(errc::LIMIT, options.source + ": more than " + std::to_string(options.max_rejects) +
-                                               " rows rejected; stopping the file (see the rejects for reasons)");
+            std::string message = options.source + ": more than " + std::to_string(options.max_rejects) +
+                                  " rows rejected; stopping the file (see the rejects for reasons)";
+            // The rejects are how the user learns why, and a caller whose write() failed never calls finish():
+            // they are written out now, every one of them, the row that crossed the limit included.
+            if (rejects) {
+                rejects_closed = true;
+                if (auto closed = rejects->finish(); !closed)
+                    message += "; writing the rejects failed too: " + closed.err().message;
+            }
+            return make_error(errc::LIMIT, std::move(message));
         }
         return ok();
     }
@@ -245,7 +254,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
         // that write(), and finish() would never have run; the rejects are left unfinished the same way.
         const bool stopped_before_finish = parallel && worker_failed.load() && !stopped_in_finish;
         if (done) done = batches.flush();
-        if (rejects && !stopped_before_finish) {
+        if (rejects && !stopped_before_finish && !rejects_closed) {
             auto closed = rejects->finish();
             if (done && !closed) done = std::move(closed);
         }

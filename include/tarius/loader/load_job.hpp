@@ -4,6 +4,7 @@
 /// the Lambda function.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +39,7 @@ struct loader_config {
     std::chrono::seconds heartbeat_every{15};         ///< checkpoint/lease refresh period
     std::chrono::seconds lease{90};                   ///< a load whose owner is silent this long is taken over
     size_t max_errors_listed = 10;                    ///< first errors in the report
+    uint64_t max_rejects = UINT64_MAX;                ///< `tarius load --max-rejects`: more rejected rows fail the load
 };
 
 /// How a load ended.

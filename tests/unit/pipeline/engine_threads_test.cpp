@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -227,6 +228,9 @@ TEST(engine_threads, rejects_past_the_threshold_stop_at_the_same_row) {
             ASSERT_FALSE(one.ok);
             EXPECT_NE(one.error.find("rows rejected"), std::string::npos) << one.error;
             EXPECT_EQ(one.totals.rows_rejected, max_rejects + 1);
+            // Every reject counted is written out, though the file stopped before finish().
+            EXPECT_TRUE(one.rejects_finished);
+            EXPECT_EQ(static_cast<uint64_t>(std::count(one.reasons.begin(), one.reasons.end(), '\n')), max_rejects + 1);
             expect_same(one, run(data, chunk, std::move(options2)),
                         "max_rejects " + std::to_string(max_rejects) + " chunk " + std::to_string(chunk));
         }
