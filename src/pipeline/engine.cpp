@@ -268,6 +268,12 @@ struct engine::impl final : csv::row_sink, byte_sink {
         fill_summary();
     }
 
+    // The counts of an unfinished run. With two threads they belong to the encoding side until finish() or an
+    // error settles them (and fills the summary).
+    void refresh_summary() {
+        if (!finished && !failure && !parallel) fill_summary();
+    }
+
     void fill_summary() {
         const auto& stats = reader.stats();
         totals.rows_read = stopped_at ? stopped_at->rows : stats.rows;
@@ -516,7 +522,8 @@ result<void> engine::finish() {
     return impl_->finish();
 }
 
-const summary& engine::current_summary() const noexcept {
+const summary& engine::current_summary() noexcept {
+    impl_->refresh_summary();
     return impl_->totals;
 }
 

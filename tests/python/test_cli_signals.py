@@ -132,6 +132,10 @@ class cli_signals(unittest.TestCase):
                 self.assertIn("stopped on request", report["error"])
                 self.assertTrue(any("no ledger: running it again starts over" in l for l in err_lines))
                 final = final_progress(err_lines)
+                # The report of the stopped load counts what was read so far, as the last progress line does.
+                self.assertGreater(report["counts"]["rows"], 0)
+                self.assertEqual(report["counts"]["rows"], final["rows"])
+                self.assertGreaterEqual(report["counts"]["items_written"], final["items_written"])
                 written_before = accepted_items(accepted)
                 # Stopped in the middle, and cleanly: every request sent was answered and counted.
                 self.assertGreater(len(written_before), 0)

@@ -52,8 +52,9 @@ public:
     [[nodiscard]] result<void> finish();
     /// Skips input below a checkpoint (see csv::reader::resume_at). Call before the first write.
     void resume_at(uint64_t offset, uint64_t line);
-    /// The summary so far (complete after finish()).
-    [[nodiscard]] const summary& current_summary() const noexcept;
+    /// The summary: complete after finish() or an error; before that, with one thread, the counts so far (rows
+    /// read, items batched, bytes), as a load stopped by its caller reports them.
+    [[nodiscard]] const summary& current_summary() noexcept;
 
 private:
     struct impl;
