@@ -1,7 +1,6 @@
 // tarius convert: writes the BatchWriteItem request bodies a load would send, one per line.
 
 #include <cstdio>
-#include <thread>
 
 #include "commands.hpp"
 #include "load_flags.hpp"
@@ -14,7 +13,7 @@ constexpr std::array<flag_spec, 4> CONVERT_ONLY = {{
     {"table", "NAME", "target table name (required)"},
     {"out", "PATH", "where to write the requests, one JSON object per line (- for stdout; required)"},
     {"json", "", "print the summary as JSON (on stderr when --out is -)"},
-    {"threads", "N", "1: read, map and encode on one thread; 2: read the file on a second (default: 2 on 2+ cores)"},
+    THREADS_FLAG,
 }};
 constexpr auto CONVERT_FLAGS = join_flags(LOAD_FLAGS, CONVERT_ONLY);
 constexpr command_spec CONVERT = {
@@ -49,16 +48,6 @@ private:
     byte_sink& out_;
     std::string buffer_;
 };
-
-// --threads: 1 or 2; by default 2 when the machine has a second core for the reading thread.
-result<unsigned> threads_flag(const parsed_args& args) {
-    const auto flag = args.get("threads");
-    if (!flag) return std::thread::hardware_concurrency() >= 2 ? 2U : 1U;
-    auto count = parse_size("threads", *flag);
-    if (!count) return count.err();
-    if (*count != 1 && *count != 2) return make_error(errc::INVALID_ARGUMENT, "--threads: expected 1 or 2");
-    return static_cast<unsigned>(*count);
-}
 
 }  // namespace
 

@@ -1,7 +1,6 @@
 // tarius validate: reads a CSV through the whole pipeline without writing anywhere, and reports.
 
 #include <cstdio>
-#include <thread>
 
 #include "commands.hpp"
 #include "load_flags.hpp"
@@ -14,7 +13,7 @@ constexpr std::array<flag_spec, 4> VALIDATE_ONLY = {{
     {"table", "NAME", "table name used in the request bodies (default: table)"},
     {"errors", "N", "how many problems to list (default 10)"},
     {"json", "", "print the summary as JSON"},
-    {"threads", "N", "1: read, map and encode on one thread; 2: read the file on a second (default: 2 on 2+ cores)"},
+    THREADS_FLAG,
 }};
 constexpr auto VALIDATE_FLAGS = join_flags(LOAD_FLAGS, VALIDATE_ONLY);
 constexpr command_spec VALIDATE = {
@@ -29,16 +28,6 @@ class discard_batches final : public pipeline::batch_sink {
 public:
     result<void> on_batch(pipeline::batch&&) override { return ok(); }
 };
-
-// --threads: 1 or 2; by default 2 when the machine has a second core for the reading thread.
-result<unsigned> threads_flag(const parsed_args& args) {
-    const auto flag = args.get("threads");
-    if (!flag) return std::thread::hardware_concurrency() >= 2 ? 2U : 1U;
-    auto count = parse_size("threads", *flag);
-    if (!count) return count.err();
-    if (*count != 1 && *count != 2) return make_error(errc::INVALID_ARGUMENT, "--threads: expected 1 or 2");
-    return static_cast<unsigned>(*count);
-}
 
 }  // namespace
 

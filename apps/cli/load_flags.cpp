@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace tarius::cli {
 
@@ -28,6 +29,15 @@ std::vector<std::string> split_list(std::string_view text) {
 }
 
 }  // namespace
+
+result<unsigned> threads_flag(const parsed_args& args) {
+    const auto flag = args.get("threads");
+    if (!flag) return std::thread::hardware_concurrency() >= 2 ? 2U : 1U;
+    auto count = parse_size("threads", *flag);
+    if (!count) return count.err();
+    if (*count != 1 && *count != 2) return make_error(errc::INVALID_ARGUMENT, "--threads: expected 1 or 2");
+    return static_cast<unsigned>(*count);
+}
 
 result<pipeline::engine_options> engine_options_from(const parsed_args& args, const std::string& source) {
     pipeline::engine_options options;

@@ -26,6 +26,12 @@ inline constexpr std::array<flag_spec, 13> LOAD_FLAGS = {{
     {"rejects", "PATH", "write rejected rows to PATH (CSV) and their reasons to PATH.reasons.jsonl"},
 }};
 
+/// --threads of the commands that read a local file (validate, convert), parsed by threads_flag.
+inline constexpr flag_spec THREADS_FLAG = {
+    "threads", "N", "1: read, map and encode on one thread; 2: read the file on a second (default: 2 on 2+ cores)"};
+/// --threads: 1 or 2; by default 2 when the machine has a second core for the reading thread.
+[[nodiscard]] result<unsigned> threads_flag(const parsed_args& args);
+
 /// Builds engine options from parsed flags; `source` is the input path.
 [[nodiscard]] result<pipeline::engine_options> engine_options_from(const parsed_args& args, const std::string& source);
 

@@ -52,12 +52,12 @@ size_t find_escape(const char* data, size_t size) noexcept {
         for (; idx + 8 <= size; idx += 8) {
             uint64_t word;
             std::memcpy(&word, data + idx, 8);
-            if (detail::word_needs_escape(word)) return detail::first_escape_from(data, idx, size);
+            if (detail::needs_escape(word)) return detail::first_escape_from(data, idx, size);
         }
         if (idx < size) {
             uint64_t word;
             std::memcpy(&word, data + size - 8, 8);
-            if (detail::word_needs_escape(word)) return detail::first_escape_from(data, idx, size);
+            if (detail::needs_escape(word)) return detail::first_escape_from(data, idx, size);
         }
         return size;
 #endif
@@ -67,13 +67,13 @@ size_t find_escape(const char* data, size_t size) noexcept {
         uint64_t tail;
         std::memcpy(&head, data, 8);
         std::memcpy(&tail, data + size - 8, 8);
-        if (!detail::word_needs_escape(head) && !detail::word_needs_escape(tail)) return size;
+        if (!detail::needs_escape(head) && !detail::needs_escape(tail)) return size;
     } else if (size >= 4) {
         uint32_t head;
         uint32_t tail;
         std::memcpy(&head, data, 4);
         std::memcpy(&tail, data + size - 4, 4);
-        if (!detail::half_needs_escape(head) && !detail::half_needs_escape(tail)) return size;
+        if (!detail::needs_escape(head) && !detail::needs_escape(tail)) return size;
     }
     return detail::first_escape_from(data, 0, size);
 }

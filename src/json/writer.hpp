@@ -33,29 +33,18 @@ char* write_escaped(char* dst, const char* src, size_t len) noexcept;
 
 namespace detail {
 
-// True when one of the 8 bytes of `word` is a control character (< 0x20), '"' or '\\'. The SWAR tests
-// (bytewise "less than" and "equal" through borrow propagation) may flag bytes above a true hit, never a word
-// without one, which is all a fast path needs: a flagged word is looked at byte by byte.
-inline bool word_needs_escape(uint64_t word) noexcept {
-    constexpr uint64_t ONES = 0x0101010101010101ULL;
-    constexpr uint64_t HIGHS = 0x8080808080808080ULL;
-    const uint64_t controls = (word - ONES * 0x20) & ~word;
-    const uint64_t quote = word ^ (ONES * '"');
-    const uint64_t backslash = word ^ (ONES * '\\');
-    const uint64_t quotes = (quote - ONES) & ~quote;
-    const uint64_t backslashes = (backslash - ONES) & ~backslash;
-    return ((controls | quotes | backslashes) & HIGHS) != 0;
-}
-
-// The same test on 4 bytes.
-inline bool half_needs_escape(uint32_t word) noexcept {
-    constexpr uint32_t ONES = 0x01010101U;
-    constexpr uint32_t HIGHS = 0x80808080U;
-    const uint32_t controls = (word - ONES * 0x20) & ~word;
-    const uint32_t quote = word ^ (ONES * '"');
-    const uint32_t backslash = word ^ (ONES * '\\');
-    const uint32_t quotes = (quote - ONES) & ~quote;
-    const uint32_t backslashes = (backslash - ONES) & ~backslash;
+// True when one of the bytes of `word` (8 of a uint64_t, 4 of a uint32_t) is a control character (< 0x20), '"' or
+// '\\'. The SWAR tests (bytewise "less than" and "equal" through borrow propagation) may flag bytes above a true hit,
+// never a word without one, which is all a fast path needs: a flagged word is looked at byte by byte.
+template <typename Word>
+inline bool needs_escape(Word word) noexcept {
+    constexpr Word ONES = static_cast<Word>(~Word{0}) / 0xFF;
+    constexpr Word HIGHS = ONES * 0x80;
+    const Word controls = (word - ONES * 0x20) & ~word;
+    const Word quote = word ^ (ONES * '"');
+    const Word backslash = word ^ (ONES * '\\');
+    const Word quotes = (quote - ONES) & ~quote;
+    const Word backslashes = (backslash - ONES) & ~backslash;
     return ((controls | quotes | backslashes) & HIGHS) != 0;
 }
 
@@ -111,7 +100,7 @@ inline unsigned escape_mask(__m128i bytes) noexcept {
         for (; idx + 8 <= len; idx += 8) {
             uint64_t word;
             std::memcpy(&word, src + idx, 8);
-            if (detail::word_needs_escape(word)) {
+            if (detail::needs_escape(word)) {
                 const size_t hit = detail::first_escape_from(src, idx, len);
                 std::memcpy(dst + idx, src + idx, hit - idx);
                 return hit;
@@ -121,7 +110,7 @@ inline unsigned escape_mask(__m128i bytes) noexcept {
         if (idx < len) {
             uint64_t word;
             std::memcpy(&word, src + len - 8, 8);
-            if (detail::word_needs_escape(word)) {
+            if (detail::needs_escape(word)) {
                 const size_t hit = detail::first_escape_from(src, idx, len);
                 std::memcpy(dst + idx, src + idx, hit - idx);
                 return hit;
@@ -137,7 +126,7 @@ inline unsigned escape_mask(__m128i bytes) noexcept {
         uint64_t tail;
         std::memcpy(&head, src, 8);
         std::memcpy(&tail, src + len - 8, 8);
-        if (!detail::word_needs_escape(head) && !detail::word_needs_escape(tail)) {
+        if (!detail::needs_escape(head) && !detail::needs_escape(tail)) {
             std::memcpy(dst, &head, 8);
             std::memcpy(dst + len - 8, &tail, 8);
             return len;
@@ -147,7 +136,7 @@ inline unsigned escape_mask(__m128i bytes) noexcept {
         uint32_t tail;
         std::memcpy(&head, src, 4);
         std::memcpy(&tail, src + len - 4, 4);
-        if (!detail::half_needs_escape(head) && !detail::half_needs_escape(tail)) {
+        if (!detail::needs_escape(head) && !detail::needs_escape(tail)) {
             std::memcpy(dst, &head, 4);
             std::memcpy(dst + len - 4, &tail, 4);
             return len;

@@ -62,16 +62,21 @@ class provisioned:
             if not start:
                 return items
 
-    def notifications(self):
-        """The SNS envelopes delivered to the subscription queue so far (consumed)."""
+    def drain(self, queue_url):
+        """Every message body in the queue (JSON-decoded, received and deleted), in arrival order, until a receive
+        waits a second for nothing."""
         out = []
         while True:
-            got = self.sqs.receive_message(QueueUrl=self.notify_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            got = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
             if not got.get("Messages"):
                 return out
             for m in got["Messages"]:
                 out.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=self.notify_url, ReceiptHandle=m["ReceiptHandle"])
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def notifications(self):
+        """The SNS envelopes delivered to the subscription queue so far (consumed)."""
+        return self.drain(self.notify_url)
 
     def load_records(self):
         """The ledger's load records (boto3 Scan)."""

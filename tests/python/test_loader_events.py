@@ -29,16 +29,7 @@ NEWER_SEQUENCER = "0062E99A88DC40746000A1"
 
 def take_events(local):
     """Every object-created event in the queue (received and deleted), in arrival order; test events dropped."""
-    events = []
-    while True:
-        got = local.sqs.receive_message(QueueUrl=local.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        if not got.get("Messages"):
-            return events
-        for message in got["Messages"]:
-            body = json.loads(message["Body"])
-            if "Records" in body:
-                events.append(body)
-            local.sqs.delete_message(QueueUrl=local.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [body for body in local.drain(local.queue_url) if "Records" in body]
 
 
 def run_worker(test, local):

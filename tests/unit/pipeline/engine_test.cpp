@@ -4,78 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "tarius/pipeline/engine.hpp"
-#include "tarius/sample.hpp"
+#include "engine_harness.hpp"
 
 namespace {
 
-using tarius::pipeline::batch;
-using tarius::pipeline::engine;
-using tarius::pipeline::engine_options;
-using tarius::pipeline::string_sink;
-using tarius::pipeline::summary;
-
-struct collecting_sink final : tarius::pipeline::batch_sink {
-    std::vector<batch> batches;
-    tarius::result<void> on_batch(batch&& b) override {
-        batches.push_back(std::move(b));
-        return tarius::ok();
-    }
-};
-
-std::string generated(uint64_t rows, uint64_t bad_every, uint64_t duplicate_every) {
-    string_sink sink;
-    tarius::sample::options opts;
-    opts.rows = rows;
-    opts.edge_cases = true;
-    opts.bad_every = bad_every;
-    opts.duplicate_every = duplicate_every;
-    EXPECT_TRUE(tarius::sample::generate(opts, sink));
-    return sink.data();
-}
-
-engine_options products_options() {
-    engine_options options;
-    options.source = "products.csv";
-    options.table = "product";
-    options.mapping.keys = tarius::mapping::key_schema{{"ID", tarius::mapping::key_type::S}, std::nullopt};
-    tarius::mapping::column_rule price;
-    price.column = "Price (USD)";
-    price.type = tarius::mapping::value_type::NUMBER;
-    price.currency = true;
-    options.mapping.columns.push_back(price);
-    return options;
-}
-
-struct run_result {
-    summary totals;
-    std::vector<batch> batches;
-    std::string rejects_csv;
-    bool ok = false;
-    std::string error;
-};
-
-run_result run(const std::string& data, size_t chunk, engine_options options, uint64_t resume_offset = 0,
-               uint64_t resume_line = 0) {
-    run_result out;
-    collecting_sink batches;
-    string_sink csv, reasons;
-    tarius::pipeline::rejects_writer rejects(csv, reasons);
-    auto eng = engine::create(std::move(options), batches, &rejects);
-    EXPECT_TRUE(eng);
-    if (resume_offset) (*eng)->resume_at(resume_offset, resume_line);
-    tarius::result<void> status;
-    for (size_t offset = 0; offset < data.size() && status; offset += chunk) {
-        status = (*eng)->input().write(std::string_view(data).substr(offset, chunk));
-    }
-    if (status) status = (*eng)->finish();
-    out.ok = bool(status);
-    if (!status) out.error = status.err().message;
-    out.totals = (*eng)->current_summary();
-    out.batches = std::move(batches.batches);
-    out.rejects_csv = csv.data();
-    return out;
-}
+using namespace engine_harness;
 
 TEST(engine, counts_reconcile_and_do_not_depend_on_chunking) {
     const std::string data = generated(3000, 37, 11);
@@ -106,7 +39,7 @@ TEST(engine, resuming_at_a_batch_boundary_gives_the_remaining_batches) {
     ASSERT_GT(whole.batches.size(), 10u);
     for (size_t cut : {size_t{0}, size_t{5}, whole.batches.size() - 2}) {
         const batch& done = whole.batches[cut];
-        const run_result rest = run(data, 65536, products_options(), done.end_offset, done.end_line);
+        const run_result rest = run(data, 65536, products_options(), SIZE_MAX, done.end_offset, done.end_line);
         ASSERT_TRUE(rest.ok) << rest.error;
         ASSERT_EQ(rest.batches.size(), whole.batches.size() - cut - 1);
         uint64_t items_before = 0;
