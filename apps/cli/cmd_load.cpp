@@ -11,7 +11,9 @@
 #include "progress.hpp"
 #include "report.hpp"
 #include "tarius/aws/s3.hpp"
+#include "tarius/loader/log.hpp"
 #include "tarius/loader/worker.hpp"
+#include "tarius/pipeline/summary.hpp"
 
 namespace tarius::cli {
 namespace {
@@ -64,6 +66,33 @@ result<double> progress_seconds(const parsed_args& args) {
     return value;
 }
 
+// The human summary of a load: what was read, written, rejected, and what the table allowed.
+void print_load_summary(const loader::load_outcome& outcome) {
+    const loader::load_counts& c = outcome.counts;
+    std::printf("%s: %llu rows read: %llu items written, %llu rejected, %llu duplicates collapsed", outcome.source.c_str(),
+                static_cast<unsigned long long>(c.rows), static_cast<unsigned long long>(c.items_written),
+                static_cast<unsigned long long>(c.rejected), static_cast<unsigned long long>(c.duplicates_collapsed));
+    if (c.not_loaded) std::printf(", %llu not loaded", static_cast<unsigned long long>(c.not_loaded));
+    std::printf(" (%.1f MB in %.3f s)\n", static_cast<double>(c.bytes) / 1e6, c.seconds);
+    for (size_t reason_idx = 0; reason_idx < c.rejected_by_reason.size(); ++reason_idx) {
+        if (c.rejected_by_reason[reason_idx] == 0) continue;
+        std::printf("  rejected %s: %llu\n", reject_reason_name(static_cast<reject_reason>(reason_idx)),
+                    static_cast<unsigned long long>(c.rejected_by_reason[reason_idx]));
+    }
+    for (const auto& problem : outcome.first_errors) {
+        std::printf("  %s\n", pipeline::format_problem(outcome.source, problem).c_str());
+    }
+    if (c.rejected > outcome.first_errors.size()) {
+        std::printf("  ... and %llu more rejected rows\n",
+                    static_cast<unsigned long long>(c.rejected - outcome.first_errors.size()));
+    }
+    std::printf("status %s: %llu items written, %.0f WCU consumed (%.0f WCU/s), %llu of %llu requests throttled%s%s\n",
+                loader::load_status_name(outcome.status), static_cast<unsigned long long>(c.items_written),
+                c.wcu_consumed, c.wcu_per_second(), static_cast<unsigned long long>(c.requests_throttled),
+                static_cast<unsigned long long>(c.requests), outcome.message.empty() ? "" : ": ",
+                outcome.message.c_str());
+}
+
 }  // namespace
 
 int run_load(std::span<char* const> argv) {
@@ -99,8 +128,10 @@ int run_load(std::span<char* const> argv) {
     for (const char* flag : {"concurrency", "max-wcu"}) {
         if (auto text = args.get(flag)) {
             auto value = parse_size(flag, *text);
-            if (!value || (*value == 0 && std::string_view(flag) == "concurrency")) {
-                print_error("load", value ? make_error(errc::INVALID_ARGUMENT, "--concurrency must be at least 1")
+            if (!value || *value == 0) {
+                print_error("load", value ? make_error(errc::INVALID_ARGUMENT,
+                                                       std::string("--") + flag +
+                                                           " must be at least 1 (leave --max-wcu out for no budget)")
                                           : value.err());
                 return EXIT_FAILED;
             }
@@ -124,6 +155,7 @@ int run_load(std::span<char* const> argv) {
         print_error("load", clients.err());
         return EXIT_FAILED;
     }
+    loader::set_log_stream(stderr);  // stdout carries the report
     auto runner = make_runner(*clients, std::move(config));
     install_stop_signals();
     const auto stop = [] { return stop_requested.load(); };
@@ -162,18 +194,10 @@ int run_load(std::span<char* const> argv) {
                          : "no ledger: running it again starts over (rewriting the same items is harmless)");
     }
     if (args.has("json")) {
-        // Skipped loads (already done, in progress elsewhere) end before a report is made: describe them anyway.
-        const std::string report = outcome.report_json.empty()
-                                       ? loader::report_json(outcome, *args.get("table"), "", "", "", outcome.message)
-                                       : outcome.report_json;
-        std::printf("%s\n", report.c_str());
+        std::printf("%s\n", outcome.report_json.empty() ? loader::report_json(outcome, *args.get("table")).c_str()
+                                                       : outcome.report_json.c_str());
     } else {
-        print_summary(outcome.summary, false);
-        std::printf("status %s: %llu items written, %.0f WCU consumed, %llu throttles%s%s\n",
-                    loader::load_status_name(outcome.status),
-                    static_cast<unsigned long long>(outcome.writer.items_written), outcome.writer.wcu_consumed,
-                    static_cast<unsigned long long>(outcome.writer.throttles), outcome.message.empty() ? "" : ": ",
-                    outcome.message.c_str());
+        print_load_summary(outcome);
     }
     switch (outcome.status) {
         case loader::load_status::SUCCEEDED:

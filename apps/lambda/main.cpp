@@ -26,10 +26,6 @@ namespace {
 
 using namespace tarius;
 
-void log_line(const char* level, const std::string& message) {
-    lambda::log_event(level, message, {});
-}
-
 // Everything that lives for the whole execution environment.
 struct function_state {
     loader::aws_clients clients;
@@ -37,6 +33,7 @@ struct function_state {
     std::unique_ptr<aws::sqs_client> sqs;
     std::string sqs_endpoint;
     std::unique_ptr<loader::load_runner> runner;
+    std::unique_ptr<lambda::runner_loader> loader;
     std::unique_ptr<lambda::event_handler> handler;
 };
 
@@ -89,7 +86,8 @@ result<std::unique_ptr<function_state>> initialise() {
     };
     // DescribeTable is not called here: it runs on the first load and is cached by the runner, keeping init short.
     state->runner = loader::make_runner(state->clients, std::move(config));
-    state->handler = std::make_unique<lambda::event_handler>(*state->runner, std::move(options), std::move(hand));
+    state->loader = std::make_unique<lambda::runner_loader>(*state->runner);
+    state->handler = std::make_unique<lambda::event_handler>(*state->loader, std::move(options), std::move(hand));
     return state;
 }
 
@@ -113,22 +111,19 @@ int main(int argc, char** argv) {
 
     auto state = initialise();
     if (!state) {
-        log_line("error", "init failed: " + state.err().message);
-        (void)runtime.report_init_error("Tarius.InitError", state.err().message);
+        loader::log_entry("error", "init failed").with("error", state.err().message);
+        (void)runtime.report_init_error(lambda::ERROR_INIT, state.err().message);
         return 1;
     }
     const auto init_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    if (loader::log_enabled("info")) {
-        std::fprintf(stdout, "{\"level\":\"info\",\"msg\":\"init done\",\"init_us\":%lld}\n",
-                     static_cast<long long>(init_us));
-        std::fflush(stdout);
-    }
+    loader::log_entry("info", "init done").with("init_us", static_cast<uint64_t>(init_us));
 
     while (true) {
         auto inv = runtime.next();
         if (!inv) {
-            log_line("error", "Runtime API: " + inv.err().message);
+            // The Runtime API itself is gone (or answers nonsense): nothing more can be served.
+            loader::log_entry("error", "Runtime API: next invocation failed").with("error", inv.err().message);
             return 1;
         }
         if (inv->trace_id.empty()) {
@@ -141,11 +136,14 @@ int main(int argc, char** argv) {
                                  : runtime.respond(inv->request_id, out.body);
         if (!posted && !out.failed && posted.err().code == errc::INVALID_ARGUMENT) {
             // The Runtime API refused the response (e.g. too large): the invocation must still end.
-            posted = runtime.report_error(inv->request_id, "Tarius.ResponseRejected", posted.err().message);
+            posted = runtime.report_error(inv->request_id, lambda::ERROR_RESPONSE_REJECTED, posted.err().message);
         }
         if (!posted) {
-            log_line("error", "Runtime API: " + posted.err().message);
-            return 1;
+            // A refused post (the invocation already ended: timed out, or answered) must not cost the execution
+            // environment: log it and serve the next invocation.
+            loader::log_entry("error", "Runtime API refused the answer")
+                .with("request_id", inv->request_id)
+                .with("error", posted.err().message);
         }
     }
 }

@@ -22,6 +22,7 @@ enum class reject_reason : uint8_t {
     INVALID_JSON,        ///< "invalid_json": a `json` column that does not parse, or holds an invalid value
     INVALID_BINARY,      ///< "invalid_binary": a binary key that is not base64
     ITEM_TOO_LARGE,      ///< "item_too_large": the item is over DynamoDB's 400 KB limit
+    REFUSED_BY_DYNAMODB,  ///< "refused_by_dynamodb": DynamoDB refused the item as invalid (its message says why)
     COUNT_,              ///< number of reasons; not a reason
 };
 

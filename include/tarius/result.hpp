@@ -5,6 +5,7 @@
 /// `std::expected<T, tarius::error>` so the code can move to C++23 without churn.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -33,16 +34,26 @@ enum class errc : uint8_t {
 /// Returns the stable lower-case name of `code`, e.g. "invalid_argument".
 const char* errc_name(errc code) noexcept;
 
+/// What an AWS service answered, for errors that come from a service's answer (see aws::classify).
+struct service_detail {
+    std::string service;   ///< endpoint id of the service: "s3", "dynamodb", "sqs", "sns", "lambda"
+    std::string code;      ///< the AWS error code, e.g. "ValidationException"; may be empty
+    std::string message;   ///< the service's own message; may be empty
+    long http_status = 0;  ///< the HTTP status
+};
+
 /// A failure: a code, a human-readable message and whether retrying the same operation may succeed.
 struct error {
     errc code = errc::INTERNAL;  ///< the kind of failure
     std::string message;         ///< one line, never containing secrets
     bool retryable = false;      ///< throttling, 5xx and timeouts are retryable; validation and auth are not
+    /// Set when a service answered with this error (shared: errors are copied, the detail rarely read).
+    std::shared_ptr<const service_detail> service;
 };
 
 /// Builds an error; `retryable` defaults to false.
 inline error make_error(errc code, std::string message, bool retryable = false) {
-    return error{code, std::move(message), retryable};
+    return error{code, std::move(message), retryable, nullptr};
 }
 
 /// Either a value of type T or an `error`. `result<void>` carries only success or an error.

@@ -173,7 +173,9 @@ error service_error::to_error() const {
         kind = errc::CONFLICT;
     }
     if (retryable) kind = errc::SERVICE;
-    return make_error(kind, describe(), retryable);
+    error out = make_error(kind, describe(), retryable);
+    out.service = std::make_shared<const service_detail>(service_detail{service, code, message, http_status});
+    return out;
 }
 
 result<void> verify_dynamodb_crc32(const http_response& response) {

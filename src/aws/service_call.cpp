@@ -73,6 +73,10 @@ result<std::unique_ptr<service_core>> service_core::create(std::shared_ptr<clien
                             resolve_endpoint(options.service, context->region, context->env, context->config));
     TARIUS_ASSIGN_OR_RETURN(retry_settings settings,
                             resolve_retry_settings(options.service, context->env, context->config));
+    if (options.caller_retries) {
+        settings.max_attempts = 1;
+        settings.mode = retry_mode::STANDARD;
+    }
     retry_strategy_options retry_options;
     retry_options.settings = std::move(settings);
     retry_options.quota = context->quota;

@@ -49,6 +49,9 @@ struct core_options {
     std::string service;        ///< endpoint/retry service id: "s3", "dynamodb", "sqs", "sns", "lambda"
     bool s3_signing = false;    ///< sign with the S3 rules (path encoded once, X-Amz-Content-Sha256)
     bool verify_crc32 = false;  ///< check DynamoDB's x-amz-crc32 on 2xx responses (a mismatch is retried)
+    /// One attempt per call, no client-side rate limiting: for a caller that retries, paces and counts itself
+    /// (the load writer), whose view of every throttle and fault must not be hidden by retries down here.
+    bool caller_retries = false;
 };
 
 /// Signed calls with retries for one client. The blocking call() is thread-safe; call_async() and poll() belong

@@ -177,10 +177,12 @@ private:
 
 }  // namespace
 
-result<std::unique_ptr<dynamodb_client>> dynamodb_client::create(std::shared_ptr<client_context> context) {
+result<std::unique_ptr<dynamodb_client>> dynamodb_client::create(std::shared_ptr<client_context> context,
+                                                                 bool caller_retries) {
     detail::core_options options;
     options.service = "dynamodb";
     options.verify_crc32 = true;
+    options.caller_retries = caller_retries;
     TARIUS_ASSIGN_OR_RETURN(auto core, detail::service_core::create(std::move(context), std::move(options)));
     return std::unique_ptr<dynamodb_client>(new dynamodb_client_impl(std::move(core)));
 }

@@ -54,6 +54,27 @@ std::string continuation_event(const std::vector<loader::object_ref>& objects, c
     return out;
 }
 
+std::vector<std::string> continuation_events(const std::vector<loader::object_ref>& objects,
+                                             const continuation& marker, size_t max_bytes) {
+    // An event's size is its frame plus each record's own size (and a comma): measured once per record.
+    const size_t frame = continuation_event({}, marker).size();
+    std::vector<std::string> out;
+    std::vector<loader::object_ref> part;
+    size_t part_bytes = frame;
+    for (const loader::object_ref& obj : objects) {
+        const size_t record = continuation_event({obj}, marker).size() - frame + 1;
+        if (!part.empty() && part_bytes + record > max_bytes) {
+            out.push_back(continuation_event(part, marker));
+            part.clear();
+            part_bytes = frame;
+        }
+        part.push_back(obj);
+        part_bytes += record;
+    }
+    if (!part.empty()) out.push_back(continuation_event(part, marker));
+    return out;
+}
+
 std::optional<continuation> read_continuation(std::string_view json) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;

@@ -1,229 +1,560 @@
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cmath>
 #include <thread>
 
+#include "json/writer.hpp"
+#include "mapping/item_key.hpp"
+#include "tarius/aws/error_class.hpp"
 #include "tarius/loader/writer.hpp"
 
 namespace tarius::loader {
 namespace {
 
-constexpr std::string_view CAPACITY_SUFFIX = ",\"ReturnConsumedCapacity\":\"TOTAL\"}";
+using steady = std::chrono::steady_clock;
 
-// The batch body with ReturnConsumedCapacity added (the batcher writes bodies without it).
-std::string with_consumed_capacity(const std::string& body) {
-    TARIUS_ASSERT(!body.empty() && body.back() == '}');
-    std::string out;
-    out.reserve(body.size() + CAPACITY_SUFFIX.size());
-    out.append(body, 0, body.size() - 1);
-    out += CAPACITY_SUFFIX;
-    return out;
-}
+constexpr std::string_view PUT_OPEN = "{\"PutRequest\":{\"Item\":";
+constexpr std::string_view PUT_CLOSE = "}}";
+constexpr std::string_view BODY_CLOSE = "]},\"ReturnConsumedCapacity\":\"TOTAL\"}";
 
-// Upper bound of the WCU a batch consumes: each item rounds up to whole KB separately, so
-// sum(ceil(size_i / 1024)) ≤ items + total / 1024.
-double wcu_upper_bound(const pipeline::batch& b) {
-    return static_cast<double>(b.items) + std::floor(static_cast<double>(b.item_bytes) / 1024.0);
+// A request body is held twice while in flight: by the client's call and by the transport's attempt.
+constexpr size_t BODY_COPIES = 2;
+
+// DynamoDB's write units of a put: one per started KB of the item, at least one.
+double write_units(uint32_t item_size) {
+    return std::max(1.0, std::ceil(static_cast<double>(item_size) / 1024.0));
 }
 
 }  // namespace
 
-ddb_writer::ddb_writer(aws::dynamodb_client& client, writer_options options, clock now)
+struct ddb_writer::entry {
+    uint64_t sequence = 0;  // the batch
+    uint32_t item = 0;      // index in its items_info
+    int32_t version = -1;   // -1: the item's own row; ≥ 0: a revived earlier row (index in batch::replaced)
+    uint32_t attempts = 0;  // sends so far
+    steady::time_point not_before{};
+};
+
+struct ddb_writer::request {
+    std::vector<entry> entries;
+    size_t from_retry = 0;  // the first entries came from retry_, the rest from fresh_ (for put_back)
+    bool pinned = false;    // a half of a refused request: sent alone, never merged
+    double charged = 0;     // write units counted when sent
+    size_t body_bytes = 0;
+};
+
+struct ddb_writer::batch_state {
+    pipeline::batch b;
+    uint32_t open = 0;     // items whose fate is not final yet
+    uint64_t written = 0;  // items acknowledged
+};
+
+ddb_writer::ddb_writer(aws::dynamodb_client& client, writer_options options, refusal_handler on_refused,
+                       writer_tick tick, clock now)
     : client_(client),
-      options_(options),
-      now_(now ? std::move(now) : [] { return std::chrono::steady_clock::now(); }),
-      window_(std::max<size_t>(1, options.max_in_flight)),
-      jitter_state_(options.seed | 1) {
-    budget_at_ = now_();
-    budget_tokens_ = options_.max_wcu_per_second;  // a one-second burst at most
-    checkpoint_.offset = 0;
+      options_(std::move(options)),
+      on_refused_(std::move(on_refused)),
+      tick_(std::move(tick)),
+      now_(now ? std::move(now) : [] { return steady::now(); }),
+      pacer_(pacer_options{options_.max_wcu_per_second, options_.follow_capacity}, now_),
+      jitter_state_(options_.seed | 1) {
+    options_.max_in_flight = std::max<size_t>(1, options_.max_in_flight);
+    body_prefix_ = "{\"RequestItems\":{";
+    json::append_string(body_prefix_, options_.table);
+    body_prefix_ += ":[";
+    for (const refusal& r : options_.earlier_refusals) earlier_refusals_by_line_[r.line] = r.message;
+    last_tick_ = last_progress_ = now_();
 }
+
+ddb_writer::~ddb_writer() = default;
+
+// ---- batches in --------------------------------------------------------------------------------------------
 
 result<void> ddb_writer::on_batch(pipeline::batch&& b) {
-    if (failure_) return *failure_;
-    if (stopped_) return make_error(errc::CANCELLED, "load stopped");
-    auto p = std::make_unique<pending>();
-    p->remaining = b.items;
-    p->wcu_estimate = wcu_upper_bound(b);
-    if (options_.max_wcu_per_second > 0 && p->wcu_estimate > options_.max_wcu_per_second) {
-        // One request can never fit the per-second budget; let it take a whole second's worth.
-        p->wcu_estimate = options_.max_wcu_per_second;
+    if (failure_ || stopping_) return settle();
+    if (options_.already_written_through > 0 && b.end_offset <= options_.already_written_through) {
+        skip(std::move(b));
+        return failure_ ? settle() : ok();
     }
-    p->batch = std::move(b);
-    if (p->batch.end_offset <= options_.already_written_through && options_.already_written_through > 0) {
-        ++stats_.batches_skipped;
-        finish_batch(*p);
-        return ok();
-    }
-    p->body = with_consumed_capacity(p->batch.body);
-    queue_.push_back(std::move(p));
+    accept(std::move(b));
     pump();
-    // Backpressure: keep at most one window of sealed batches waiting behind the ones in flight.
-    while (!failure_ && queue_.size() > window_) wait_for_progress();
-    if (failure_) return *failure_;
-    return ok();
-}
-
-result<void> ddb_writer::drain() {
-    while (!failure_ && (!queue_.empty() || !waiting_.empty() || in_flight_ > 0)) {
-        if (stopped_ && in_flight_ == 0) break;
+    // Backpressure: a bounded number of batches and bytes; one batch alone may exceed the byte bound.
+    while (!failure_ && !stopping_ &&
+           (queued_.size() > options_.max_in_flight ||
+            (held_bytes_ > options_.max_held_bytes && !(active_.empty() && queued_.size() <= 1 && in_flight_.empty())))) {
         wait_for_progress();
     }
-    if (failure_) return *failure_;
-    if (stopped_ && (!queue_.empty() || !waiting_.empty())) return make_error(errc::CANCELLED, "load stopped");
-    return ok();
+    return failure_ || stopping_ ? settle() : ok();
 }
 
-void ddb_writer::wait_for_progress() {
-    pump();
-    if (in_flight_ > 0) {
-        client_.poll(std::chrono::milliseconds(20));
-    } else {
-        // Nothing in flight: we wait for a backoff or the write budget to allow the next send.
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+void ddb_writer::accept(pipeline::batch&& b) {
+    held_bytes_ += b.held_bytes();
+    stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, held_bytes_);
+    queued_.push_back(std::move(b));
+}
+
+// A batch an earlier run of this load wrote: its rows are counted as that run's responses decided, and the rows
+// DynamoDB refused then are rejected again, with the reasons it gave.
+void ddb_writer::skip(pipeline::batch&& b) {
+    ++stats_.batches_skipped;
+    uint64_t written = 0;
+    for (uint32_t item_idx = 0; item_idx < b.items_info.size(); ++item_idx) {
+        const pipeline::batch_item& item = b.items_info[item_idx];
+        int32_t version = -1;
+        for (;;) {
+            const pipeline::stored_origin& origin = version < 0 ? item.origin : b.replaced[version].origin;
+            auto refused = earlier_refusals_by_line_.find(origin.line);
+            if (refused == earlier_refusals_by_line_.end()) {
+                ++written;
+                break;
+            }
+            row_problem problem;
+            problem.reason = reject_reason::REFUSED_BY_DYNAMODB;
+            problem.line = origin.line;
+            problem.byte_offset = origin.byte_offset;
+            problem.message = refused->second;
+            ++stats_.items_refused;
+            refusals_.push_back({b.sequence, refusal{origin.line, refused->second}});
+            if (on_refused_) {
+                auto handled = on_refused_(problem, b.raw_row(origin));
+                if (!handled) {
+                    fail(handled.err());
+                    return;
+                }
+            }
+            version = version < 0 ? item.replaced : b.replaced[version].replaced;
+            if (version < 0) break;
+            ++stats_.items_revived;
+        }
     }
-    pump();
+    stats_.items_written += written;
+    stats_.items_skipped += written;
+    last_progress_ = now_();
+    // Skipped batches are the first ones of the input: each joins the contiguous prefix at once.
+    TARIUS_ASSERT(b.sequence == next_sequence_);
+    checkpoint_.offset = b.end_offset;
+    checkpoint_.line = b.end_line;
+    checkpoint_.items_written += written;
+    ++checkpoint_.batches_done;
+    next_sequence_ = b.sequence + 1;
 }
 
-bool ddb_writer::can_dispatch(const pending& p) const {
-    for (uint64_t hash : p.batch.key_hashes) {
-        if (keys_in_flight_.count(hash)) return false;
+// Moves sealed batches into the active set, in file order; the head waits while an active batch holds one of its
+// keys (rows of one key keep file order).
+void ddb_writer::activate() {
+    while (!queued_.empty() && active_.size() < options_.max_in_flight &&
+           fresh_.size() < pipeline::MAX_BATCH_ITEMS * 2) {
+        pipeline::batch& head = queued_.front();
+        bool free = true;
+        for (const auto& item : head.items_info) {
+            if (keys_held_.count(item.key_hash)) {
+                free = false;
+                break;
+            }
+        }
+        if (!free) {
+            ++stats_.held_back;
+            return;
+        }
+        auto state = std::make_unique<batch_state>();
+        state->b = std::move(head);
+        queued_.pop_front();
+        state->open = static_cast<uint32_t>(state->b.items_info.size());
+        for (uint32_t item_idx = 0; item_idx < state->b.items_info.size(); ++item_idx) {
+            ++keys_held_[state->b.items_info[item_idx].key_hash];
+            fresh_.push_back(entry{state->b.sequence, item_idx, -1, 0, {}});
+        }
+        const uint64_t sequence = state->b.sequence;
+        active_.emplace(sequence, std::move(state));
     }
-    return true;
 }
 
-bool ddb_writer::take_budget(double wcu) {
-    if (options_.max_wcu_per_second <= 0) return true;
+// ---- requests out ------------------------------------------------------------------------------------------
+
+std::string_view ddb_writer::json_of(const entry& e) const {
+    const pipeline::batch& b = active_.at(e.sequence)->b;
+    return e.version < 0 ? b.item_json(e.item) : b.replaced_item_json(b.replaced[e.version]);
+}
+
+double ddb_writer::units_of(const entry& e) const {
+    const pipeline::batch& b = active_.at(e.sequence)->b;
+    return write_units(e.version < 0 ? b.items_info[e.item].size : b.replaced[e.version].size);
+}
+
+// Takes the next request's items: a pinned half first, else due resends then fresh items, within 25 items, the
+// request size limit and (with a budget) one second's budget — an item costing more goes alone.
+bool ddb_writer::assemble(request& out, steady::time_point now) {
+    if (!pinned_.empty() && pinned_.front().front().not_before <= now) {
+        out.entries = std::move(pinned_.front());
+        pinned_.pop_front();
+        out.pinned = true;
+        for (const entry& e : out.entries) out.charged += units_of(e);
+        return true;
+    }
+    const double cost_cap = options_.max_wcu_per_second > 0 ? options_.max_wcu_per_second : INFINITY;
+    const size_t byte_cap = pipeline::MAX_BATCH_BYTES - 1024;
+    size_t bytes = body_prefix_.size() + BODY_CLOSE.size();
+    auto fits = [&](const entry& e) {
+        if (out.entries.empty()) return true;
+        if (out.entries.size() == pipeline::MAX_BATCH_ITEMS) return false;
+        return out.charged + units_of(e) <= cost_cap &&
+               bytes + PUT_OPEN.size() + json_of(e).size() + PUT_CLOSE.size() + 1 <= byte_cap;
+    };
+    auto take = [&](const entry& e) {
+        bytes += PUT_OPEN.size() + json_of(e).size() + PUT_CLOSE.size() + 1;
+        out.charged += units_of(e);
+        out.entries.push_back(e);
+    };
+    for (auto it = retry_.begin(); it != retry_.end();) {
+        if (it->not_before > now) {
+            ++it;
+            continue;
+        }
+        if (!fits(*it)) break;
+        take(*it);
+        it = retry_.erase(it);
+    }
+    out.from_retry = out.entries.size();
+    while (!fresh_.empty() && fits(fresh_.front())) {
+        take(fresh_.front());
+        fresh_.pop_front();
+    }
+    return !out.entries.empty();
+}
+
+// Returns a request's items where they came from (the pacer said "not yet").
+void ddb_writer::put_back(request& r) {
+    if (r.pinned) {
+        pinned_.push_front(std::move(r.entries));
+        return;
+    }
+    for (size_t idx = r.entries.size(); idx > r.from_retry; --idx) fresh_.push_front(r.entries[idx - 1]);
+    for (size_t idx = r.from_retry; idx > 0; --idx) retry_.push_front(r.entries[idx - 1]);
+}
+
+void ddb_writer::send(request&& r) {
+    std::string body;
+    body.reserve(body_prefix_.size() + BODY_CLOSE.size() + r.entries.size() * 64);
+    body += body_prefix_;
+    for (size_t idx = 0; idx < r.entries.size(); ++idx) {
+        if (idx) body.push_back(',');
+        body += PUT_OPEN;
+        body += json_of(r.entries[idx]);
+        body += PUT_CLOSE;
+    }
+    body += BODY_CLOSE;
+    for (entry& e : r.entries) {
+        if (e.attempts++ > 0) ++stats_.items_resent;
+    }
+    r.body_bytes = body.size();
+    held_bytes_ += r.body_bytes * BODY_COPIES;
+    stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, held_bytes_);
+    pacer_.on_sent(r.charged);
+    ++stats_.requests_sent;
+    const uint64_t id = next_request_id_++;
+    in_flight_.emplace(id, std::move(r));
+    stats_.peak_in_flight = std::max(stats_.peak_in_flight, in_flight_.size());
+    // The callback may run before batch_write_item_async returns (a request that cannot even be signed).
+    std::weak_ptr<int> alive = alive_;
+    client_.batch_write_item_async(std::move(body), [this, alive, id](result<aws::batch_write_result> outcome) {
+        if (alive.expired()) return;
+        complete(id, std::move(outcome));
+    });
+}
+
+void ddb_writer::pump() {
+    pacer_wait_ = std::chrono::microseconds(0);
+    if (failure_ || stopping_) return;
+    activate();
     const auto now = now_();
-    const double elapsed = std::chrono::duration<double>(now - budget_at_).count();
-    budget_at_ = now;
-    budget_tokens_ = std::min(options_.max_wcu_per_second, budget_tokens_ + elapsed * options_.max_wcu_per_second);
-    if (budget_tokens_ < wcu) return false;
-    budget_tokens_ -= wcu;
+    while (in_flight_.size() < options_.max_in_flight && !failure_ && !stopping_) {
+        request r;
+        if (!assemble(r, now)) break;
+        pacer_wait_ = pacer_.wait_for(r.charged);
+        if (pacer_wait_.count() > 0) {
+            put_back(r);
+            break;
+        }
+        send(std::move(r));
+        activate();
+    }
+}
+
+// ---- responses in ------------------------------------------------------------------------------------------
+
+namespace {
+
+// Which entries of a request came back in UnprocessedItems, recognised by their canonical keys. False when an
+// unprocessed item matches none (then every entry counts as unprocessed: sending a put twice is harmless,
+// counting one that was not written is not).
+bool mark_unprocessed(const std::string& unprocessed_json, const mapping::key_schema& keys,
+                      const std::vector<std::string_view>& entry_keys, std::vector<bool>& unprocessed) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(unprocessed_json).get(doc) != simdjson::SUCCESS) return false;
+    simdjson::dom::object tables;
+    if (doc.get_object().get(tables) != simdjson::SUCCESS) return false;
+    std::string key;
+    for (auto table : tables) {
+        simdjson::dom::array requests;
+        if (table.value.get_array().get(requests) != simdjson::SUCCESS) return false;
+        for (simdjson::dom::element request : requests) {
+            simdjson::dom::element item;
+            if (request["PutRequest"]["Item"].get(item) != simdjson::SUCCESS) return false;
+            key.clear();
+            if (!mapping::detail::append_item_key(keys, item, key)) return false;
+            bool found = false;
+            for (size_t idx = 0; idx < entry_keys.size() && !found; ++idx) {
+                if (!unprocessed[idx] && entry_keys[idx] == key) found = unprocessed[idx] = true;
+            }
+            if (!found) return false;
+        }
+    }
     return true;
 }
 
-std::chrono::milliseconds ddb_writer::backoff(int round) {
+}  // namespace
+
+void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> outcome) {
+    auto node = in_flight_.extract(request_id);
+    if (node.empty()) return;
+    request r = std::move(node.mapped());
+    held_bytes_ -= r.body_bytes * BODY_COPIES;
+    if (outcome) {
+        const aws::batch_write_result& answer = *outcome;
+        std::vector<bool> unprocessed(r.entries.size(), false);
+        if (answer.unprocessed_count > 0) {
+            std::vector<std::string_view> keys;
+            keys.reserve(r.entries.size());
+            for (const entry& e : r.entries) keys.push_back(active_.at(e.sequence)->b.item_key(e.item));
+            if (!mark_unprocessed(answer.unprocessed_items, options_.keys, keys, unprocessed)) {
+                std::fill(unprocessed.begin(), unprocessed.end(), true);
+            }
+        }
+        double accepted_units = 0;
+        for (size_t idx = 0; idx < r.entries.size(); ++idx) {
+            if (!unprocessed[idx]) accepted_units += units_of(r.entries[idx]);
+        }
+        stats_.wcu_consumed += answer.consumed_capacity;
+        const bool throttled = answer.unprocessed_count > 0 || answer.throttled_attempts > 0;
+        if (throttled) ++stats_.requests_throttled;
+        pacer_.on_response(r.charged, answer.consumed_capacity > 0 ? answer.consumed_capacity : accepted_units,
+                           throttled);
+        for (size_t idx = 0; idx < r.entries.size(); ++idx) {
+            if (unprocessed[idx]) {
+                resend(r.entries[idx], true);
+            } else {
+                on_written(r.entries[idx]);
+            }
+        }
+        return;
+    }
+    const error& err = outcome.err();
+    switch (aws::classify(err, aws::call_scope::ITEM_WRITE)) {
+        case aws::error_class::THROTTLED:
+        case aws::error_class::TRANSIENT: {
+            const bool throttled = aws::classify(err, aws::call_scope::ITEM_WRITE) == aws::error_class::THROTTLED;
+            if (throttled) {
+                ++stats_.requests_throttled;
+            } else {
+                ++stats_.requests_failed;
+            }
+            pacer_.on_response(r.charged, 0, throttled);
+            if (r.pinned) {
+                if (failure_ || stopping_) return;
+                for (entry& e : r.entries) e.not_before = now_() + backoff(e.attempts);
+                pinned_.push_back(std::move(r.entries));
+                return;
+            }
+            for (const entry& e : r.entries) resend(e, throttled);
+            return;
+        }
+        case aws::error_class::ITEM: {
+            pacer_.on_response(r.charged, 0, false);
+            if (r.entries.size() == 1) {
+                on_refused(r.entries.front(), err.service && !err.service->message.empty()
+                                                  ? err.service->code + ": " + err.service->message
+                                                  : err.message);
+                return;
+            }
+            // DynamoDB validates a whole request before writing any of it: split it until the refused item
+            // stands alone. Both halves go next, alone, before anything else.
+            ++stats_.bisections;
+            if (failure_ || stopping_) return;
+            const auto middle = r.entries.begin() + static_cast<std::ptrdiff_t>(r.entries.size() / 2);
+            for (entry& e : r.entries) e.not_before = {};
+            pinned_.push_front(std::vector<entry>(middle, r.entries.end()));
+            pinned_.push_front(std::vector<entry>(r.entries.begin(), middle));
+            return;
+        }
+        case aws::error_class::RECORD:
+        case aws::error_class::FATAL: fail(err); return;
+    }
+}
+
+void ddb_writer::resend(entry e, bool throttled) {
+    (void)throttled;
+    if (failure_ || stopping_) return;  // abandoned: not counted, and beyond the checkpoint
+    e.not_before = now_() + backoff(e.attempts);
+    retry_.push_back(e);
+}
+
+void ddb_writer::on_written(const entry& e) {
+    batch_state& state = *active_.at(e.sequence);
+    ++stats_.items_written;
+    ++state.written;
+    last_progress_ = now_();
+    finish_item(state);
+}
+
+void ddb_writer::on_refused(const entry& e, const std::string& message) {
+    batch_state& state = *active_.at(e.sequence);
+    const pipeline::batch& b = state.b;
+    const pipeline::batch_item& item = b.items_info[e.item];
+    const pipeline::stored_origin& origin = e.version < 0 ? item.origin : b.replaced[e.version].origin;
+    row_problem problem;
+    problem.reason = reject_reason::REFUSED_BY_DYNAMODB;
+    problem.line = origin.line;
+    problem.byte_offset = origin.byte_offset;
+    problem.message = message;
+    ++stats_.items_refused;
+    last_progress_ = now_();
+    refusals_.push_back({e.sequence, refusal{origin.line, message}});
+    if (on_refused_) {
+        auto handled = on_refused_(problem, b.raw_row(origin));
+        if (!handled) fail(handled.err());
+    }
+    if (stats_.items_refused > options_.max_refusals) {
+        fail(make_error(errc::LIMIT, "DynamoDB refused more than " + std::to_string(options_.max_refusals) +
+                                         " rows of this file (the last at line " + std::to_string(origin.line) +
+                                         ": " + message + "); the table does not accept this file's items"));
+    }
+    // Writing the rows one by one would have left the row this one replaced in the table: send that instead.
+    const int32_t earlier = e.version < 0 ? item.replaced : b.replaced[e.version].replaced;
+    if (earlier >= 0 && !failure_ && !stopping_) {
+        ++stats_.items_revived;
+        retry_.push_front(entry{e.sequence, e.item, earlier, 0, {}});
+        return;
+    }
+    finish_item(state);
+}
+
+void ddb_writer::finish_item(batch_state& state) {
+    if (--state.open == 0) finish_batch(state.b.sequence);
+}
+
+void ddb_writer::finish_batch(uint64_t sequence) {
+    auto node = active_.extract(sequence);
+    batch_state& state = *node.mapped();
+    for (const auto& item : state.b.items_info) {
+        auto it = keys_held_.find(item.key_hash);
+        if (it != keys_held_.end() && --it->second == 0) keys_held_.erase(it);
+    }
+    held_bytes_ -= state.b.held_bytes();
+    done_out_of_order_[sequence] = {state.b.end_offset, state.b.end_line};
+    written_by_batch_[sequence] = state.written;
+    // The checkpoint advances over the contiguous prefix of finished batches.
+    while (!done_out_of_order_.empty() && done_out_of_order_.begin()->first == next_sequence_) {
+        checkpoint_.offset = done_out_of_order_.begin()->second.first;
+        checkpoint_.line = done_out_of_order_.begin()->second.second;
+        checkpoint_.items_written += written_by_batch_[next_sequence_];
+        ++checkpoint_.batches_done;
+        done_out_of_order_.erase(done_out_of_order_.begin());
+        written_by_batch_.erase(next_sequence_);
+        ++next_sequence_;
+    }
+}
+
+checkpoint ddb_writer::current_checkpoint() const {
+    checkpoint out = checkpoint_;
+    for (const auto& [sequence, r] : refusals_) {
+        if (sequence < next_sequence_) out.refused.push_back(r);
+    }
+    return out;
+}
+
+// ---- waiting -----------------------------------------------------------------------------------------------
+
+std::chrono::milliseconds ddb_writer::backoff(uint32_t attempts) {
     // Exponential backoff with full jitter (xorshift: deterministic for a seed).
     jitter_state_ ^= jitter_state_ << 13;
     jitter_state_ ^= jitter_state_ >> 7;
     jitter_state_ ^= jitter_state_ << 17;
     const double unit = static_cast<double>(jitter_state_ >> 11) / static_cast<double>(1ULL << 53);
-    const double cap = std::min(static_cast<double>(options_.unprocessed_max_delay.count()),
-                                static_cast<double>(options_.unprocessed_base_delay.count()) * std::pow(2.0, round));
+    const double exponent = std::min<double>(attempts > 0 ? attempts - 1 : 0, 20);
+    const double cap = std::min(static_cast<double>(options_.retry_max_delay.count()),
+                                static_cast<double>(options_.retry_base_delay.count()) * std::pow(2.0, exponent));
     return std::chrono::milliseconds(static_cast<int64_t>(unit * cap));
 }
 
-void ddb_writer::pump() {
-    if (failure_ || stopped_) return;
-    const auto now = now_();
-    // Leftovers whose backoff is over go first: their batch already holds its keys.
-    for (auto it = waiting_.begin(); it != waiting_.end() && in_flight_ < window_;) {
-        if ((*it)->not_before > now || !take_budget((*it)->wcu_estimate)) {
-            ++it;
-            continue;
-        }
-        auto p = std::move(*it);
-        it = waiting_.erase(it);
-        ++stats_.unprocessed_resent;
-        dispatch(std::move(p));
-    }
-    // New batches strictly in file order; the head waits while a batch in flight holds one of its keys.
-    while (!queue_.empty() && in_flight_ < window_) {
-        pending& head = *queue_.front();
-        if (!can_dispatch(head)) {
-            ++stats_.held_back;
-            break;
-        }
-        if (!take_budget(head.wcu_estimate)) break;
-        for (uint64_t hash : head.batch.key_hashes) ++keys_in_flight_[hash];
-        auto p = std::move(queue_.front());
-        queue_.pop_front();
-        dispatch(std::move(p));
-    }
+void ddb_writer::check_progress() {
+    const bool work_left = !queued_.empty() || !active_.empty();
+    if (!work_left || failure_ || stopping_) return;
+    const auto idle = now_() - last_progress_;
+    if (idle < options_.no_progress_limit) return;
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(idle).count();
+    fail(make_error(errc::SERVICE,
+                    "no row written or rejected for " + std::to_string(seconds) + " s (" +
+                        std::to_string(stats_.requests_throttled) + " requests throttled, " +
+                        std::to_string(stats_.requests_failed) + " failed); stopping with the checkpoint saved",
+                    true));
 }
 
-void ddb_writer::dispatch(std::unique_ptr<pending> p) {
-    const uint64_t sequence = p->batch.sequence;
-    std::string body = p->body;
-    sent_[sequence] = std::move(p);
-    ++in_flight_;
-    ++stats_.batches_sent;
-    stats_.peak_in_flight = std::max(stats_.peak_in_flight, in_flight_);
-    client_.batch_write_item_async(std::move(body), [this, sequence](result<aws::batch_write_result> outcome) {
-        complete(sequence, std::move(outcome));
-    });
+void ddb_writer::wait_for_progress() {
+    auto now = now_();
+    if (tick_ && now - last_tick_ >= options_.tick_every) {
+        last_tick_ = now;
+        auto ticked = tick_();
+        if (!ticked) {
+            if (ticked.err().code == errc::CANCELLED) {
+                stop();
+            } else {
+                fail(ticked.err());
+            }
+            return;
+        }
+    }
+    check_progress();
+    pump();
+    // Sleep until something can happen: a response, the pacer's next slot, a resend's backoff, the next tick.
+    std::chrono::milliseconds wait = std::min<std::chrono::milliseconds>(options_.tick_every, std::chrono::milliseconds(20));
+    if (pacer_wait_.count() > 0) {
+        wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(pacer_wait_), std::chrono::milliseconds(1), wait);
+    } else if (in_flight_.empty()) {
+        wait = std::min(wait, std::chrono::milliseconds(2));
+    }
+    if (!in_flight_.empty()) {
+        client_.poll(wait);
+    } else {
+        std::this_thread::sleep_for(wait);
+    }
+    pump();
 }
 
-void ddb_writer::complete(uint64_t sequence, result<aws::batch_write_result> outcome) {
-    auto it = sent_.find(sequence);
-    TARIUS_ASSERT(it != sent_.end());
-    std::unique_ptr<pending> p = std::move(it->second);
-    sent_.erase(it);
-    --in_flight_;
-    if (!outcome) {
-        if (!failure_) {
-            error e = std::move(outcome).err();
-            e.message = "batch " + std::to_string(sequence) + " (input bytes " + std::to_string(p->batch.start_offset) +
-                        "-" + std::to_string(p->batch.end_offset) + "): " + e.message;
-            failure_ = std::move(e);
-        }
-        return;
-    }
-    const aws::batch_write_result& r = *outcome;
-    stats_.wcu_consumed += r.consumed_capacity;
-    stats_.throttles += static_cast<uint64_t>(r.throttled_attempts);
-    const size_t accepted = p->remaining - std::min(p->remaining, r.unprocessed_count);
-    stats_.items_written += accepted;
-    p->remaining -= accepted;
-
-    const bool throttled = r.throttled_attempts > 0 || r.unprocessed_count > 0;
-    if (throttled) {
-        // Multiplicative decrease of the window; additive increase below.
-        window_ = std::max<size_t>(1, window_ / 2);
-        successes_since_cut_ = 0;
-    } else if (window_ < options_.max_in_flight && ++successes_since_cut_ >= window_) {
-        ++window_;
-        successes_since_cut_ = 0;
-    }
-
-    if (r.unprocessed_count == 0) {
-        finish_batch(*p);
-        return;
-    }
-    ++stats_.throttles;
-    if (++p->rounds > options_.max_unprocessed_rounds) {
-        if (!failure_) {
-            failure_ = make_error(errc::SERVICE,
-                                  "batch " + std::to_string(sequence) + ": " + std::to_string(r.unprocessed_count) +
-                                      " items still unprocessed after " + std::to_string(p->rounds - 1) +
-                                      " resends (table throttled beyond the retry budget)",
-                                  true);
-        }
-        return;
-    }
-    p->body = "{\"RequestItems\":" + r.unprocessed_items + CAPACITY_SUFFIX.data();
-    p->not_before = now_() + backoff(p->rounds);
-    waiting_.push_back(std::move(p));
+void ddb_writer::fail(error e) {
+    if (failure_) return;
+    failure_ = std::move(e);
+    stop_deadline_ = now_() + options_.stop_grace;
 }
 
-void ddb_writer::finish_batch(const pending& p) {
-    for (uint64_t hash : p.batch.key_hashes) {
-        auto it = keys_in_flight_.find(hash);
-        if (it == keys_in_flight_.end()) continue;  // skipped batches never registered keys
-        if (--it->second == 0) keys_in_flight_.erase(it);
-    }
-    done_out_of_order_[p.batch.sequence] = {p.batch.end_offset, p.batch.end_line};
-    items_out_of_order_[p.batch.sequence] = p.batch.items;
-    // The checkpoint advances over the contiguous prefix of finished batches.
-    while (!done_out_of_order_.empty() && done_out_of_order_.begin()->first == next_sequence_) {
-        checkpoint_.offset = done_out_of_order_.begin()->second.first;
-        checkpoint_.line = done_out_of_order_.begin()->second.second;
-        checkpoint_.items_written += items_out_of_order_.begin()->second;
-        ++checkpoint_.batches_done;
-        done_out_of_order_.erase(done_out_of_order_.begin());
-        items_out_of_order_.erase(items_out_of_order_.begin());
-        ++next_sequence_;
-    }
+void ddb_writer::stop() noexcept {
+    if (stopping_) return;
+    stopping_ = true;
+    if (!failure_) stop_deadline_ = now_() + options_.stop_grace;
+}
+
+// After a stop or a failure: let what is in flight land (its acknowledgements count) for at most the grace period.
+result<void> ddb_writer::settle() {
+    while (!in_flight_.empty() && now_() < stop_deadline_) client_.poll(std::chrono::milliseconds(20));
+    if (failure_) return *failure_;
+    return make_error(errc::CANCELLED, "load stopped");
+}
+
+result<void> ddb_writer::drain() {
+    while (!failure_ && !stopping_ && (!queued_.empty() || !active_.empty())) wait_for_progress();
+    if (failure_ || stopping_) return settle();
+    return ok();
 }
 
 }  // namespace tarius::loader

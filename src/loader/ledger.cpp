@@ -77,6 +77,42 @@ int64_t n_attr(simdjson::dom::element item, std::string_view name) {
     return std::strtoll(std::string(value).c_str(), nullptr, 10);
 }
 
+// The longest reason kept per refused row: a checkpoint with the most refusals a load allows (1,000 by default)
+// stays well under DynamoDB's 400 KB item limit.
+constexpr size_t MAX_REFUSAL_MESSAGE = 200;
+
+// Rows DynamoDB refused below the checkpoint, as a JSON array of [line, reason] pairs.
+std::string refused_json(const checkpoint& at) {
+    std::string out;
+    json::writer w(out);
+    w.begin_array();
+    for (const refusal& r : at.refused) {
+        size_t cut = std::min(r.message.size(), MAX_REFUSAL_MESSAGE);
+        while (cut > 0 && cut < r.message.size() && (static_cast<unsigned char>(r.message[cut]) & 0xC0) == 0x80) --cut;
+        w.begin_array().value(r.line).value(std::string_view(r.message).substr(0, cut)).end_array();
+    }
+    w.end_array();
+    return out;
+}
+
+std::vector<refusal> parse_refused(const std::string& text) {
+    std::vector<refusal> out;
+    if (text.empty()) return out;
+    simdjson::dom::parser parser;
+    simdjson::dom::array pairs;
+    if (parser.parse(text).get_array().get(pairs) != simdjson::SUCCESS) return out;
+    for (simdjson::dom::element pair : pairs) {
+        uint64_t line = 0;
+        std::string_view message;
+        if (pair.at(0).get_uint64().get(line) != simdjson::SUCCESS ||
+            pair.at(1).get_string().get(message) != simdjson::SUCCESS) {
+            continue;
+        }
+        out.push_back(refusal{line, std::string(message)});
+    }
+    return out;
+}
+
 load_record record_from(simdjson::dom::element item) {
     load_record r;
     r.pk = s_attr(item, "pk");
@@ -91,6 +127,7 @@ load_record record_from(simdjson::dom::element item) {
     r.resume.line = static_cast<uint64_t>(std::max<int64_t>(1, n_attr(item, "checkpoint_line")));
     r.resume.batches_done = static_cast<uint64_t>(n_attr(item, "checkpoint_batches"));
     r.resume.items_written = static_cast<uint64_t>(n_attr(item, "checkpoint_items"));
+    r.resume.refused = parse_refused(s_attr(item, "checkpoint_refused"));
     r.started_at = n_attr(item, "started_at");
     r.updated_at = n_attr(item, "updated_at");
     r.report_json = s_attr(item, "report");
@@ -104,10 +141,12 @@ void checkpoint_values(json::writer& w, const checkpoint& at) {
     n_value(w, ":cpl", at.line);
     n_value(w, ":cpb", at.batches_done);
     n_value(w, ":cpi", at.items_written);
+    s_value(w, ":cpr", refused_json(at));
 }
 
 constexpr const char* CHECKPOINT_SET =
-    "checkpoint_offset = :cpo, checkpoint_line = :cpl, checkpoint_batches = :cpb, checkpoint_items = :cpi";
+    "checkpoint_offset = :cpo, checkpoint_line = :cpl, checkpoint_batches = :cpb, checkpoint_items = :cpi, "
+    "checkpoint_refused = :cpr";
 
 }  // namespace
 

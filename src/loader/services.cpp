@@ -20,7 +20,8 @@ result<aws_clients> make_aws_clients() {
 std::unique_ptr<load_runner> make_runner(const aws_clients& clients, loader_config config) {
     auto context = clients.context;
     auto factory = [context]() -> std::shared_ptr<aws::dynamodb_client> {
-        auto client = aws::dynamodb_client::create(context);
+        // The writer retries, paces and counts every request itself.
+        auto client = aws::dynamodb_client::create(context, true);
         if (!client) return nullptr;
         return std::shared_ptr<aws::dynamodb_client>(std::move(client).value());
     };

@@ -7,7 +7,6 @@
 #include <mutex>
 #include <thread>
 
-#include "json/writer.hpp"
 #include "tarius/loader/log.hpp"
 
 namespace tarius::loader {
@@ -27,18 +26,6 @@ std::vector<std::string> split(std::string_view text, char separator) {
     return out;
 }
 
-void log_line(const char* level, const std::string& message, const std::string& detail_key = {},
-              const std::string& detail = {}) {
-    if (!log_enabled(level)) return;
-    std::string out;
-    json::writer w(out);
-    w.begin_object().key("level").value(level).key("msg").value(message);
-    if (!detail_key.empty()) w.key(detail_key).value(detail);
-    w.end_object();
-    std::fprintf(stdout, "%s\n", out.c_str());
-    std::fflush(stdout);
-}
-
 // One message being processed on its own thread.
 struct in_progress {
     aws::sqs_message message;
@@ -49,41 +36,46 @@ struct in_progress {
 
 }  // namespace
 
-void log_load(const load_outcome& outcome, const std::string& table) {
-    const char* level =
-        outcome.status == load_status::FAILED || outcome.status == load_status::RETRY ? "error" : "info";
-    if (!log_enabled(level)) {
-        if (outcome.status != load_status::SKIPPED)
-            std::fprintf(stdout, "%s\n", emf_metrics_line(outcome, table).c_str());
-        std::fflush(stdout);
-        return;
-    }
-    std::string out;
-    json::writer w(out);
-    w.begin_object();
-    w.key("level").value(level);
-    w.key("msg").value(std::string("load ") + load_status_name(outcome.status));
-    w.key("load_id").value(outcome.load_id);
-    w.key("source").value(outcome.source);
-    w.key("table").value(table);
-    w.key("rows").value(outcome.summary.rows_read);
-    w.key("items").value(outcome.summary.items);
-    w.key("rejected").value(outcome.summary.rows_rejected);
-    w.key("seconds").value(outcome.summary.elapsed_seconds);
-    if (!outcome.message.empty()) w.key("detail").value(outcome.message);
-    w.end_object();
-    std::fprintf(stdout, "%s\n", out.c_str());
-    if (outcome.status != load_status::SKIPPED) std::fprintf(stdout, "%s\n", emf_metrics_line(outcome, table).c_str());
-    std::fflush(stdout);
-}
-
 object_filter object_filter_from_env(const aws::env_lookup& env) {
     object_filter filter;
     filter.bucket = aws::env_value(env, "TARIUS_LANDING_BUCKET").value_or("");
-    filter.prefix = aws::env_value(env, "TARIUS_LANDING_PREFIX").value_or("raw-data/");
-    filter.suffixes = split(aws::env_value(env, "TARIUS_LANDING_SUFFIXES").value_or(".csv,.csv.gz,.csv.zst"), ',');
+    // Set but empty means "any prefix" / "any suffix" (not the default): read these two raw.
+    filter.prefix = env("TARIUS_LANDING_PREFIX").value_or("raw-data/");
+    filter.suffixes = split(env("TARIUS_LANDING_SUFFIXES").value_or(".csv,.csv.gz,.csv.zst"), ',');
     return filter;
 }
+
+namespace {
+
+// The writer's memory bound outside Lambda, and its floor.
+constexpr size_t DEFAULT_BUFFER_BYTES = size_t{64} << 20;
+constexpr size_t MIN_BUFFER_BYTES = size_t{8} << 20;
+constexpr double LAMBDA_BUFFER_SHARE = 0.2;
+
+result<size_t> memory_bound(const aws::env_lookup& env) {
+    auto explicit_mb = aws::env_value(env, "TARIUS_MAX_BUFFER_MB");
+    if (explicit_mb) {
+        char* end = nullptr;
+        const double mb = std::strtod(explicit_mb->c_str(), &end);
+        if (end == explicit_mb->c_str() || *end != '\0' || mb < 1) {
+            return make_error(errc::INVALID_ARGUMENT, "TARIUS_MAX_BUFFER_MB: a number of megabytes, at least 1, not " +
+                                                          *explicit_mb);
+        }
+        return static_cast<size_t>(mb * 1024 * 1024);
+    }
+    // In Lambda the function's memory decides: the writer holds at most a fifth of it, so that the whole process
+    // (the runtime, the decoder, buffers, the request being built) stays within 40 %.
+    if (auto function_mb = aws::env_value(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE")) {
+        const double mb = std::strtod(function_mb->c_str(), nullptr);
+        if (mb > 0) {
+            return std::clamp<size_t>(static_cast<size_t>(mb * 1024 * 1024 * LAMBDA_BUFFER_SHARE), MIN_BUFFER_BYTES,
+                                      DEFAULT_BUFFER_BYTES);
+        }
+    }
+    return DEFAULT_BUFFER_BYTES;
+}
+
+}  // namespace
 
 result<loader_config> loader_config_from_env(const aws::env_lookup& env) {
     loader_config config;
@@ -115,6 +107,19 @@ result<loader_config> loader_config_from_env(const aws::env_lookup& env) {
     };
     TARIUS_ASSIGN_OR_RETURN(double concurrency, number("TARIUS_CONCURRENCY", 64));
     TARIUS_ASSIGN_OR_RETURN(config.writer.max_wcu_per_second, number("TARIUS_MAX_WCU", 0));
+    if (aws::env_value(env, "TARIUS_MAX_WCU") && config.writer.max_wcu_per_second <= 0) {
+        return make_error(errc::INVALID_ARGUMENT,
+                          "TARIUS_MAX_WCU: a budget must be more than 0 write units per second; leave it unset for "
+                          "no budget");
+    }
+    TARIUS_ASSIGN_OR_RETURN(config.writer.max_held_bytes, memory_bound(env));
+    TARIUS_ASSIGN_OR_RETURN(double no_progress,
+                            number("TARIUS_NO_PROGRESS_SECONDS",
+                                   std::chrono::duration<double>(config.writer.no_progress_limit).count()));
+    if (no_progress < 1) {
+        return make_error(errc::INVALID_ARGUMENT, "TARIUS_NO_PROGRESS_SECONDS: at least 1 second");
+    }
+    config.writer.no_progress_limit = std::chrono::milliseconds(static_cast<int64_t>(no_progress * 1000));
     TARIUS_ASSIGN_OR_RETURN(double max_bytes, number("TARIUS_MAX_OBJECT_BYTES", 0));
     TARIUS_ASSIGN_OR_RETURN(double lease, number("TARIUS_LEASE_SECONDS", static_cast<double>(config.lease.count())));
     TARIUS_ASSIGN_OR_RETURN(double heartbeat,
@@ -134,40 +139,48 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const
     const auto extend_every = std::chrono::seconds(std::max(1, options.visibility_timeout / 3));
 
     // Runs on the job's thread: counters are returned, not shared.
+    // Runs on the job's thread: counters are returned, not shared. Every record of the message is loaded on its
+    // own; the message is deleted when each one ended for good, and returns to the queue (a retry then skips what
+    // already finished) when any failed transiently or by a deployment error.
     auto process = [&runner, &options](in_progress& job) -> std::pair<bool, worker_stats> {
         worker_stats stats;
+        set_log_request_id(job.message.message_id);
         auto parsed = parse_s3_message(job.message.body);
         if (!parsed) {
-            log_line("error", "unsupported message left for the dead-letter queue: " + parsed.err().message,
-                     "message_id", job.message.message_id);
+            log_entry("error", "unsupported message left for the dead-letter queue").with("error", parsed.err().message);
             ++stats.unsupported;
             return {false, stats};
         }
         if (parsed->test_event) {
-            log_line("info", "s3:TestEvent ignored", "message_id", job.message.message_id);
+            log_entry("info", "s3:TestEvent ignored");
             ++stats.ignored;
             return {true, stats};
         }
         bool delete_message = true;
         for (const object_ref& obj : parsed->objects) {
             if (!options.filter.accepts(obj)) {
-                log_line("info", "object outside the configured bucket/prefix/suffixes ignored", "source", obj.uri());
+                log_entry("info", "object outside the configured bucket/prefix/suffixes ignored").with("source", obj.uri());
                 ++stats.ignored;
                 continue;
             }
+            if (job.stop.load()) {  // stopping: the records not started are loaded on the next delivery
+                delete_message = false;
+                break;
+            }
             load_outcome outcome = runner.load_object(obj, job.message.message_id, [&job] { return job.stop.load(); });
             log_load(outcome, runner.config().table);
-            switch (outcome.status) {
-                case load_status::SKIPPED: ++stats.skipped; break;
-                case load_status::RETRY:
-                case load_status::STOPPED:
-                    ++stats.retries;
-                    delete_message = false;
-                    break;
-                default: ++stats.loads;
+            const bool again = outcome.status == load_status::RETRY || outcome.status == load_status::STOPPED ||
+                               (outcome.status == load_status::FAILED && outcome.failure == aws::error_class::FATAL);
+            if (again) {
+                ++stats.retries;
+                delete_message = false;
+            } else if (outcome.status == load_status::SKIPPED) {
+                ++stats.skipped;
+            } else {
+                ++stats.loads;
             }
-            if (!delete_message) break;
         }
+        set_log_request_id({});
         return {delete_message, stats};
     };
 
@@ -196,7 +209,7 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const
             stats.unsupported += job_stats.unsupported;
             if (delete_message) {
                 auto deleted = sqs.delete_message_batch(options.queue_url, {job.message.receipt_handle});
-                if (!deleted) log_line("error", "DeleteMessageBatch failed: " + deleted.err().message);
+                if (!deleted) log_entry("error", "DeleteMessageBatch failed").with("error", deleted.err().message);
             } else {
                 (void)sqs.change_message_visibility(options.queue_url, job.message.receipt_handle,
                                                     stop ? 0 : options.retry_delay_seconds);
@@ -220,7 +233,7 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const
         receive.visibility_timeout = options.visibility_timeout;
         auto messages = sqs.receive_message(options.queue_url, receive);
         if (!messages) {
-            log_line("error", "ReceiveMessage failed: " + messages.err().message);
+            log_entry("error", "ReceiveMessage failed").with("error", messages.err().message);
             if (!messages.err().retryable && messages.err().code != errc::NETWORK) return std::move(messages).err();
             std::this_thread::sleep_for(std::chrono::seconds(1));
             continue;

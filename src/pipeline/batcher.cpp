@@ -11,8 +11,8 @@ constexpr std::string_view PUT_CLOSE = "}}";
 constexpr std::string_view BODY_CLOSE = "]}}";
 }  // namespace
 
-batcher::batcher(std::string_view table, batch_sink& sink, size_t max_items, size_t max_bytes)
-    : sink_(sink), max_items_(max_items), max_bytes_(max_bytes) {
+batcher::batcher(std::string_view table, batch_sink& sink, size_t max_items, size_t max_bytes, bool keep_rows)
+    : sink_(sink), max_items_(max_items), max_bytes_(max_bytes), keep_rows_(keep_rows) {
     TARIUS_ASSERT(max_items >= 1 && max_items <= MAX_BATCH_ITEMS);
     prefix_ = "{\"RequestItems\":{";
     json::append_string(prefix_, table);
@@ -26,20 +26,43 @@ result<void> batcher::add(const mapping::encoded_item& item, uint64_t end_offset
     return add(item, item.json, end_offset, next_line);
 }
 
+stored_origin batcher::keep(const row_origin& origin) {
+    stored_origin out{origin.line, origin.byte_offset, 0, 0};
+    if (keep_rows_ && !origin.raw.empty()) {
+        out.raw_offset = static_cast<uint32_t>(rows_.size());
+        out.raw_length = static_cast<uint32_t>(origin.raw.size());
+        rows_ += origin.raw;
+    }
+    return out;
+}
+
 result<void> batcher::add(const mapping::encoded_item& item, std::string_view json, uint64_t end_offset,
-                          uint64_t next_line) {
+                          uint64_t next_line, const row_origin& origin) {
     // A key already in the open batch: the later row replaces the earlier item (file order, last row wins).
     // At most 25 slots, so a linear scan of hashes beats any map.
     for (size_t slot_idx = 0; slot_idx < slots_.size(); ++slot_idx) {
         if (slot_hashes_[slot_idx] != item.key_hash) continue;
         slot& existing = slots_[slot_idx];
         if (std::string_view(keys_).substr(existing.key_offset, existing.key_length) != item.key) continue;
+        // The superseded row is kept aside: should DynamoDB refuse the later row, the earlier one is what
+        // writing the rows one by one would have left in the table.
+        replaced_item earlier;
+        earlier.json_offset = static_cast<uint32_t>(replaced_json_.size());
+        earlier.json_length = static_cast<uint32_t>(existing.length);
+        earlier.size = static_cast<uint32_t>(existing.size);
+        earlier.replaced = existing.previous;
+        earlier.origin = existing.origin;
+        replaced_json_.append(existing.replaced ? arena_ : body_, existing.offset, existing.length);
+        existing.previous = static_cast<int32_t>(replaced_.size());
+        replaced_.push_back(earlier);
+
         body_bytes_ -= existing.length;
         body_bytes_ += json.size();
         existing.offset = arena_.size();
         existing.length = json.size();
         existing.size = item.size;
         existing.replaced = true;
+        existing.origin = keep(origin);
         arena_ += json;
         ++collapsed_;
         advance(end_offset, next_line);
@@ -52,7 +75,8 @@ result<void> batcher::add(const mapping::encoded_item& item, std::string_view js
     // The comma and the request's opening in one append.
     body_ += slots_.empty() ? PUT_OPEN : NEXT_PUT_OPEN;
     slot_hashes_[slots_.size()] = item.key_hash;
-    slots_.push_back(slot{body_.size(), json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size});
+    slots_.push_back(slot{body_.size(), json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size,
+                          -1, keep(origin)});
     body_ += json;
     body_ += PUT_CLOSE;
     keys_ += item.key;
@@ -76,9 +100,18 @@ result<void> batcher::flush() {
 result<void> batcher::seal() {
     batch out;
     out.sequence = sequence_++;
-    out.key_hashes.reserve(slots_.size());
+    out.items_info.reserve(slots_.size());
     for (const slot& s : slots_) {
-        out.key_hashes.push_back(s.key_hash);
+        batch_item it;
+        it.json_offset = static_cast<uint32_t>(s.offset);
+        it.json_length = static_cast<uint32_t>(s.length);
+        it.key_offset = static_cast<uint32_t>(s.key_offset);
+        it.key_length = static_cast<uint32_t>(s.key_length);
+        it.key_hash = s.key_hash;
+        it.size = static_cast<uint32_t>(s.size);
+        it.replaced = s.previous;
+        it.origin = s.origin;
+        out.items_info.push_back(it);
         out.item_bytes += s.size;
     }
     if (arena_.empty()) {
@@ -93,11 +126,17 @@ result<void> batcher::seal() {
             const slot& s = slots_[slot_idx];
             if (slot_idx) out.body.push_back(',');
             out.body += PUT_OPEN;
+            out.items_info[slot_idx].json_offset = static_cast<uint32_t>(out.body.size());
             out.body.append(s.replaced ? arena_ : body_, s.offset, s.length);
             out.body += PUT_CLOSE;
         }
         out.body += BODY_CLOSE;
     }
+    out.keys = std::move(keys_);
+    out.rows = std::move(rows_);
+    out.replaced = std::move(replaced_);
+    out.replaced_json = std::move(replaced_json_);
+    out.collapsed = out.replaced.size();
     out.items = slots_.size();
     out.start_offset = start_offset_;
     out.end_offset = end_offset_;
@@ -107,6 +146,9 @@ result<void> batcher::seal() {
     slots_.clear();
     arena_.clear();
     keys_.clear();
+    rows_.clear();
+    replaced_.clear();
+    replaced_json_.clear();
     body_.clear();
     body_.reserve(body_bytes_);
     body_ += prefix_;

@@ -134,7 +134,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
     impl(engine_options opts, mapping::key_schema key_schema, batch_sink& sink, rejects_writer* rejects_out)
         : options(std::move(opts)),
           keys(std::move(key_schema)),
-          batches(options.table, sink),
+          batches(options.table, sink, MAX_BATCH_ITEMS, options.max_batch_bytes, options.keep_rows),
           rejects(rejects_out),
           reader(options.dialect, *this),
           decoder(make_decoding_sink(reader)) {
@@ -174,7 +174,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
     result<void> process_row(const csv::row& r) {
         std::string_view json;
         if (encoder->encode(r, item, json, problem)) [[likely]] {
-            return batches.add(item, json, r.end_offset, r.end_line);
+            return batches.add(item, json, r.end_offset, r.end_line, row_origin{r.raw, r.line, r.byte_offset});
         }
         problem.line = r.line;
         problem.byte_offset = r.byte_offset;
@@ -199,7 +199,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
                                   " rows rejected; stopping the file (see the rejects for reasons)";
             // The rejects are how the user learns why, and a caller whose write() failed never calls finish():
             // they are written out now, every one of them, the row that crossed the limit included.
-            if (rejects) {
+            if (rejects && options.finish_rejects) {
                 rejects_closed = true;
                 if (auto closed = rejects->finish(); !closed)
                     message += "; writing the rejects failed too: " + closed.err().message;
@@ -254,7 +254,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
         // that write(), and finish() would never have run; the rejects are left unfinished the same way.
         const bool stopped_before_finish = parallel && worker_failed.load() && !stopped_in_finish;
         if (done) done = batches.flush();
-        if (rejects && !stopped_before_finish && !rejects_closed) {
+        if (rejects && options.finish_rejects && !stopped_before_finish && !rejects_closed) {
             auto closed = rejects->finish();
             if (done && !closed) done = std::move(closed);
         }

@@ -48,6 +48,7 @@ void add_put_headers(detail::call_request& req, const s3_put_options& options) {
         req.headers.push_back({"x-amz-server-side-encryption-aws-kms-key-id", options.sse_kms_key_id});
         if (options.bucket_key) req.headers.push_back({"x-amz-server-side-encryption-bucket-key-enabled", "true"});
     }
+    for (const auto& [name, value] : options.metadata) req.headers.push_back({"x-amz-meta-" + name, value});
 }
 
 // Escapes the five XML special characters for element text.

@@ -65,7 +65,7 @@ class lambda_bootstrap(unittest.TestCase):
         event = ls.upload(self.local, SEED, "raw-data/direct/products.csv")
         body = self.assert_response(self.rt.invoke_and_wait(event))
         self.assertEqual([load["status"] for load in body["loads"]], ["succeeded"])
-        self.assertEqual(body["loads"][0]["items"], 1000)
+        self.assertEqual(body["loads"][0]["counts"]["items_written"], 1000)
         items = self.local.items()
         expected = ls.expected_items(SEED)
         for key, row in expected.items():
@@ -84,7 +84,7 @@ class lambda_bootstrap(unittest.TestCase):
         second = ls.upload(self.local, two, "raw-data/multi/two.csv")
         event = {"Records": first["Records"] + second["Records"]}
         body = self.assert_response(self.rt.invoke_and_wait(event))
-        self.assertEqual(sorted(load["items"] for load in body["loads"]), [1, 2])
+        self.assertEqual(sorted(load["counts"]["items_written"] for load in body["loads"]), [1, 2])
         items = self.local.items()
         self.assertTrue({"m1", "m2", "m3"} <= set(items))
 
@@ -150,9 +150,9 @@ class lambda_bootstrap(unittest.TestCase):
     def test_unsupported_event_is_an_error_not_a_crash(self):
         inv = self.rt.invoke_and_wait({"hello": "world"}, asynchronous=False)
         self.assertEqual(inv.outcome, "error")
-        self.assertEqual(inv.error_type, "Tarius.UnsupportedEvent")
+        self.assertEqual(inv.error_type, "Function.UnsupportedEvent")
         error = inv.json_body()
-        self.assertEqual(error["errorType"], "Tarius.UnsupportedEvent")
+        self.assertEqual(error["errorType"], "Function.UnsupportedEvent")
         self.assertIn("hello", error["errorMessage"])
         # Still serving: the next invocation is answered.
         self.assertEqual(self.rt.invoke_and_wait({"Event": "s3:TestEvent"}).outcome, "response")
@@ -187,7 +187,7 @@ class lambda_bootstrap_init(unittest.TestCase):
             self.assertNotEqual(proc.wait(30), 0)
             self.assertEqual(len(rt.init_errors), 1)
             error_type, body = rt.init_errors[0]
-            self.assertEqual(error_type, "Tarius.InitError")
+            self.assertEqual(error_type, "Function.InitError")
             self.assertIn("TARIUS_TABLE", json.loads(body)["errorMessage"])
             self.assertIsNone(rt.first_next_at)  # never asked for work
 
@@ -229,7 +229,7 @@ class lambda_bootstrap_transient(unittest.TestCase):
                 finally:
                     ls.stop(proc)
                 self.assertEqual([i.outcome for i in rt.invocations], ["error"] * 3)
-                self.assertEqual(rt.invocations[0].error_type, "Tarius.TransientFailure")
+                self.assertEqual(rt.invocations[0].error_type, "Function.TransientFailure")
                 self.assertEqual(len(rt.dead_letters), 1)
 
 
@@ -266,9 +266,9 @@ class lambda_bootstrap_continuation(unittest.TestCase):
                 self.assertFalse(bodies[-1]["continued"])
                 final = bodies[-1]["loads"][0]
                 self.assertEqual(final["status"], "succeeded_with_rejects")
-                self.assertEqual(final["rows"], uninterrupted["rows_read"])
-                self.assertEqual(final["items"], uninterrupted["items"])
-                self.assertEqual(final["rejected"], uninterrupted["rows_rejected"])
+                self.assertEqual(final["counts"]["rows"], uninterrupted["rows_read"])
+                self.assertEqual(final["counts"]["items_written"], uninterrupted["items"])
+                self.assertEqual(final["counts"]["rejected"], uninterrupted["rows_rejected"])
             # The table equals the file's good rows, last row wins (checked by ID set and a sample of titles).
             items = local.items()
             self.assertEqual(len(items), uninterrupted["items"])
@@ -309,8 +309,8 @@ class lambda_bootstrap_continuation(unittest.TestCase):
             self.assertGreaterEqual(len(bodies), 2)
             final = bodies[-1]["loads"][-1]
             self.assertEqual(final["status"], "succeeded")
-            self.assertEqual(final["rows"], uninterrupted["rows_read"])
-            self.assertEqual(final["items"], uninterrupted["items"])
+            self.assertEqual(final["counts"]["rows"], uninterrupted["rows_read"])
+            self.assertEqual(final["counts"]["items_written"], uninterrupted["items"])
             self.assertEqual(len(local.items()), uninterrupted["items"])
 
     def test_redelivery_takes_over_the_load_of_a_crashed_function(self):
@@ -346,7 +346,7 @@ class lambda_bootstrap_continuation(unittest.TestCase):
             self.assertEqual(inv.outcome, "response", inv.body)
             load = inv.json_body()["loads"][0]
             self.assertEqual(load["status"], "succeeded")
-            self.assertEqual(load["rows"], uninterrupted["rows_read"])
+            self.assertEqual(load["counts"]["rows"], uninterrupted["rows_read"])
             records = local.load_records()
             self.assertEqual(len(records), 1)
             self.assertEqual(records[0]["load_status"]["S"], "succeeded")

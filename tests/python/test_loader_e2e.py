@@ -130,14 +130,30 @@ class loader_e2e(unittest.TestCase):
         self.assertEqual([r["reason"] for r in reasons], ["field_count", "empty_key", "invalid_utf8"])
         self.assertEqual([r["line"] for r in reasons], [4, 5, 6])
 
-    def test_4_transient_failure_ends_in_the_dead_letter_queue(self):
+    def test_4_missing_table_fails_the_load_once_and_is_never_retried(self):
         self.s3.put_object(Bucket=BUCKET, Key="raw-data/orphan.csv", Body=b"ID,V\n1,a\n")
-        # A missing table is transient (it may be being created): the message is left for redelivery each time
-        # (the worker makes it visible again after 10 s) until the redrive policy (2 receives) moves it.
+        # A missing table is permanent (DynamoDB ResourceNotFoundException): the load fails once, is recorded and
+        # notified, and the message is deleted instead of being redelivered into the dead-letter queue.
+        logs = self.run_worker({"TARIUS_TABLE": "no-such-table"})
+        loads = [l for l in logs if l.get("msg", "").startswith("load ")]
+        self.assertEqual([l["msg"] for l in loads], ["load failed"], logs)
+        self.assertIn("no-such-table", loads[0]["detail"])
+        notes = [json.loads(n["Message"]) for n in self.notifications()]
+        self.assertEqual([n["status"] for n in notes if n["source"].endswith("/orphan.csv")], ["failed"])
+        for queue in (self.queue_url, self.dlq_url):
+            attrs = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+            self.assertEqual(attrs["ApproximateNumberOfMessages"], "0", queue)
+            self.assertEqual(attrs["ApproximateNumberOfMessagesNotVisible"], "0", queue)
+
+    def test_5_transient_failure_ends_in_the_dead_letter_queue(self):
+        self.s3.put_object(Bucket=BUCKET, Key="raw-data/unreachable.csv", Body=b"ID,V\n1,a\n")
+        # DynamoDB unreachable (a closed port) is transient: the message is left for redelivery each time (the
+        # worker makes it visible again after 10 s) until the redrive policy (2 receives) moves it.
+        closed = "http://127.0.0.1:%d" % tarius_stack.free_port()
         in_dlq = "0"
         logs = []
         for _ in range(5):
-            logs += self.run_worker({"TARIUS_TABLE": "no-such-table"})
+            logs += self.run_worker({"AWS_ENDPOINT_URL_DYNAMODB": closed, "AWS_MAX_ATTEMPTS": "1"})
             attrs = self.sqs.get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
             in_dlq = attrs["Attributes"]["ApproximateNumberOfMessages"]
             if in_dlq == "1":

@@ -65,7 +65,7 @@ class loader_faults(unittest.TestCase):
             report = json.loads(proc.stdout)
             self.assertEqual(report["status"], "succeeded")
             self.assertEqual(report["counts"]["rows"], 5000)
-            self.assertGreater(report["throttles"], 0)
+            self.assertGreater(report["counts"]["requests_throttled"], 0)
 
             final = {}
             with open(accepted) as f:

@@ -43,8 +43,10 @@ using batch_write_callback = std::function<void(result<batch_write_result>)>;
 /// (batch_write_item_async + poll), which belongs to the thread that calls poll.
 class dynamodb_client {
 public:
-    /// Creates a client for the context's region and DynamoDB endpoint.
-    [[nodiscard]] static result<std::unique_ptr<dynamodb_client>> create(std::shared_ptr<client_context> context);
+    /// Creates a client for the context's region and DynamoDB endpoint. `caller_retries`: one attempt per call
+    /// (no SDK retries, no adaptive rate limiting), for a caller that retries and paces itself.
+    [[nodiscard]] static result<std::unique_ptr<dynamodb_client>> create(std::shared_ptr<client_context> context,
+                                                                         bool caller_retries = false);
     virtual ~dynamodb_client() = default;
 
     /// DescribeTable. A missing table is errc::NOT_FOUND.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct s3_put_options {
     std::string content_type = "application/octet-stream";  ///< Content-Type
     std::string sse_kms_key_id;  ///< when set: x-amz-server-side-encryption: aws:kms + this key id/ARN
     bool bucket_key = true;      ///< x-amz-server-side-encryption-bucket-key-enabled with SSE-KMS
+    /// User metadata sent as x-amz-meta-<name>: <value>. Names are lower-case ASCII; values must be ASCII (the
+    /// caller percent-encodes anything else).
+    std::vector<std::pair<std::string, std::string>> metadata;
 };
 
 /// Result of PutObject.

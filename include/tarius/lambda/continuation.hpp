@@ -26,6 +26,11 @@ struct continuation {
 [[nodiscard]] std::string continuation_event(const std::vector<loader::object_ref>& objects,
                                              const continuation& marker);
 
+/// The same, split into events of at most `max_bytes` each where the objects allow it (an asynchronous
+/// invocation's payload and an SQS message are limited), each with the marker.
+[[nodiscard]] std::vector<std::string> continuation_events(const std::vector<loader::object_ref>& objects,
+                                                           const continuation& marker, size_t max_bytes);
+
 /// The marker of an event, when it is a continuation event.
 [[nodiscard]] std::optional<continuation> read_continuation(std::string_view json);
 

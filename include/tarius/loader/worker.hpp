@@ -48,7 +48,4 @@ struct worker_stats {
 /// TARIUS_LANDING_SUFFIXES (default .csv,.csv.gz,.csv.zst).
 [[nodiscard]] object_filter object_filter_from_env(const aws::env_lookup& env);
 
-/// Prints one structured JSON log line for a load and its EMF metrics line on stdout.
-void log_load(const load_outcome& outcome, const std::string& table);
-
 }  // namespace tarius::loader

@@ -27,6 +27,11 @@ struct engine_options {
     std::optional<mapping::key_schema> keys;  ///< the table's key schema (e.g. from DescribeTable)
     size_t max_errors_listed = 10;            ///< problems kept in summary::first_errors
     uint64_t max_rejects = UINT64_MAX;        ///< stop the file (errc::LIMIT) when more rows than this are rejected
+    size_t max_batch_bytes = MAX_BATCH_BYTES;  ///< seal a request body before it grows past this
+    bool keep_rows = false;  ///< keep each item's raw row in its batch (a loader rejects rows DynamoDB refuses)
+    /// Finish the rejects writer at the end of the input (or when the reject limit stops it). A loader keeps it
+    /// open until its writes are acknowledged, because DynamoDB may still refuse rows, and finishes it itself.
+    bool finish_rejects = true;
     /// 1: everything runs on the thread that writes the input. 2: reading and scanning the CSV stay on that
     /// thread while mapping, encoding and batching run on a second one (handed blocks of parsed rows, a few
     /// at a time, so memory stays bounded). Output, rejects, errors and the summary are the same either way,

@@ -1,156 +1,39 @@
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
-#include <deque>
-#include <functional>
-#include <map>
-#include <set>
-#include <string>
-#include <vector>
+// The DynamoDB writer: file-order semantics whatever the completion order, counts from acknowledgements only,
+// refused rows found by bisection and rejected alone, throttling that slows but never fails a load that
+// progresses, the exact write budget, the memory bound, and the tick that runs while writes are in flight.
 
 #include "tarius/loader/writer.hpp"
 
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "unit/loader/writer_harness.hpp"
+
 namespace {
 
-using tarius::aws::batch_write_callback;
-using tarius::aws::batch_write_result;
 using tarius::loader::ddb_writer;
 using tarius::loader::writer_options;
-using tarius::pipeline::batch;
+using namespace writer_harness;
 
-// A DynamoDB that applies puts to an in-memory table, answers in a scripted order and can return
-// UnprocessedItems or errors. It also checks the invariant the writer promises: no two requests in flight hold
-// the same key.
-class fake_dynamodb final : public tarius::aws::dynamodb_client {
-public:
-    struct pending_call {
-        std::string body;
-        batch_write_callback done;
-    };
-    std::deque<pending_call> in_flight;
-    std::map<std::string, std::string> table;                               // ID → V
-    std::function<size_t(size_t)> pick = [](size_t) { return size_t{0}; };  // which in-flight call completes next
-    std::function<size_t(const std::string&)> leave_unprocessed = [](const std::string&) { return size_t{0}; };
-    std::function<bool(size_t)> fail_call = [](size_t) { return false; };
-    size_t calls = 0;
-    size_t max_in_flight = 0;
-    bool overlap_seen = false;
+writer_options options_for_tests() {
+    writer_options options;
+    options.table = "t";
+    options.keys.partition = {"ID", tarius::mapping::key_type::S};
+    options.retry_base_delay = std::chrono::milliseconds(1);
+    options.retry_max_delay = std::chrono::milliseconds(4);
+    return options;
+}
 
-    tarius::result<tarius::aws::table_description> describe_table(const std::string&) override {
-        return tarius::make_error(tarius::errc::INTERNAL, "unused");
-    }
-    tarius::result<batch_write_result> batch_write_item(std::string) override {
-        return tarius::make_error(tarius::errc::INTERNAL, "unused");
-    }
-    tarius::result<std::string> call(const std::string&, std::string) override {
-        return tarius::make_error(tarius::errc::INTERNAL, "unused");
-    }
-    void batch_write_item_async(std::string body, batch_write_callback done) override {
-        auto keys = ids_of(body);
-        for (const auto& other : in_flight) {
-            for (const auto& id : ids_of(other.body)) overlap_seen |= keys.count(id) > 0;
-        }
-        in_flight.push_back({std::move(body), std::move(done)});
-        max_in_flight = std::max(max_in_flight, in_flight.size());
-    }
-    size_t poll(std::chrono::milliseconds) override {
-        if (in_flight.empty()) return 0;
-        const size_t index = pick(in_flight.size()) % in_flight.size();
-        pending_call c = std::move(in_flight[index]);
-        in_flight.erase(in_flight.begin() + static_cast<long>(index));
-        const size_t number = calls++;
-        if (fail_call(number)) {
-            c.done(tarius::make_error(tarius::errc::SERVICE, "ValidationException: nope"));
-            return in_flight.size();
-        }
-        simdjson::dom::parser parser;
-        simdjson::dom::element doc = parser.parse(c.body);
-        std::vector<std::string> puts;
-        for (auto table_entry : doc["RequestItems"].get_object()) {
-            for (simdjson::dom::element put : table_entry.value.get_array()) puts.push_back(simdjson::minify(put));
-        }
-        const size_t left = std::min(puts.size(), leave_unprocessed(c.body));
-        batch_write_result r;
-        std::string unprocessed;
-        for (size_t put_idx = 0; put_idx < puts.size(); ++put_idx) {
-            simdjson::dom::element put = parser.parse(puts[put_idx]);
-            if (put_idx < left) {
-                unprocessed += (unprocessed.empty() ? "" : ",") + puts[put_idx];
-                continue;
-            }
-            table[std::string(put["PutRequest"]["Item"]["ID"]["S"].get_string().value())] =
-                std::string(put["PutRequest"]["Item"]["V"]["S"].get_string().value());
-        }
-        if (left) {
-            r.unprocessed_items = R"({"t":[)" + unprocessed + "]}";
-            r.unprocessed_count = left;
-        }
-        r.consumed_capacity = static_cast<double>(puts.size() - left);
-        c.done(std::move(r));
-        return in_flight.size();
-    }
-
-    static std::set<std::string> ids_of(const std::string& body) {
-        std::set<std::string> ids;
-        simdjson::dom::parser parser;
-        simdjson::dom::element doc = parser.parse(body);
-        for (auto table_entry : doc["RequestItems"].get_object()) {
-            for (simdjson::dom::element put : table_entry.value.get_array()) {
-                ids.insert(std::string(put["PutRequest"]["Item"]["ID"]["S"].get_string().value()));
-            }
-        }
-        return ids;
-    }
+struct refused_row {
+    tarius::row_problem problem;
+    std::string raw;
 };
 
-// Batches of (ID, V) rows; each batch spans 100 input bytes per row.
-std::vector<batch> make_batches(const std::vector<std::vector<std::pair<std::string, std::string>>>& groups) {
-    std::vector<batch> out;
-    uint64_t offset = 0;
-    for (const auto& rows : groups) {
-        batch b;
-        b.sequence = out.size();
-        b.body = R"({"RequestItems":{"t":[)";
-        b.start_offset = offset;
-        for (size_t row_idx = 0; row_idx < rows.size(); ++row_idx) {
-            if (row_idx) b.body += ",";
-            b.body += R"({"PutRequest":{"Item":{"ID":{"S":")" + rows[row_idx].first + R"("},"V":{"S":")" +
-                      rows[row_idx].second + R"("}}}})";
-            b.key_hashes.push_back(std::hash<std::string>{}(rows[row_idx].first));
-            offset += 100;
-        }
-        b.body += "]}}";
-        b.items = rows.size();
-        b.item_bytes = rows.size() * 10;
-        b.end_offset = offset;
-        b.end_line = offset / 100 + 2;
-        out.push_back(std::move(b));
-    }
-    return out;
-}
-
-std::vector<std::vector<std::pair<std::string, std::string>>> rows_with_repeats(size_t batches, size_t per_batch,
-                                                                                size_t distinct_keys) {
-    std::vector<std::vector<std::pair<std::string, std::string>>> groups(batches);
-    size_t serial = 0;
-    for (auto& group : groups) {
-        std::set<std::string> in_this;
-        while (group.size() < per_batch) {
-            const std::string id = "k" + std::to_string((serial * 7919) % distinct_keys);
-            ++serial;
-            if (!in_this.insert(id).second) continue;  // the batcher never puts a key twice in one request
-            group.emplace_back(id, "v" + std::to_string(serial));
-        }
-    }
-    return groups;
-}
-
 TEST(ddb_writer, final_table_equals_file_order_whatever_the_completion_order) {
-    const auto groups = rows_with_repeats(60, 25, 90);
-    std::map<std::string, std::string> expected;
-    for (const auto& group : groups) {
-        for (const auto& [id, v] : group) expected[id] = v;
-    }
+    const auto rows = rows_with_repeats(1500, 90);
     for (uint64_t seed : {1u, 2u, 3u, 4u}) {
         fake_dynamodb ddb;
         uint64_t state = seed;
@@ -158,60 +41,87 @@ TEST(ddb_writer, final_table_equals_file_order_whatever_the_completion_order) {
             state = state * 6364136223846793005ULL + 1442695040888963407ULL;
             return static_cast<size_t>(state >> 33) % n;
         };
-        writer_options options;
+        auto options = options_for_tests();
         options.max_in_flight = 8;
         ddb_writer writer(ddb, options);
-        for (auto& b : make_batches(groups)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+        auto batches = make_batches(rows);
+        uint64_t items = 0;
+        for (auto& b : batches) items += b.items;
+        for (auto& b : batches) ASSERT_TRUE(writer.on_batch(std::move(b)));
         ASSERT_TRUE(writer.drain());
-        EXPECT_EQ(ddb.table, expected) << "seed " << seed;
+        EXPECT_EQ(ddb.table, one_by_one(rows)) << "seed " << seed;
         EXPECT_FALSE(ddb.overlap_seen) << "two requests in flight held the same key";
         EXPECT_GT(writer.stats().held_back, 0u);
         EXPECT_LE(ddb.max_in_flight, 8u);
-        EXPECT_EQ(writer.stats().items_written, 60u * 25u);
-        EXPECT_EQ(writer.current_checkpoint().batches_done, 60u);
-        EXPECT_EQ(writer.current_checkpoint().offset, 60u * 25u * 100u);
+        EXPECT_EQ(writer.stats().items_written, items);
+        EXPECT_EQ(writer.current_checkpoint().items_written, items);
+        EXPECT_EQ(writer.current_checkpoint().offset, 1500u * 100u);
     }
 }
 
-TEST(ddb_writer, unprocessed_items_are_resent_until_written_and_shrink_the_window) {
-    fake_dynamodb ddb;
-    size_t rounds = 0;
-    ddb.leave_unprocessed = [&rounds](const std::string&) { return rounds++ % 3 == 0 ? size_t{10} : size_t{0}; };
-    writer_options options;
-    options.max_in_flight = 16;
-    options.unprocessed_base_delay = std::chrono::milliseconds(1);
-    ddb_writer writer(ddb, options);
-    const auto groups = rows_with_repeats(20, 25, 100000);
-    for (auto& b : make_batches(groups)) ASSERT_TRUE(writer.on_batch(std::move(b)));
-    ASSERT_TRUE(writer.drain());
-    EXPECT_EQ(ddb.table.size(), 500u);
-    EXPECT_EQ(writer.stats().items_written, 500u);
-    EXPECT_GT(writer.stats().unprocessed_resent, 0u);
-    EXPECT_GT(writer.stats().throttles, 0u);
-    EXPECT_LT(writer.window(), 16u);
+TEST(ddb_writer, unprocessed_items_are_resent_until_written_and_counted_once) {
+    const struct {
+        const char* label;
+        bool renumber;  // DynamoDB answers with the attributes in another order
+    } cases[] = {{"same spelling", false}, {"other spelling", true}};
+    for (const auto& c : cases) {
+        fake_dynamodb ddb;
+        ddb.renumber_unprocessed = c.renumber;
+        ddb.leave_unprocessed = [](size_t call, size_t items) { return call % 3 == 0 ? items / 2 : size_t{0}; };
+        auto options = options_for_tests();
+        options.max_in_flight = 16;
+        ddb_writer writer(ddb, options);
+        const auto rows = rows_with_repeats(500, 100000);
+        for (auto& b : make_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+        ASSERT_TRUE(writer.drain()) << c.label;
+        EXPECT_EQ(ddb.table, one_by_one(rows)) << c.label;
+        EXPECT_EQ(writer.stats().items_written, 500u) << c.label;
+        EXPECT_GT(writer.stats().items_resent, 0u) << c.label;
+        EXPECT_GT(writer.stats().requests_throttled, 0u) << c.label;
+    }
 }
 
-TEST(ddb_writer, leftovers_that_never_clear_fail_the_load_as_transient) {
+TEST(ddb_writer, sustained_throttling_slows_a_progressing_load_but_never_fails_it) {
     fake_dynamodb ddb;
-    ddb.leave_unprocessed = [](const std::string&) { return size_t{1}; };
-    writer_options options;
-    options.max_unprocessed_rounds = 3;
-    options.unprocessed_base_delay = std::chrono::milliseconds(1);
+    // Every request for the first 300 calls: one item accepted, the rest unprocessed, or a throttling error.
+    ddb.leave_unprocessed = [](size_t call, size_t items) { return call < 300 && items > 1 ? items - 1 : size_t{0}; };
+    ddb.fail_call = [](size_t call) -> std::optional<tarius::error> {
+        if (call < 300 && call % 4 == 1) {
+            return service_error(400, "ProvisionedThroughputExceededException", "Rate exceeded");
+        }
+        return std::nullopt;
+    };
+    auto options = options_for_tests();
     ddb_writer writer(ddb, options);
-    for (auto& b : make_batches(rows_with_repeats(2, 5, 1000))) (void)writer.on_batch(std::move(b));
+    const auto rows = rows_with_repeats(200, 100000);
+    for (auto& b : make_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+    ASSERT_TRUE(writer.drain());
+    EXPECT_EQ(ddb.table, one_by_one(rows));
+    EXPECT_EQ(writer.stats().items_written, 200u);
+}
+
+TEST(ddb_writer, a_load_without_progress_stops_as_transient_with_its_checkpoint) {
+    fake_dynamodb ddb;
+    ddb.leave_unprocessed = [](size_t, size_t items) { return items; };  // the table accepts nothing
+    auto options = options_for_tests();
+    options.no_progress_limit = std::chrono::milliseconds(300);
+    ddb_writer writer(ddb, options);
+    for (auto& b : make_batches(rows_with_repeats(50, 1000))) (void)writer.on_batch(std::move(b));
     auto drained = writer.drain();
     ASSERT_FALSE(drained);
     EXPECT_TRUE(drained.err().retryable);
-    EXPECT_NE(drained.err().message.find("still unprocessed"), std::string::npos) << drained.err().message;
+    EXPECT_NE(drained.err().message.find("no row written"), std::string::npos) << drained.err().message;
+    EXPECT_EQ(writer.stats().items_written, 0u);
+    EXPECT_EQ(writer.current_checkpoint().offset, 0u);
 }
 
 TEST(ddb_writer, checkpoint_covers_only_the_contiguous_prefix_of_finished_batches) {
     fake_dynamodb ddb;
     ddb.pick = [](size_t n) { return n - 1; };  // newest first: batch 0 finishes last
-    writer_options options;
+    auto options = options_for_tests();
     options.max_in_flight = 4;
     ddb_writer writer(ddb, options);
-    auto batches = make_batches(rows_with_repeats(4, 2, 1000));
+    auto batches = make_batches(rows_with_repeats(8, 1000), 2);
     for (auto& b : batches) ASSERT_TRUE(writer.on_batch(std::move(b)));
     // Complete three of four (the newest ones): the checkpoint must not move past batch 0.
     ddb.poll({});
@@ -219,51 +129,231 @@ TEST(ddb_writer, checkpoint_covers_only_the_contiguous_prefix_of_finished_batche
     ddb.poll({});
     EXPECT_EQ(writer.current_checkpoint().batches_done, 0u);
     EXPECT_EQ(writer.current_checkpoint().offset, 0u);
+    EXPECT_EQ(writer.stats().items_written, 6u);  // what was acknowledged, checkpoint or not
     ASSERT_TRUE(writer.drain());
     EXPECT_EQ(writer.current_checkpoint().batches_done, 4u);
     EXPECT_EQ(writer.current_checkpoint().offset, 800u);
     EXPECT_EQ(writer.current_checkpoint().line, 10u);
 }
 
-TEST(ddb_writer, a_failed_request_fails_the_load_and_later_batches_are_refused) {
+TEST(ddb_writer, a_refused_row_is_rejected_alone_and_the_others_are_written) {
+    const struct {
+        const char* label;
+        std::vector<size_t> poisoned;  // row indexes
+        size_t rows;
+    } cases[] = {
+        {"one in a full batch", {7}, 25},
+        {"first and last", {0, 24}, 25},
+        {"several batches", {3, 30, 31, 70}, 100},
+        {"all of a batch", {0, 1, 2, 3, 4}, 5},
+    };
+    for (const auto& c : cases) {
+        std::vector<row> rows;
+        for (size_t idx = 0; idx < c.rows; ++idx) rows.push_back({"k" + std::to_string(idx), "v", 0});
+        for (size_t idx : c.poisoned) rows[idx].v = "POISON";
+        fake_dynamodb ddb;
+        std::vector<refused_row> refused;
+        auto options = options_for_tests();
+        ddb_writer writer(ddb, options, [&refused](const tarius::row_problem& p, std::string_view raw) {
+            refused.push_back({p, std::string(raw)});
+            return tarius::ok();
+        });
+        for (auto& b : make_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+        ASSERT_TRUE(writer.drain()) << c.label;
+        EXPECT_EQ(ddb.table, one_by_one(rows, [](const row& r) { return r.v == "POISON"; })) << c.label;
+        EXPECT_EQ(writer.stats().items_written, c.rows - c.poisoned.size()) << c.label;
+        EXPECT_EQ(writer.stats().items_refused, c.poisoned.size()) << c.label;
+        ASSERT_EQ(refused.size(), c.poisoned.size()) << c.label;
+        for (const auto& r : refused) {
+            EXPECT_EQ(r.problem.reason, tarius::reject_reason::REFUSED_BY_DYNAMODB);
+            EXPECT_NE(r.problem.message.find("ValidationException: One or more parameter values were invalid"),
+                      std::string::npos)
+                << r.problem.message;
+            const size_t row_idx = r.problem.line - 2;
+            EXPECT_EQ(r.raw, rows[row_idx].id + ",POISON\n") << c.label;
+            EXPECT_EQ(r.problem.byte_offset, 100 * row_idx);
+        }
+        EXPECT_EQ(writer.current_checkpoint().refused.size(), c.poisoned.size()) << c.label;
+    }
+}
+
+TEST(ddb_writer, a_refused_row_leaves_the_row_it_replaced_in_the_table) {
+    // a=1 then a=POISON in one batch (collapsed): writing the rows one by one leaves a=1. Likewise b=1, b=2,
+    // b=POISON leaves b=2, and c=POISON, c=POISON2 (both refused) leaves no c at all.
+    const std::vector<row> rows = {{"a", "1", 0},      {"b", "1", 0},       {"a", "POISON", 0}, {"b", "2", 0},
+                                   {"b", "POISON", 0}, {"c", "POISON", 0}, {"c", "POISON2", 0}, {"d", "1", 0}};
     fake_dynamodb ddb;
-    ddb.fail_call = [](size_t call_number) { return call_number == 1; };
-    writer_options options;
+    size_t refusals = 0;
+    auto options = options_for_tests();
+    ddb_writer writer(ddb, options, [&refusals](const tarius::row_problem&, std::string_view) {
+        ++refusals;
+        return tarius::ok();
+    });
+    for (auto& b : make_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+    ASSERT_TRUE(writer.drain());
+    const std::map<std::string, std::string> expected = {{"a", "1"}, {"b", "2"}, {"d", "1"}};
+    EXPECT_EQ(ddb.table, expected);
+    EXPECT_EQ(refusals, 4u);
+    EXPECT_EQ(writer.stats().items_refused, 4u);
+    EXPECT_EQ(writer.stats().items_written, 3u);  // a=1, b=2, d=1
+    EXPECT_EQ(writer.stats().items_revived, 3u);  // a=1, b=2, c=POISON were tried in place of a later row
+}
+
+TEST(ddb_writer, a_record_level_failure_fails_the_load_and_is_not_retried) {
+    fake_dynamodb ddb;
+    ddb.fail_call = [](size_t) -> std::optional<tarius::error> {
+        return service_error(400, "ResourceNotFoundException", "Requested resource not found");
+    };
+    auto options = options_for_tests();
     options.max_in_flight = 2;
     ddb_writer writer(ddb, options);
     bool refused = false;
-    for (auto& b : make_batches(rows_with_repeats(10, 3, 1000))) refused |= !writer.on_batch(std::move(b));
+    for (auto& b : make_batches(rows_with_repeats(30, 1000), 3)) refused |= !writer.on_batch(std::move(b));
     auto drained = writer.drain();
     EXPECT_TRUE(refused);
     ASSERT_FALSE(drained);
-    EXPECT_NE(drained.err().message.find("ValidationException"), std::string::npos);
+    EXPECT_FALSE(drained.err().retryable);
+    EXPECT_NE(drained.err().message.find("ResourceNotFoundException"), std::string::npos);
+    EXPECT_LE(ddb.calls, 2u);  // the requests in flight answered; nothing was sent again
 }
 
-TEST(ddb_writer, batches_below_a_resume_point_are_counted_not_sent) {
+TEST(ddb_writer, batches_below_a_resume_point_are_counted_not_sent_and_earlier_refusals_rejected_again) {
+    std::vector<row> rows = rows_with_repeats(20, 1000);
+    rows[2].v = "POISON";  // line 4, in the first batch: refused by the earlier run
     fake_dynamodb ddb;
-    writer_options options;
+    std::vector<refused_row> refused;
+    auto options = options_for_tests();
     options.already_written_through = 1000;  // the first two batches (5 rows × 100 bytes each)
-    ddb_writer writer(ddb, options);
-    for (auto& b : make_batches(rows_with_repeats(4, 5, 1000))) ASSERT_TRUE(writer.on_batch(std::move(b)));
+    options.earlier_refusals = {{4, "ValidationException: from the first run"}};
+    ddb_writer writer(ddb, options, [&refused](const tarius::row_problem& p, std::string_view raw) {
+        refused.push_back({p, std::string(raw)});
+        return tarius::ok();
+    });
+    for (auto& b : make_batches(rows, 5)) ASSERT_TRUE(writer.on_batch(std::move(b)));
     ASSERT_TRUE(writer.drain());
     EXPECT_EQ(ddb.table.size(), 10u);
     EXPECT_EQ(writer.stats().batches_skipped, 2u);
+    EXPECT_EQ(writer.stats().items_written, 19u);
+    EXPECT_EQ(writer.stats().items_refused, 1u);
+    ASSERT_EQ(refused.size(), 1u);
+    EXPECT_EQ(refused[0].problem.line, 4u);
+    EXPECT_EQ(refused[0].problem.message, "ValidationException: from the first run");
+    EXPECT_EQ(refused[0].raw, rows[2].id + ",POISON\n");
     EXPECT_EQ(writer.current_checkpoint().batches_done, 4u);
-    EXPECT_EQ(writer.current_checkpoint().items_written, 20u);
+    EXPECT_EQ(writer.current_checkpoint().items_written, 19u);
+    ASSERT_EQ(writer.current_checkpoint().refused.size(), 1u);
 }
 
-TEST(ddb_writer, write_budget_is_never_exceeded) {
+// Write units sent in every window of `window` seconds, from the fake's send times.
+double most_units_in_a_window(const fake_dynamodb& ddb, double units_per_item, double window) {
+    double most = 0;
+    for (size_t first = 0; first < ddb.sent.size(); ++first) {
+        double units = 0;
+        for (size_t idx = first; idx < ddb.sent.size(); ++idx) {
+            if (std::chrono::duration<double>(ddb.sent[idx].at - ddb.sent[first].at).count() >= window) break;
+            units += units_per_item * static_cast<double>(ddb.sent[idx].items);
+        }
+        most = std::max(most, units);
+    }
+    return most;
+}
+
+TEST(ddb_writer, the_write_budget_is_never_exceeded_and_delivered) {
+    const struct {
+        const char* label;
+        double budget;
+        size_t item_size;
+        double units_per_item;
+    } cases[] = {
+        {"small items", 100, 10, 1},
+        {"5 KB items, budget 10", 10, 5 * 1024, 5},
+        {"items larger than the budget", 2, 3 * 1024 - 100, 3},
+    };
+    for (const auto& c : cases) {
+        fake_dynamodb ddb;
+        auto now = std::chrono::steady_clock::time_point{};
+        auto clock = [&now] { return now += std::chrono::milliseconds(5); };
+        ddb.clock = [&now] { return now; };
+        ddb.units_per_item = c.units_per_item;
+        auto options = options_for_tests();
+        options.max_wcu_per_second = c.budget;
+        options.follow_capacity = false;
+        ddb_writer writer(ddb, options, {}, {}, clock);
+        std::vector<row> rows;
+        const size_t count = static_cast<size_t>(c.budget * 8 / c.units_per_item);
+        for (size_t idx = 0; idx < count; ++idx) rows.push_back({"k" + std::to_string(idx), "v", c.item_size});
+        for (auto& b : make_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+        ASSERT_TRUE(writer.drain());
+        EXPECT_EQ(ddb.table.size(), count) << c.label;
+        for (double window : {1.0, 2.0, 5.0}) {
+            EXPECT_LE(most_units_in_a_window(ddb, c.units_per_item, window), c.budget * (window + 1))
+                << c.label << ", window " << window << " s";
+        }
+        // Delivered: the sends span no more than the units at the budget's rate (plus one request's worth).
+        const double span = std::chrono::duration<double>(ddb.sent.back().at - ddb.sent.front().at).count();
+        const double units = c.units_per_item * static_cast<double>(count);
+        EXPECT_LE(span, units / c.budget * 1.05 + 0.1) << c.label;
+        EXPECT_GE(span, (units - c.budget - c.units_per_item * 25) / c.budget) << c.label;
+    }
+}
+
+TEST(ddb_writer, memory_held_stays_within_the_bound) {
     fake_dynamodb ddb;
-    auto now = std::chrono::steady_clock::time_point{};
-    std::vector<std::pair<double, double>> sends;  // (time in s, WCU estimate)
-    writer_options options;
-    options.max_wcu_per_second = 100;  // each batch of 25 items of 10 bytes is ≤ 25 WCU
-    ddb_writer writer(ddb, options, [&now] { return now += std::chrono::milliseconds(5); });
-    for (auto& b : make_batches(rows_with_repeats(40, 25, 100000))) ASSERT_TRUE(writer.on_batch(std::move(b)));
+    auto options = options_for_tests();
+    options.max_held_bytes = 1 << 20;
+    ddb_writer writer(ddb, options);
+    std::vector<row> rows;
+    for (size_t idx = 0; idx < 400; ++idx) rows.push_back({"k" + std::to_string(idx), std::string(20000, 'x'), 0});
+    size_t largest_batch = 0;
+    auto batches = make_batches(rows);
+    for (const auto& b : batches) largest_batch = std::max(largest_batch, b.held_bytes());
+    for (auto& b : batches) ASSERT_TRUE(writer.on_batch(std::move(b)));
     ASSERT_TRUE(writer.drain());
-    EXPECT_EQ(ddb.table.size(), 1000u);
-    // 1,000 WCU at 100 WCU/s (plus a one-second burst) takes at least 9 s of (fake) time.
-    EXPECT_GE(std::chrono::duration<double>(now.time_since_epoch()).count(), 9.0);
+    EXPECT_EQ(ddb.table.size(), 400u);
+    EXPECT_LE(writer.stats().peak_held_bytes, options.max_held_bytes + 3 * largest_batch);
+}
+
+TEST(ddb_writer, the_tick_runs_while_writes_are_in_flight_and_can_stop_the_writer) {
+    fake_dynamodb ddb;
+    bool answering = true;
+    size_t ticks = 0;
+    auto options = options_for_tests();
+    options.tick_every = std::chrono::milliseconds(1);
+    options.stop_grace = std::chrono::milliseconds(50);
+    options.max_in_flight = 2;
+    // The table stops answering after the first two requests: only ticks run while the writer waits.
+    struct stalling final : tarius::aws::dynamodb_client {
+        fake_dynamodb& inner;
+        bool& answering;
+        stalling(fake_dynamodb& i, bool& a) : inner(i), answering(a) {}
+        tarius::result<tarius::aws::table_description> describe_table(const std::string& t) override {
+            return inner.describe_table(t);
+        }
+        tarius::result<tarius::aws::batch_write_result> batch_write_item(std::string b) override {
+            return inner.batch_write_item(std::move(b));
+        }
+        tarius::result<std::string> call(const std::string& o, std::string b) override { return inner.call(o, b); }
+        void batch_write_item_async(std::string b, tarius::aws::batch_write_callback d) override {
+            inner.batch_write_item_async(std::move(b), std::move(d));
+        }
+        size_t poll(std::chrono::milliseconds wait) override {
+            if (answering && inner.calls >= 2) answering = false;
+            return answering ? inner.poll(wait) : inner.in_flight.size();
+        }
+    } client(ddb, answering);
+    ddb_writer writer(client, options, {}, [&ticks]() -> tarius::result<void> {
+        if (++ticks == 50) return tarius::make_error(tarius::errc::CANCELLED, "deadline near");
+        return tarius::ok();
+    });
+    for (auto& b : make_batches(rows_with_repeats(20, 1000), 5)) {
+        if (!writer.on_batch(std::move(b))) break;
+    }
+    auto drained = writer.drain();
+    ASSERT_FALSE(drained);
+    EXPECT_EQ(drained.err().code, tarius::errc::CANCELLED);
+    EXPECT_GE(ticks, 50u);
+    EXPECT_EQ(writer.stats().items_written, 10u);
+    EXPECT_EQ(writer.current_checkpoint().offset, 1000u);
 }
 
 }  // namespace

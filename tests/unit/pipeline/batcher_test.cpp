@@ -60,7 +60,11 @@ TEST(batcher, packs_at_most_25_items_per_request) {
         size_t seen = 0;
         for (const auto& out : sink.batches) {
             sizes.push_back(out.items);
-            EXPECT_EQ(out.key_hashes.size(), out.items);
+            EXPECT_EQ(out.items_info.size(), out.items);
+            for (size_t item_idx = 0; item_idx < out.items; ++item_idx) {
+                // Each item's JSON is where the batch says it is, inside the body.
+                EXPECT_EQ(out.item_json(item_idx), make_item("id" + std::to_string(seen + item_idx), "x").json);
+            }
             auto parsed = parse_body(out.body, "product");
             ASSERT_EQ(parsed.size(), out.items);
             for (const auto& [id, payload] : parsed) EXPECT_EQ(id, "id" + std::to_string(seen++));
@@ -87,6 +91,36 @@ TEST(batcher, later_row_with_same_key_replaces_earlier_in_open_batch) {
     EXPECT_EQ(b.items_emitted(), 2u);
 }
 
+TEST(batcher, keeps_rows_and_the_rows_a_later_row_replaced) {
+    collecting_sink sink;
+    batcher b("t", sink, 25, tarius::pipeline::MAX_BATCH_BYTES, true);
+    using tarius::pipeline::row_origin;
+    ASSERT_TRUE(b.add(make_item("a", "first"), make_item("a", "first").json, 10, 3, row_origin{"a,first\n", 2, 0}));
+    ASSERT_TRUE(b.add(make_item("b", "only"), make_item("b", "only").json, 20, 4, row_origin{"b,only\n", 3, 10}));
+    ASSERT_TRUE(b.add(make_item("a", "second"), make_item("a", "second").json, 30, 5, row_origin{"a,second\n", 4, 20}));
+    ASSERT_TRUE(b.add(make_item("a", "third"), make_item("a", "third").json, 40, 6, row_origin{"a,third\n", 5, 30}));
+    ASSERT_TRUE(b.flush());
+    ASSERT_EQ(sink.batches.size(), 1u);
+    const batch& out = sink.batches[0];
+    ASSERT_EQ(out.items_info.size(), 2u);
+    EXPECT_EQ(out.collapsed, 2u);
+    EXPECT_EQ(out.item_json(0), make_item("a", "third").json);
+    EXPECT_EQ(out.raw_row(out.items_info[0].origin), "a,third\n");
+    EXPECT_EQ(out.items_info[0].origin.line, 5u);
+    EXPECT_EQ(out.raw_row(out.items_info[1].origin), "b,only\n");
+    // The chain of replaced rows, newest first: second, then first.
+    ASSERT_GE(out.items_info[0].replaced, 0);
+    const auto& second = out.replaced[static_cast<size_t>(out.items_info[0].replaced)];
+    EXPECT_EQ(out.replaced_item_json(second), make_item("a", "second").json);
+    EXPECT_EQ(out.raw_row(second.origin), "a,second\n");
+    ASSERT_GE(second.replaced, 0);
+    const auto& first = out.replaced[static_cast<size_t>(second.replaced)];
+    EXPECT_EQ(out.replaced_item_json(first), make_item("a", "first").json);
+    EXPECT_EQ(first.origin.line, 2u);
+    EXPECT_EQ(first.replaced, -1);
+    EXPECT_EQ(out.items_info[1].replaced, -1);
+}
+
 TEST(batcher, same_key_in_a_later_batch_is_written_again_and_exposed) {
     collecting_sink sink;
     batcher b("t", sink, 2);
@@ -97,7 +131,7 @@ TEST(batcher, same_key_in_a_later_batch_is_written_again_and_exposed) {
     ASSERT_TRUE(b.flush());
     ASSERT_EQ(sink.batches.size(), 2u);
     EXPECT_EQ(b.collapsed_duplicates(), 0u);
-    EXPECT_EQ(sink.batches[0].key_hashes[0], sink.batches[1].key_hashes[1]);
+    EXPECT_EQ(sink.batches[0].items_info[0].key_hash, sink.batches[1].items_info[1].key_hash);
     EXPECT_EQ(parse_body(sink.batches[1].body, "t")[1].second, "2");
 }
 

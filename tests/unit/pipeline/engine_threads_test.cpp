@@ -45,7 +45,12 @@ void expect_same(const run_result& one, const run_result& two, const std::string
         const batch& expected = one.batches[batch_idx];
         const batch& actual = two.batches[batch_idx];
         EXPECT_EQ(actual.body, expected.body) << what << " batch " << batch_idx;
-        EXPECT_EQ(actual.key_hashes, expected.key_hashes) << what << " batch " << batch_idx;
+        ASSERT_EQ(actual.items_info.size(), expected.items_info.size()) << what << " batch " << batch_idx;
+        for (size_t item_idx = 0; item_idx < expected.items_info.size(); ++item_idx) {
+            EXPECT_EQ(actual.items_info[item_idx].key_hash, expected.items_info[item_idx].key_hash) << what;
+            EXPECT_EQ(actual.items_info[item_idx].origin.line, expected.items_info[item_idx].origin.line) << what;
+        }
+        EXPECT_EQ(actual.rows, expected.rows) << what << " batch " << batch_idx;
         EXPECT_EQ(actual.sequence, expected.sequence) << what;
         EXPECT_EQ(actual.start_offset, expected.start_offset) << what;
         EXPECT_EQ(actual.end_offset, expected.end_offset) << what;

@@ -1,0 +1,28 @@
+#pragma once
+/// A load's checkpoint: the point of the input below which every row is written or rejected, and what a load
+/// resumed from it must know to reproduce the counts and rejects of an uninterrupted load.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tarius::loader {
+
+/// A row DynamoDB refused in a part of the load that a checkpoint covers.
+struct refusal {
+    uint64_t line = 0;    ///< the row's 1-based line (unique per row)
+    std::string message;  ///< DynamoDB's reason
+};
+
+/// A point in the input below which every row is written or rejected.
+struct checkpoint {
+    uint64_t offset = 0;         ///< decoded-byte offset (csv row boundary)
+    uint64_t line = 1;           ///< line number of the row at `offset`
+    uint64_t batches_done = 0;   ///< batches completed below `offset`
+    uint64_t items_written = 0;  ///< items DynamoDB acknowledged below `offset`
+    /// Rows below `offset` that DynamoDB refused: a resumed load (which reads the input again from the start and
+    /// sends nothing below `offset`) rejects these rows again, with these reasons, instead of counting them written.
+    std::vector<refusal> refused;
+};
+
+}  // namespace tarius::loader

@@ -1,0 +1,65 @@
+#pragma once
+/// The counts of a load, in one type serialised in one place: the report, the SNS message, the EMF metrics, the
+/// log lines, `tarius loads` and the Lambda function's answer all take them from here.
+///
+/// Every count comes from what happened, never from what was planned: `items_written` is what DynamoDB
+/// acknowledged. Invariant: rows == items_written + rejected + duplicates_collapsed + not_loaded, where
+/// not_loaded (rows read but neither written, rejected nor replaced) is 0 for a load that finished.
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "tarius/reject.hpp"
+
+namespace tarius::json {
+class writer;
+}
+
+namespace tarius::loader {
+
+/// What a load did.
+struct load_counts {
+    uint64_t rows = 0;                  ///< data rows read (not the header, not blank lines)
+    uint64_t items_written = 0;         ///< items DynamoDB acknowledged
+    uint64_t rejected = 0;              ///< rows rejected (by the mapping, or refused by DynamoDB)
+    std::array<uint64_t, static_cast<size_t>(reject_reason::COUNT_)> rejected_by_reason{};  ///< per reason
+    uint64_t duplicates_collapsed = 0;  ///< rows replaced by a later row of the same key in the same request
+    uint64_t not_loaded = 0;            ///< rows read but not (yet) written or rejected: a load that stopped/failed
+    uint64_t blank_lines = 0;           ///< blank lines skipped (not rows)
+    uint64_t bytes = 0;                 ///< decoded bytes read
+    uint64_t compressed_bytes = 0;      ///< bytes read as stored
+    std::string compression = "none";   ///< none, gzip or zstd
+    uint64_t requests = 0;              ///< BatchWriteItem requests sent (resends included)
+    uint64_t requests_throttled = 0;    ///< requests the table throttled (an error, or unprocessed items)
+    double wcu_consumed = 0;            ///< write units DynamoDB reported consumed
+    double write_seconds = 0;           ///< time spent writing (for the write rate)
+    double seconds = 0;                 ///< the load's wall time
+    uint64_t reports_not_written = 0;   ///< report objects that could not be written to S3
+    uint64_t notifications_not_sent = 0;  ///< SNS messages that could not be published
+
+    /// True when every row read is accounted for as written, rejected or collapsed.
+    [[nodiscard]] bool reconciles() const noexcept {
+        return not_loaded == 0 && rows == items_written + rejected + duplicates_collapsed;
+    }
+    /// Write units per second achieved while writing (0 when nothing was written).
+    [[nodiscard]] double wcu_per_second() const noexcept {
+        return write_seconds > 0 ? wcu_consumed / write_seconds : 0;
+    }
+    /// The share of requests the table throttled, 0..1.
+    [[nodiscard]] double throttled_share() const noexcept {
+        return requests ? static_cast<double>(requests_throttled) / static_cast<double>(requests) : 0;
+    }
+};
+
+/// Writes the counts as one JSON object (the value of a "counts" member).
+void write_counts(json::writer& w, const load_counts& counts);
+
+/// Writes the counts as EMF metric values (top-level members named like the metrics) for an EMF line whose
+/// metric definitions `write_count_metric_definitions` wrote.
+void write_count_metrics(json::writer& w, const load_counts& counts);
+
+/// Writes the EMF metric definitions ({"Name":..,"Unit":..} objects) of the counts.
+void write_count_metric_definitions(json::writer& w);
+
+}  // namespace tarius::loader

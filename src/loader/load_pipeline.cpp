@@ -1,0 +1,256 @@
+#include "loader/load_pipeline.hpp"
+
+#include <algorithm>
+
+#include "tarius/loader/log.hpp"
+#include "tarius/pipeline/engine.hpp"
+
+namespace tarius::loader::detail {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// How often a heartbeat that failed (the ledger did not answer) is tried again.
+constexpr std::chrono::seconds HEARTBEAT_RETRY{1};
+
+// Passes sealed batches to the writer and remembers how far they reach, for progress reports.
+class counting_batch_sink final : public pipeline::batch_sink {
+public:
+    explicit counting_batch_sink(pipeline::batch_sink& next) : next_(next) {}
+
+    result<void> on_batch(pipeline::batch&& b) override {
+        items_ += b.items;
+        end_offset_ = b.end_offset;
+        end_line_ = b.end_line;
+        return next_.on_batch(std::move(b));
+    }
+
+    uint64_t items() const noexcept { return items_; }
+    uint64_t end_offset() const noexcept { return end_offset_; }
+    uint64_t end_line() const noexcept { return end_line_; }
+
+private:
+    pipeline::batch_sink& next_;
+    uint64_t items_ = 0;
+    uint64_t end_offset_ = 0;
+    uint64_t end_line_ = 1;
+};
+
+// The load's periodic duties, run from the read loop (every slice of input) and from the writer (every tick
+// while it waits): the stop check, the checkpoint and lease heartbeat, and progress reports.
+class load_ticker {
+public:
+    load_ticker(const loader_config& config, const pipeline_request& request, steady::time_point started)
+        : config_(config), request_(request), started_(started), last_heartbeat_(started), last_report_(started) {}
+
+    void attach(ddb_writer& writer, counting_batch_sink& batches) {
+        writer_ = &writer;
+        batches_ = &batches;
+    }
+    void add_bytes(uint64_t n) noexcept { bytes_read_ += n; }
+    [[nodiscard]] uint64_t bytes_read() const noexcept { return bytes_read_; }
+
+    result<void> tick() {
+        if (request_.stop && request_.stop()) return make_error(errc::CANCELLED, "stopped on request");
+        const auto now = steady::now();
+        if (request_.heartbeat && writer_ && now - last_heartbeat_ >= config_.heartbeat_every) {
+            auto beat = request_.heartbeat(writer_->current_checkpoint());
+            if (beat) {
+                last_heartbeat_ = now;
+            } else if (beat.err().code == errc::CONFLICT) {
+                return beat;  // another owner took the load over: stop without touching its record
+            } else {
+                // The ledger did not answer: keep loading and try again soon; the lease outlives a few misses.
+                log_entry("warn", "heartbeat failed; trying again").with("error", beat.err().message);
+                last_heartbeat_ = now - config_.heartbeat_every + HEARTBEAT_RETRY;
+            }
+        }
+        if (request_.options.progress && now - last_report_ >= request_.options.progress_every) {
+            last_report_ = now;
+            request_.options.progress(progress(false, nullptr));
+        }
+        return ok();
+    }
+
+    load_progress progress(bool done, const pipeline_result* final_result) const {
+        load_progress p;
+        p.source = request_.source;
+        p.bytes_read = bytes_read_;
+        p.total_bytes = request_.total_bytes;
+        const uint64_t header_lines = config_.dialect.has_header ? 1 : 0;
+        if (batches_) {
+            p.decoded_bytes = batches_->end_offset();
+            const uint64_t lines = batches_->end_line() - 1;
+            p.rows = lines > header_lines ? lines - header_lines : 0;
+            p.items_batched = batches_->items();
+        }
+        if (writer_) {
+            const writer_stats& ws = writer_->stats();
+            p.items_written = ws.items_written - ws.items_skipped;
+            p.throttles = ws.requests_throttled;
+            p.throttled_share = ws.requests_sent ? static_cast<double>(ws.requests_throttled) /
+                                                       static_cast<double>(ws.requests_sent)
+                                                 : 0;
+            p.rate_limit = writer_->rate();
+        }
+        p.elapsed_seconds = std::chrono::duration<double>(steady::now() - started_).count();
+        if (p.elapsed_seconds > 0 && writer_) p.wcu_per_second = writer_->stats().wcu_consumed / p.elapsed_seconds;
+        if (final_result) {
+            p.decoded_bytes = std::max(p.decoded_bytes, final_result->counts.bytes);
+            p.rows = final_result->counts.rows;
+            p.rows_rejected = final_result->counts.rejected;
+        }
+        p.done = done;
+        return p;
+    }
+
+private:
+    const loader_config& config_;
+    const pipeline_request& request_;
+    steady::time_point started_;
+    steady::time_point last_heartbeat_;
+    steady::time_point last_report_;
+    ddb_writer* writer_ = nullptr;
+    counting_batch_sink* batches_ = nullptr;
+    uint64_t bytes_read_ = 0;
+};
+
+// Forwards the input into the engine in slices, so that the stop check, the heartbeat and progress run often
+// even when the producer hands over megabytes at once.
+class ticking_sink final : public byte_sink {
+public:
+    static constexpr size_t SLICE = 64 * 1024;
+
+    ticking_sink(byte_sink& next, load_ticker& ticker) : next_(next), ticker_(ticker) {}
+
+    result<void> write(std::string_view chunk) override {
+        while (!chunk.empty()) {
+            TARIUS_TRY(ticker_.tick());
+            const std::string_view slice = chunk.substr(0, SLICE);
+            chunk.remove_prefix(slice.size());
+            ticker_.add_bytes(slice.size());
+            TARIUS_TRY(next_.write(slice));
+        }
+        return ok();
+    }
+    result<void> finish() override { return next_.finish(); }
+
+private:
+    byte_sink& next_;
+    load_ticker& ticker_;
+};
+
+// Collects the rows DynamoDB refused into the rejects and the first errors, and enforces --max-rejects over
+// both kinds of rejects.
+struct refusal_collector {
+    const loader_config& config;
+    pipeline::rejects_writer* rejects;
+    pipeline::engine* engine = nullptr;
+    std::vector<row_problem> problems;  // the first ones
+    uint64_t count = 0;
+
+    result<void> operator()(const row_problem& problem, std::string_view raw) {
+        ++count;
+        if (problems.size() < config.max_errors_listed) problems.push_back(problem);
+        if (rejects) TARIUS_TRY(rejects->reject(problem, raw, true));
+        const uint64_t total = count + (engine ? engine->current_summary().rows_rejected : 0);
+        if (total > config.max_rejects) {
+            return make_error(errc::LIMIT, "more than " + std::to_string(config.max_rejects) +
+                                               " rows rejected; stopping the file (see the rejects for reasons)");
+        }
+        return ok();
+    }
+};
+
+load_counts count_of(const pipeline::summary& s, const writer_stats& ws, double seconds) {
+    load_counts c;
+    c.rows = s.rows_read;
+    c.items_written = ws.items_written;
+    c.rejected = s.rows_rejected + ws.items_refused;
+    c.rejected_by_reason = s.rejected_by_reason;
+    c.rejected_by_reason[static_cast<size_t>(reject_reason::REFUSED_BY_DYNAMODB)] += ws.items_refused;
+    // A replaced row whose replacement DynamoDB refused was written (or refused) itself: no longer collapsed.
+    c.duplicates_collapsed = s.duplicates_collapsed - std::min(s.duplicates_collapsed, ws.items_revived);
+    const uint64_t accounted = c.items_written + c.rejected + c.duplicates_collapsed;
+    c.not_loaded = c.rows > accounted ? c.rows - accounted : 0;
+    c.blank_lines = s.blank_lines;
+    c.bytes = s.bytes_in;
+    c.compressed_bytes = s.compressed_bytes_in;
+    c.compression = s.compression;
+    c.requests = ws.requests_sent;
+    c.requests_throttled = ws.requests_throttled;
+    c.wcu_consumed = ws.wcu_consumed;
+    c.write_seconds = seconds;
+    c.seconds = seconds;
+    return c;
+}
+
+}  // namespace
+
+pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& writer_client,
+                             const pipeline_request& request) {
+    const auto started = steady::now();
+    pipeline_result out;
+    load_ticker ticker(config, request, started);
+    refusal_collector refusals{config, request.rejects, nullptr, {}, 0};
+
+    writer_options wopts = config.writer;
+    wopts.table = config.table;
+    wopts.keys = request.keys;
+    wopts.stop_grace = request.options.stop_grace;
+    wopts.already_written_through = request.resume.offset;
+    wopts.earlier_refusals = request.resume.refused;
+    wopts.max_refusals = std::min(wopts.max_refusals, request.max_refusals);
+    ddb_writer writer(writer_client, wopts, std::ref(refusals), [&ticker] { return ticker.tick(); });
+    counting_batch_sink batches(writer);
+    ticker.attach(writer, batches);
+
+    pipeline::engine_options options;
+    options.source = request.source;
+    options.table = config.table;
+    options.dialect = config.dialect;
+    options.mapping = config.mapping;
+    options.keys = request.keys;
+    options.max_errors_listed = config.max_errors_listed;
+    options.max_rejects = config.max_rejects;
+    options.keep_rows = true;
+    options.finish_rejects = false;
+    // Several requests in flight must fit the memory bound: a request body takes at most an eighth of it.
+    options.max_batch_bytes = std::clamp<size_t>(config.writer.max_held_bytes / 8, 1 << 20, pipeline::MAX_BATCH_BYTES);
+    auto eng = pipeline::engine::create(std::move(options), batches, request.rejects);
+    if (!eng) {
+        out.failure = eng.err();
+        return out;
+    }
+    refusals.engine = eng->get();
+
+    ticking_sink input((*eng)->input(), ticker);
+    auto pumped = request.pump(input);
+    if (pumped) pumped = input.finish();
+    if (!pumped) {
+        out.failure = pumped.err();
+        // A stop (or the writer's own failure) ends the writes; a bad input does not: the rows read before it
+        // are written, so the report of a failed file says exactly what reached the table.
+        if (out.failure->code == errc::CANCELLED) writer.stop();
+    }
+    auto drained = writer.drain();
+    if (!drained && !out.failure) out.failure = drained.err();
+    if (request.rejects) {
+        auto closed = request.rejects->finish();
+        if (!closed && !out.failure) out.failure = closed.err();
+    }
+
+    const pipeline::summary& s = (*eng)->current_summary();
+    const double seconds = std::chrono::duration<double>(steady::now() - started).count();
+    out.counts = count_of(s, writer.stats(), seconds);
+    out.first_errors = s.first_errors;
+    for (const row_problem& p : refusals.problems) {
+        if (out.first_errors.size() >= config.max_errors_listed) break;
+        out.first_errors.push_back(p);
+    }
+    out.resume = writer.current_checkpoint();
+    if (request.options.progress) request.options.progress(ticker.progress(true, &out));
+    return out;
+}
+
+}  // namespace tarius::loader::detail
