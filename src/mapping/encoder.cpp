@@ -157,9 +157,37 @@ bool is_digit(char ch) noexcept {
     return ch >= '0' && ch <= '9';
 }
 
-// Strips one leading currency sign (also after a leading sign) and thousands separators (a comma between two
-// digits of the integer part). Returns `cell` itself when there is nothing to strip, else a view of `scratch`.
-std::string_view strip_currency(std::string_view cell, std::string& scratch) {
+// True when `integer` (digits and commas, at least one comma) groups its digits as people write amounts: a first
+// group of 1 to 3 digits without a leading zero, then groups of three (1,234,567), or, in the Indian lakh/crore
+// grouping, a first group of 1 or 2 digits, groups of two and a last group of three (12,34,567). Anything else
+// ("1,5", "1,000,00", "0,50") is more likely a decimal comma or a typo than a thousands separator, so it is not
+// guessed at.
+bool is_well_grouped(std::string_view integer) noexcept {
+    if (integer.empty() || integer[0] == '0' || integer[0] == ',') return false;
+    const size_t first = integer.find(',');
+    bool western = first <= 3;
+    bool indian = first <= 2;
+    size_t pos = first;
+    while (pos < integer.size() && (western || indian)) {
+        size_t next = integer.find(',', pos + 1);
+        if (next == std::string_view::npos) next = integer.size();
+        const size_t length = next - pos - 1;
+        const bool last = next == integer.size();
+        western = western && length == 3;
+        indian = indian && length == (last ? 3U : 2U);
+        pos = next;
+    }
+    return western || indian;
+}
+
+constexpr const char* MALFORMED_GROUPING =
+    "malformed digit grouping: a first group of 1 to 3 digits (no leading zero), then groups of three "
+    "(1,234,567), or in Indian grouping groups of two and a last group of three (12,34,567)";
+
+// Strips one leading currency sign (also after a leading sign) and the thousands separators of the integer part,
+// which must be well grouped (see is_well_grouped). Sets `text` to `cell` itself when there is nothing to strip,
+// else to a view of `scratch`; returns false (and `text` is unset) on a malformed grouping.
+bool strip_currency(std::string_view cell, std::string& scratch, std::string_view& text) {
     size_t pos = 0;
     char sign = 0;
     if (!cell.empty() && (cell[0] == '-' || cell[0] == '+')) {
@@ -173,20 +201,26 @@ std::string_view strip_currency(std::string_view cell, std::string& scratch) {
         if (sign == 0 && pos < cell.size() && (cell[pos] == '-' || cell[pos] == '+')) sign = cell[pos++];
     }
     const std::string_view rest = cell.substr(pos);
-    if (sign_length == 0 && rest.find(',') == std::string_view::npos) return cell;
+    size_t integer_end = 0;
+    bool grouped = false;
+    while (integer_end < rest.size() && (is_digit(rest[integer_end]) || rest[integer_end] == ',')) {
+        grouped = grouped || rest[integer_end] == ',';
+        ++integer_end;
+    }
+    if (sign_length == 0 && !grouped) {
+        text = cell;
+        return true;
+    }
+    const std::string_view integer = rest.substr(0, integer_end);
+    if (grouped && !is_well_grouped(integer)) return false;
     scratch.clear();
     if (sign != 0) scratch.push_back(sign);
-    bool in_integer = true;
-    for (size_t idx = 0; idx < rest.size(); ++idx) {
-        const char ch = rest[idx];
-        if (ch == ',' && in_integer && idx > 0 && is_digit(rest[idx - 1]) && idx + 1 < rest.size() &&
-            is_digit(rest[idx + 1])) {
-            continue;
-        }
-        if (ch == '.' || ch == 'e' || ch == 'E') in_integer = false;
-        scratch.push_back(ch);
+    for (const char ch : integer) {
+        if (ch != ',') scratch.push_back(ch);
     }
-    return scratch;
+    scratch.append(rest.substr(integer_end));
+    text = scratch;
+    return true;
 }
 
 // The JSON number grammar (RFC 8259 §6), stricter than DynamoDB's: JSON cells must be valid JSON.
@@ -323,7 +357,11 @@ struct item_encoder::plan {
 
     // Number text (currency stripped when asked) canonicalised into number_scratch; returns its size or 0.
     size_t canonical_number(const column_plan& col, std::string_view cell) {
-        const std::string_view text = col.currency ? strip_currency(cell, currency_scratch) : cell;
+        std::string_view text = cell;
+        if (col.currency && !strip_currency(cell, currency_scratch, text)) {
+            message = MALFORMED_GROUPING;
+            return 0;
+        }
         number_scratch.clear();
         return detail::append_canonical_number(text, number_scratch, message);
     }
@@ -736,13 +774,15 @@ struct item_encoder::plan {
                     emit_scalar(col, "\"BOOL\":true", 1, out);
                 } else if (equals_lower(cell, "false")) {
                     emit_scalar(col, "\"BOOL\":false", 1, out);
-                } else if ((is_digit(cell[0]) || cell[0] == '-' || cell[0] == '.') &&
-                           detail::is_canonical_number(cell)) {
+                } else if (const size_t size = is_digit(cell[0]) || cell[0] == '-' || cell[0] == '.'
+                                                   ? detail::canonical_number_size(cell)
+                                                   : 0;
+                           size != 0) {
                     begin_attribute(col, out);
                     buf.append("\"N\":\"");
                     buf.append(cell);
                     buf.append("\"}");
-                    out.size += detail::canonical_number_size(cell);
+                    out.size += size;
                 } else {
                     emit_string(col, cell, out);
                 }

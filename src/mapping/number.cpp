@@ -10,14 +10,16 @@ namespace {
 // this far out is rejected by the range check anyway.
 constexpr long long EXPONENT_SATURATION = 1'000'000'000LL;
 
-enum class number_fault : uint8_t { NONE, EMPTY, CHARACTER, NO_DIGITS, FRACTION, EXPONENT, DIGITS, HIGH, LOW };
+enum class number_fault : uint8_t { NONE, EMPTY, CHARACTER, NO_DIGITS, EXPONENT, DIGITS, HIGH, LOW };
 
 struct number_outcome {
     number_fault fault = number_fault::NONE;
     size_t length = 0;       // canonical length written to the buffer
     size_t digits = 0;       // significant digits (0 for zero)
     size_t offset = 0;       // offending byte for CHARACTER
-    long long exponent = 0;  // exponent of the leading digit for HIGH/LOW
+    long long exponent = 0;  // exponent of the leading digit (nonzero values, HIGH and LOW)
+    bool negative = false;   // a nonzero negative value
+    size_t size = 0;         // DynamoDB's size of the value (see number_size)
 };
 
 bool is_digit(char ch) noexcept {
@@ -44,12 +46,13 @@ number_outcome canonicalize(std::string_view text, char* buf) noexcept {
     size_t frac_begin = pos;
     size_t frac_end = pos;
     if (pos < size && text[pos] == '.') {
+        // Digits on one side of the point suffice ("5." is 5, ".5" is 0.5), as in every decimal notation.
         ++pos;
         frac_begin = pos;
         while (pos < size && is_digit(text[pos])) ++pos;
         frac_end = pos;
-        if (frac_end == frac_begin) {
-            res.fault = int_end == int_begin ? number_fault::NO_DIGITS : number_fault::FRACTION;
+        if (frac_end == frac_begin && int_end == int_begin) {
+            res.fault = number_fault::NO_DIGITS;
             return res;
         }
     } else if (int_end == int_begin) {
@@ -95,6 +98,7 @@ number_outcome canonicalize(std::string_view text, char* buf) noexcept {
     if (first == total) {
         buf[0] = '0';
         res.length = 1;
+        res.size = 1;
         return res;
     }
     size_t last = total - 1;
@@ -135,6 +139,9 @@ number_outcome canonicalize(std::string_view text, char* buf) noexcept {
     }
     res.length = static_cast<size_t>(out - buf);
     res.digits = digits;
+    res.exponent = lead_exponent;
+    res.negative = negative;
+    res.size = number_size(digits, lead_exponent, negative);
     return res;
 }
 
@@ -156,7 +163,6 @@ void describe(const number_outcome& res, std::string_view text, std::string& mes
             return;
         }
         case number_fault::NO_DIGITS: message = "no digits; a number is [+-]digits[.digits][e[+-]digits]"; return;
-        case number_fault::FRACTION: message = "digits expected after the decimal point"; return;
         case number_fault::EXPONENT: message = "digits expected in the exponent"; return;
         case number_fault::DIGITS:
             message = std::to_string(res.digits) + " significant digits; DynamoDB keeps at most 38";
@@ -182,28 +188,20 @@ size_t append_canonical_number(std::string_view text, std::string& out, std::str
         return 0;
     }
     out.append(buf, res.length);
-    return number_size(res.digits);
+    return res.size;
 }
 
 bool is_canonical_number(std::string_view text) noexcept {
-    if (text.empty() || text.size() > MAX_CANONICAL_NUMBER) return false;
-    char buf[MAX_CANONICAL_NUMBER];
-    const number_outcome res = canonicalize(text, buf);
-    return res.fault == number_fault::NONE && res.length == text.size() &&
-           std::memcmp(buf, text.data(), text.size()) == 0;
+    return canonical_number_size(text) != 0;
 }
 
-size_t canonical_number_size(std::string_view canonical) noexcept {
-    size_t first = 0;
-    while (first < canonical.size() &&
-           (canonical[first] == '-' || canonical[first] == '0' || canonical[first] == '.')) {
-        ++first;
-    }
-    size_t last = canonical.size();
-    while (last > first && (canonical[last - 1] == '0' || canonical[last - 1] == '.')) --last;
-    size_t digits = 0;
-    for (size_t idx = first; idx < last; ++idx) digits += canonical[idx] != '.';
-    return number_size(digits);
+size_t canonical_number_size(std::string_view text) noexcept {
+    if (text.empty() || text.size() > MAX_CANONICAL_NUMBER) return 0;
+    char buf[MAX_CANONICAL_NUMBER];
+    const number_outcome res = canonicalize(text, buf);
+    const bool canonical =
+        res.fault == number_fault::NONE && res.length == text.size() && std::memcmp(buf, text.data(), text.size()) == 0;
+    return canonical ? res.size : 0;
 }
 
 }  // namespace tarius::mapping::detail

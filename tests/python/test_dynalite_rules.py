@@ -1,11 +1,14 @@
 # ctest-label: integration
-"""The mapping layer's DynamoDB rules (number canonical form, item size limit) checked against dynalite.
+"""The mapping layer's DynamoDB rules (number syntax and canonical form, number sizes, the item size limit, currency
+cells) checked against dynalite.
 
-ddb_number (tests/tools/ddb_number.cpp) prints what the C++ code decides; dynalite, a DynamoDB
-implementation in Node.js, is the independent observer. Where dynalite and AWS's documentation disagree, the
-code follows AWS's documentation and the case is listed in a skipped test with the reason.
+ddb_number (tests/tools/ddb_number.cpp) prints what the C++ code decides, and `tarius convert` shows what the
+encoder emits; dynalite, a DynamoDB implementation in Node.js, is the independent observer. Where dynalite and
+AWS's documentation disagree (docs/dynamodb-numbers.md), a test says which side the code takes: the item size is
+never below either (nothing either refuses passes), and a leading "+" is accepted as documented and never sent.
 """
 
+import json
 import os
 import random
 import socket
@@ -50,11 +53,28 @@ NUMBERS = [
     "1E125", "1E126", "10E125", "1e99999999", "1e-99999999",
     "", "-", ".", "e5", "1e", "1e+", "1,000", "0x10", "--1", "NaN", "Infinity", "1.2.3", " 1", "1 ", "abc",
     "1_0", "1e5.5",
+    # A point with digits on one side only (README, "Numbers").
+    "1.", "5.", "-1.", "1.e5", "-1.e3", "0.", "-.5e1", "-.", ".e5", "1.e",
 ]
 
-# dynalite (big.js) accepts "1." and "5." and rejects a leading "+"; the documented syntax the code follows is
-# [+-]?(digits[.digits]|.digits)([eE][+-]?digits)?, so these are compared in no test.
-SYNTAX_DISAGREEMENTS = ["+5", "+0", "1.", "5.", "-1.", "1.e5"]
+# A leading "+": DynamoDB's documentation allows positive numbers and fixes no spelling, real DynamoDB accepts the
+# sign (reported in nubo-db/dynoxide#109); dynalite's parser (big.js) refuses it. The code accepts it and sends the
+# canonical form, without the sign.
+PLUS_SIGNED = ["+5", "+0", "+1.5e2", "+.5", "+5.", "+12345678901234567890123456789012345678"]
+
+# Numbers of every size shape: sign, digit count (odd/even), exponent of the leading digit (odd/even), zero.
+SIZE_SHAPES = ["0", "-0"] + [
+    sign + shape
+    for sign in ("", "-")
+    for digits in (1, 2, 3, 4, 5, 37, 38)
+    for shape in ("12345678901234567890123456789012345678"[:digits],  # leading digit at exponent digits-1
+                  "1." + "2345678901234567890123456789012345678"[:digits - 1],  # at exponent 0 (even)
+                  "12." + "345678901234567890123456789012345678"[:max(digits - 2, 0)],  # at exponent 1 (odd)
+                  "0.0" + "12345678901234567890123456789012345678"[:digits],  # at exponent -2 (even)
+                  "0." + "12345678901234567890123456789012345678"[:digits])  # at exponent -1 (odd)
+    if not shape.endswith(".")
+] + ["1E-130", "-1E-130", "1234E-133", "-1234E-133", "9.9999999999999999999999999999999999999E+125",
+     "-9.9999999999999999999999999999999999999E+125", "1E+125", "-1E+125", "1000", "-100", "0.001", "-0.0100"]
 
 
 def _random_numbers(count):
@@ -63,7 +83,7 @@ def _random_numbers(count):
     for _ in range(count):
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 45)))
         point = rng.randint(0, len(digits))
-        text = digits[:point] + ("." + digits[point:] if point < len(digits) else "")
+        text = digits[:point] + ("." + digits[point:] if point < len(digits) or rng.random() < 0.2 else "")
         if text.startswith("."):
             text = "0" + text
         if rng.random() < 0.6:
@@ -151,11 +171,17 @@ class dynalite_rules_test(unittest.TestCase):
         self.assertGreater(accepted, 50)
         self.assertGreater(rejected, 50)
 
-    # Run with RUN_DISAGREEMENTS=1 to see the disagreement itself.
-    @unittest.skipUnless(os.environ.get("RUN_DISAGREEMENTS"),
-                         "dynalite disagrees with the documented syntax: it rejects a leading '+' and accepts '1.'")
-    def test_numbers_syntax_disagreements(self):
-        self._compare_numbers(SYNTAX_DISAGREEMENTS, "dis")
+    def test_numbers_plus_signed(self):
+        """dynalite refuses a leading "+", which the code accepts; what the code sends is the canonical form, which
+        dynalite accepts and stores unchanged."""
+        ours = _run_tool([], PLUS_SIGNED)
+        for idx, (text, mine) in enumerate(zip(PLUS_SIGNED, ours)):
+            with self.subTest(number=text):
+                self.assertFalse(mine.startswith("ERR "), mine)
+                self.assertFalse(mine.startswith("+"), mine)
+                self.assertIsNone(self._dynalite_number(f"plus{idx}", text), "dynalite now accepts a leading '+'")
+                self.assertEqual(self._dynalite_number(f"plus{idx}", mine), mine)
+                self.assertEqual(self._dynalite_number(f"plus{idx}", text[1:]), mine)
 
     def _item_sizes(self, items):
         import json
@@ -217,15 +243,159 @@ class dynalite_rules_test(unittest.TestCase):
 
         return {name: convert(value) for name, value in item.items()}
 
-    # Run with RUN_DISAGREEMENTS=1 to see the disagreement itself.
-    @unittest.skipUnless(os.environ.get("RUN_DISAGREEMENTS"),
-                         "dynalite sizes strings in UTF-16 code units and negative or even-length numbers with extra "
-                         "bytes; AWS documents UTF-8 bytes and (1 byte per 2 significant digits) + 1, which the code "
-                         "follows")
-    def test_item_size_documented_disagreements(self):
-        for idx, body in enumerate(({"s": {"S": "é" * 100}}, {"n": {"N": "-12"}}, {"n": {"N": "1234"}})):
-            for target, item in self._near_limit_items(body, f"dis{idx}"):
+    def _check_at_the_limit(self, body, key):
+        """Tarius keeps the item of 400 KB by its rules and refuses the one of 400 KB + 1: dynalite must agree."""
+        near = self._near_limit_items(body, key)[1:]
+        sizes = self._item_sizes([self._to_json(item) for _, item in near])
+        for (target, item), size in zip(near, sizes):
+            with self.subTest(key=key, size=target):
+                self.assertEqual(size, target)
                 self.assertEqual(self._put_accepted(item), target <= MAX_ITEM_SIZE)
+
+    def test_item_size_number_shapes(self):
+        """Every sign / digit-count / exponent-parity shape, alone and 200 times in a list, where a byte too few
+        per number would pass 200 bytes too much."""
+        self.assertTrue(all(not line.startswith("ERR") for line in _run_tool([], SIZE_SHAPES)))
+        for idx, shape in enumerate(SIZE_SHAPES):
+            self._check_at_the_limit({"v": {"N": shape}}, f"shape{idx}")
+            self._check_at_the_limit({"l": {"L": [{"N": shape}] * 200}}, f"list{idx}")
+
+    def test_item_size_random_number_sets(self):
+        """Thousands of random numbers in number sets and maps: the sizes must add up exactly as dynalite's."""
+        numbers = _random_numbers(6000)
+        canonical = _run_tool([], numbers)
+        valid = sorted({c for c in canonical if not c.startswith("ERR")})
+        self.assertGreater(len(valid), 2000)
+        for idx in range(0, len(valid), 1000):
+            chunk = valid[idx:idx + 1000]
+            self._check_at_the_limit({"ns": {"NS": chunk}}, f"ns{idx}")
+            self._check_at_the_limit({"m": {"M": {f"k{n}": {"N": v} for n, v in enumerate(chunk)}}}, f"m{idx}")
+
+    def test_item_size_strings_are_utf8_bytes(self):
+        """The documented rule counts UTF-8 bytes; dynalite counts UTF-16 code units, never more: the code keeps
+        the documented (larger) count, so dynalite accepts everything it keeps, and also the item one byte over
+        that it refuses."""
+        for idx, text in enumerate(("é" * 100, "€" * 100, "\U0001F600" * 100)):
+            for target, item in self._near_limit_items({"s": {"S": text}, "n": {"N": "-1.5"}}, f"utf{idx}"):
+                with self.subTest(text=text[0], size=target):
+                    self.assertEqual(self._item_sizes([self._to_json(item)])[0], target)
+                    self.assertTrue(self._put_accepted(item))
+
+    # `tarius convert` end to end: the encoder's decisions on CSV cells, checked against dynalite.
+
+    def _convert(self, rows, mapping, workdir):
+        """Runs `tarius convert` on a CSV of `rows` (header first); returns (items by ID, reasons by line)."""
+        import csv
+        source = Path(workdir) / "in.csv"
+        with open(source, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(rows)
+        (Path(workdir) / "m.yaml").write_text(mapping, encoding="utf-8")
+        out = Path(workdir) / "out.jsonl"
+        rejects = Path(workdir) / "rejects.csv"
+        proc = subprocess.run([str(Path(os.environ["TARIUS_BIN"]) / "tarius"), "convert", str(source), "--table",
+                               TABLE, "--out", str(out), "--rejects", str(rejects), "--mapping",
+                               str(Path(workdir) / "m.yaml"), "--json"], capture_output=True, timeout=120)
+        self.assertIn(proc.returncode, (0, 1), proc.stderr.decode(errors="replace"))
+        items = {}
+        for line in out.read_text(encoding="utf-8").splitlines():
+            for put in json.loads(line)["RequestItems"][TABLE]:
+                item = put["PutRequest"]["Item"]
+                items[item["pk"]["S"]] = item
+        reasons = {}
+        reasons_path = Path(str(rejects) + ".reasons.jsonl")
+        if reasons_path.exists():
+            for line in reasons_path.read_text(encoding="utf-8").splitlines():
+                reason = json.loads(line)
+                reasons[reason["line"]] = reason
+        return items, reasons
+
+    def _first_refused_pad(self, item):
+        """The shortest padding with which dynalite refuses `item` for its size (found by bisection: dynalite
+        alone decides)."""
+        low, high = 0, MAX_ITEM_SIZE  # accepted with `low` bytes, refused with `high`
+        probe = dict(item)
+        probe["Pad"] = {"S": "x"}
+        self.assertTrue(self._put_accepted(probe))
+        low = 1
+        while high - low > 1:
+            middle = (low + high) // 2
+            probe["Pad"] = {"S": "x" * middle}
+            if self._put_accepted(probe):
+                low = middle
+            else:
+                high = middle
+        return high
+
+    def test_convert_at_the_size_limit(self):
+        """Rows whose items sit one byte either side of dynalite's limit: the encoder keeps exactly those
+        dynalite accepts and rejects the others as item_too_large."""
+        import tempfile
+        mapping = ("partition_key: pk:S\n"
+                   "columns:\n"
+                   "  N: {type: number, currency: true}\n"
+                   "  A: {type: auto}\n"
+                   "  NS: {type: number_set, separator: \"|\"}\n"
+                   "  J: {type: json}\n")
+        header = ["pk", "Pad", "N", "A", "NS", "J"]
+        cells = [
+            {"N": "7"}, {"N": "-7"}, {"N": "-1.5"}, {"N": "1.5"}, {"N": "-1.2345678901234567890123456789012345678"},
+            {"N": "$-1,00,000.5"}, {"N": "-0.015"}, {"A": "-1.234"}, {"A": "12.5"},
+            {"NS": "-1.5|-2.5|-3.5|1234|-0.015|+7"}, {"J": '{"a":-1.5,"b":[-2.5,1.25,-100]}'},
+        ]
+        with tempfile.TemporaryDirectory() as workdir:
+            probes, _ = self._convert([header] + [[f"p{idx:02}", "x"] + [row.get(name, "") for name in header[2:]]
+                                                  for idx, row in enumerate(cells)], mapping, workdir)
+            self.assertEqual(len(probes), len(cells))
+            rows = [header]
+            expected_items, expected_rejects = set(), {}
+            for idx, row in enumerate(cells):
+                item = dict(probes[f"p{idx:02}"])
+                item["pk"] = {"S": f"a{idx:02}"}
+                boundary = self._first_refused_pad(item)
+                self.assertGreater(boundary, MAX_ITEM_SIZE - 200)
+                for prefix, pad in (("a", boundary - 1), ("b", boundary)):
+                    rows.append([f"{prefix}{idx:02}", "x" * pad] + [row.get(name, "") for name in header[2:]])
+                expected_items.add(f"a{idx:02}")
+                expected_rejects[len(rows)] = f"b{idx:02}"
+            items, reasons = self._convert(rows, mapping, workdir)
+            self.assertEqual(set(items), expected_items)
+            self.assertEqual(set(reasons), set(expected_rejects))
+            for line, reason in reasons.items():
+                self.assertEqual(reason["reason"], "item_too_large", (expected_rejects[line], reason))
+            for key, item in items.items():
+                with self.subTest(item=key):
+                    self.assertTrue(self._put_accepted(item))
+
+    def test_convert_currency_cells(self):
+        """currency: true: well-grouped amounts (groups of three, Indian lakh grouping) land in dynalite with their
+        exact value; malformed grouping is rejected as invalid_number with the cell in the message."""
+        import tempfile
+        accepted = [
+            ("$1,299.00", "1299"), ("1,000", "1000"), ("1,234,567", "1234567"), ("-$1,234,567.891", "-1234567.891"),
+            ("1,00,000", "100000"), ("12,34,567", "1234567"), ("₹ 1,23,45,67,890.50", "1234567890.5"),
+            ("€12.50", "12.5"), ("$5.", "5"), ("+$5", "5"), ("42", "42"),
+        ]
+        malformed = ["1,5", "1,0", "1,000,00", ",100", "1,,000", "1,000,", "0,50", "01,000", "1234,567", "12,34,56",
+                     "€12,50", "$1,5", "1,00"]
+        rows = [["pk", "Price"]] + [[f"ok{idx}", cell] for idx, (cell, _) in enumerate(accepted)] + \
+               [[f"bad{idx}", cell] for idx, cell in enumerate(malformed)]
+        mapping = "partition_key: pk:S\ncolumns:\n  Price: {type: number, currency: true}\n"
+        with tempfile.TemporaryDirectory() as workdir:
+            items, reasons = self._convert(rows, mapping, workdir)
+        for item in items.values():
+            self.ddb.put_item(TableName=TABLE, Item=item)
+        for idx, (cell, value) in enumerate(accepted):
+            with self.subTest(cell=cell):
+                got = self.ddb.get_item(TableName=TABLE, Key={"pk": {"S": f"ok{idx}"}}, ConsistentRead=True)
+                self.assertEqual(got["Item"]["Price"], {"N": value})
+        self.assertEqual(len(items), len(accepted))
+        for idx, cell in enumerate(malformed):
+            with self.subTest(cell=cell):
+                reason = reasons[len(accepted) + idx + 2]
+                self.assertEqual(reason["reason"], "invalid_number")
+                self.assertEqual(reason["column"], "Price")
+                self.assertIn(f'"{cell}"', reason["message"])
+                self.assertIn("malformed digit grouping", reason["message"])
 
 
 if __name__ == "__main__":

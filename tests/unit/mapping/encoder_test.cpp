@@ -208,25 +208,78 @@ TEST(mapping_encoder, currency) {
                         {"$1,299.00 ", R"({"N":"1299"})"},
                         {"-$5", R"({"N":"-5"})"},
                         {"$-5", R"({"N":"-5"})"},
-                        {"€12,50", R"({"N":"1250"})"},
+                        {"€12.50", R"({"N":"12.5"})"},
                         {"£3.5", R"({"N":"3.5"})"},
                         {"¥1,000,000", R"({"N":"1000000"})"},
                         {"₹ 99", R"({"N":"99"})"},
                         {"₩500", R"({"N":"500"})"},
                         {"1,234,567.891", R"({"N":"1234567.891"})"},
                         {"42", R"({"N":"42"})"},
+                        {"+$5.", R"({"N":"5"})"},
                     });
     check_rejects(m, {
                          {"$$5", reject_reason::INVALID_NUMBER,
                           "\"$$5\" is not a DynamoDB number: unexpected character '$' at offset 0; a number is "
                           "[+-]digits[.digits][e[+-]digits]"},
                          {"1,,2", reject_reason::INVALID_NUMBER,
-                          "\"1,,2\" is not a DynamoDB number: unexpected character ',' at offset 1; a number is "
+                          "\"1,,2\" is not a DynamoDB number: malformed digit grouping: a first group of 1 to 3 "
+                          "digits (no leading zero), then groups of three (1,234,567), or in Indian grouping groups "
+                          "of two and a last group of three (12,34,567)"},
+                         {"1.5,0", reject_reason::INVALID_NUMBER,
+                          "\"1.5,0\" is not a DynamoDB number: unexpected character ',' at offset 3; a number is "
                           "[+-]digits[.digits][e[+-]digits]"},
                          {"5 USD", reject_reason::INVALID_NUMBER,
                           "\"5 USD\" is not a DynamoDB number: unexpected character ' ' at offset 1; a number is "
                           "[+-]digits[.digits][e[+-]digits]"},
                      });
+}
+
+TEST(mapping_encoder, currency_digit_grouping) {
+    mapping m = typed(value_type::NUMBER);
+    m.columns[0].currency = true;
+    // Groups of three after a first group of 1 to 3 digits, or the Indian lakh/crore grouping.
+    check_values(m, {
+                        {"1,000", R"({"N":"1000"})"},
+                        {"12,345", R"({"N":"12345"})"},
+                        {"123,456", R"({"N":"123456"})"},
+                        {"1,234,567", R"({"N":"1234567"})"},
+                        {"-1,234,567.50", R"({"N":"-1234567.5"})"},
+                        {"$1,234,567,890,123", R"({"N":"1234567890123"})"},
+                        {"1,00,000", R"({"N":"100000"})"},
+                        {"12,34,567", R"({"N":"1234567"})"},
+                        {"1,23,45,67,890", R"({"N":"1234567890"})"},
+                        {"₹ 1,00,000.75", R"({"N":"100000.75"})"},
+                        {"-₹12,34,567", R"({"N":"-1234567"})"},
+                        {"1234567", R"({"N":"1234567"})"},
+                        {"1,234e3", R"({"N":"1234000"})"},
+                    });
+    const char* malformed[] = {
+        "1,5",       "1,0",  "1,000,00",   ",100",   "1,,000",     "1,000,",   "1234,567",
+        "12,3456",   "1,00", "0,50",       "0,100",  "01,000",     "12,34,56", "1,23,4567",
+        "12,345,67", "$1,5", "-€1,000,00", "$ ,100", "1,234,56.7", "€12,50",
+    };
+    for (const char* cell : malformed) {
+        check_rejects(m, {{cell, reject_reason::INVALID_NUMBER,
+                           (std::string("\"") + cell +
+                            "\" is not a DynamoDB number: malformed digit grouping: a first group of 1 to 3 digits (no "
+                            "leading zero), then groups of three (1,234,567), or in Indian grouping groups of two and "
+                            "a last group of three (12,34,567)")
+                               .c_str()}});
+    }
+    // Number sets take the same rule per element (the set separator is then not a comma).
+    mapping set = typed(value_type::NUMBER_SET);
+    set.columns[0].currency = true;
+    set.columns[0].separator = ";";
+    check_values(set, {{"$1,000; 1,00,000", R"({"NS":["1000","100000"]})"}});
+    check_rejects(set, {{"1,000;1,5", reject_reason::INVALID_NUMBER,
+                         "element 2 \"1,5\" is not a DynamoDB number: malformed digit grouping: a first group of 1 "
+                         "to 3 digits (no leading zero), then groups of three (1,234,567), or in Indian grouping "
+                         "groups of two and a last group of three (12,34,567)"}});
+    // Without currency: true a comma is never a separator.
+    check_rejects(typed(value_type::NUMBER),
+                  {{"1,000", reject_reason::INVALID_NUMBER,
+                    "\"1,000\" is not a DynamoDB number: unexpected character ',' at offset 1; a number is "
+                    "[+-]digits[.digits][e[+-]digits]"}});
 }
 
 TEST(mapping_encoder, bools_and_nulls) {
@@ -443,6 +496,8 @@ TEST(mapping_encoder, item_size_and_limit) {
     const case_t cases[] = {
         {value_type::STRING, "héllo", 6},
         {value_type::NUMBER, "12345", 4},
+        {value_type::NUMBER, "-1.5", 4},
+        {value_type::NUMBER, "123.4", 4},
         {value_type::BOOL, "yes", 1},
         {value_type::NULL_VALUE, "", 1},
         {value_type::STRING_SET, "ab,c,ab", 3},
@@ -450,12 +505,52 @@ TEST(mapping_encoder, item_size_and_limit) {
         {value_type::LIST, "ab,c", 3 + 1 + 2 + 1 + 1},
         {value_type::JSON, R"({"k":[1,"ab"]})", 3 + 1 + 1 + (3 + 1 + 2 + 1 + 2)},
         {value_type::AUTO, "12.5", 3},
+        {value_type::AUTO, "-1.5", 4},
+        {value_type::NUMBER_SET, "-1.5,12", 4 + 2},
+        {value_type::JSON, "[-1.5]", 3 + 1 + 4},
     };
     for (const auto& test_case : cases) {
         const auto res = encode_one(typed(test_case.type), id_key(), {"ID", "V"}, {"k", test_case.cell});
         ASSERT_TRUE(res.ok) << test_case.cell;
         EXPECT_EQ(res.size, 2 + 1 + 1 + test_case.value_size) << test_case.cell;
     }
+}
+
+TEST(mapping_encoder, number_sizes_at_the_item_limit) {
+    // An item at exactly 400 KB by the number rule (sign and digit pairs) is kept, one byte more is refused: the
+    // padding is sized for each number's true size, so a rule that undercounts a shape passes the larger item.
+    struct case_t {
+        value_type type;
+        const char* cell;
+        size_t value_size;
+    };
+    const case_t cases[] = {
+        {value_type::NUMBER, "7", 2},
+        {value_type::NUMBER, "-7", 3},
+        {value_type::NUMBER, "1.5", 3},
+        {value_type::NUMBER, "-1.5", 4},
+        {value_type::NUMBER, "-1.2345678901234567890123456789012345678", 22},
+        {value_type::NUMBER_SET, "-1.5,-2.5,-3.5", 12},
+        {value_type::AUTO, "-1.234", 5},
+        {value_type::JSON, R"({"a":-1.5,"b":[-2.5]})", 3 + 2 + 1 + 4 + 1 + (3 + 1 + 4)},
+    };
+    for (const auto& test_case : cases) {
+        SCOPED_TRACE(test_case.cell);
+        // "ID"(2) + "k"(1) + "Pad"(3) + pad + "V"(1) + value.
+        const size_t pad = MAX_ITEM_SIZE - (2 + 1 + 3 + 1 + test_case.value_size);
+        const auto fits = encode_one(typed(test_case.type), id_key(), {"ID", "Pad", "V"},
+                                     {"k", std::string(pad, 'x'), test_case.cell});
+        ASSERT_TRUE(fits.ok) << fits.problem.message;
+        EXPECT_EQ(fits.size, MAX_ITEM_SIZE);
+        const auto over = encode_one(typed(test_case.type), id_key(), {"ID", "Pad", "V"},
+                                     {"k", std::string(pad + 1, 'x'), test_case.cell});
+        ASSERT_FALSE(over.ok);
+        EXPECT_EQ(over.problem.reason, reject_reason::ITEM_TOO_LARGE);
+    }
+    // A numeric key counts the same way.
+    const size_t pad = MAX_ITEM_SIZE - (2 + 4 + 3);
+    EXPECT_TRUE(encode_one(mapping{}, id_key(key_type::N), {"ID", "Pad"}, {"-1.5", std::string(pad, 'x')}).ok);
+    EXPECT_FALSE(encode_one(mapping{}, id_key(key_type::N), {"ID", "Pad"}, {"-1.5", std::string(pad + 1, 'x')}).ok);
 }
 
 TEST(mapping_encoder, renames_and_skips) {

@@ -57,6 +57,16 @@ TEST(mapping_number, canonical_forms) {
         {"100000000000000000000000000000000000000000000000", "100000000000000000000000000000000000000000000000"},
         {"0000000000000000000000000000000000000000000000000012", "12"},
         {"1.00000000000000000000000000000000000000000000000000", "1"},
+        // A point with digits on one side only: DynamoDB documents numbers by value, not by spelling (README,
+        // "Numbers"); dynalite accepts these too.
+        {"5.", "5"},
+        {"1.", "1"},
+        {"-1.", "-1"},
+        {"+5.", "5"},
+        {"-1.e3", "-1000"},
+        {"1.e-2", "0.01"},
+        {"0.", "0"},
+        {"-.5e1", "-5"},
     };
     for (const auto& test_case : cases) {
         EXPECT_EQ(canonical(test_case.input), test_case.expected) << test_case.input;
@@ -80,7 +90,12 @@ TEST(mapping_number, rejected_with_reason) {
         {"", "ERR empty text is not a number"},
         {"-", "ERR no digits; a number is [+-]digits[.digits][e[+-]digits]"},
         {".", "ERR no digits; a number is [+-]digits[.digits][e[+-]digits]"},
-        {"1.", "ERR digits expected after the decimal point"},
+        {"-.", "ERR no digits; a number is [+-]digits[.digits][e[+-]digits]"},
+        {"+", "ERR no digits; a number is [+-]digits[.digits][e[+-]digits]"},
+        {".e5", "ERR no digits; a number is [+-]digits[.digits][e[+-]digits]"},
+        {"1.e", "ERR digits expected in the exponent"},
+        {"+-1", "ERR unexpected character '-' at offset 1; a number is [+-]digits[.digits][e[+-]digits]"},
+        {"1e5.5", "ERR unexpected character '.' at offset 3; a number is [+-]digits[.digits][e[+-]digits]"},
         {"1e", "ERR digits expected in the exponent"},
         {"1e+", "ERR digits expected in the exponent"},
         {"e5", "ERR unexpected character 'e' at offset 0; a number is [+-]digits[.digits][e[+-]digits]"},
@@ -126,8 +141,9 @@ TEST(mapping_number, canonical_detection) {
     for (const char* text : others) EXPECT_FALSE(is_canonical_number(text)) << text;
 }
 
-TEST(mapping_number, sizes_follow_the_documented_formula) {
-    // (1 byte per two significant digits) + 1 byte; leading and trailing zeros are trimmed; zero takes 1.
+TEST(mapping_number, sizes_by_sign_and_digit_pairs) {
+    // 1 byte, plus 1 per pair of digits aligned on even powers of ten (so an even count starting at an even
+    // exponent takes one pair more), plus 1 when negative; zero takes 1 (docs/dynamodb-numbers.md).
     struct case_t {
         const char* input;
         size_t size;
@@ -135,17 +151,37 @@ TEST(mapping_number, sizes_follow_the_documented_formula) {
     const case_t cases[] = {
         {"0", 1},
         {"-0", 1},
-        {"5", 2},
-        {"-5", 2},
-        {"12", 2},
-        {"123", 3},
-        {"1000", 2},
-        {"0.001", 2},
-        {"12.5", 3},
-        {"1e125", 2},
-        {"12345678901234567890123456789012345678", 20},
-        {"1.5", 2},
-        {"-1234.5678", 5},
+        {"-0.000", 1},
+        {"5", 2},          // 5
+        {"-5", 3},         // 5, negative
+        {"12", 2},         // 12
+        {"-12", 3},        // 12, negative
+        {"1.5", 3},        // 1|50
+        {"-1.5", 4},       // 1|50, negative
+        {"15", 2},         // 15
+        {"0.15", 2},       // .15
+        {"0.015", 3},      // .01|50
+        {"123", 3},        // 1|23
+        {"12.3", 3},       // 12|30
+        {"1234", 3},       // 12|34
+        {"123.4", 4},      // 1|23|40
+        {"-123.4", 5},     // 1|23|40, negative
+        {"12345", 4},      // 1|23|45
+        {"1000", 2},       // 10: zero pairs are not stored
+        {"0.001", 2},      // .00|10: the same
+        {"12.5", 3},       // 12|50
+        {"1e125", 2},      // 1 at an odd exponent: 10
+        {"1E-130", 2},     // 1 at an even exponent: 01
+        {"1234E-133", 4},  // 1.234E-130: 1|23|40
+        {"-1234E-133", 5},
+        {"-1234.5678", 6},                                     // 12|34|56|78, negative
+        {"12345678901234567890123456789012345678", 20},        // 38 digits from an odd exponent
+        {"-12345678901234567890123456789012345678", 21},       // the same, negative
+        {"1.2345678901234567890123456789012345678", 21},       // 38 digits from an even exponent
+        {"-1.2345678901234567890123456789012345678", 22},      // the largest number size
+        {"1234567890123456789012345678901234567", 20},         // 37 digits: parity of the exponent is moot
+        {"9.9999999999999999999999999999999999999E+125", 20},  // the largest number
+        {"-9.9999999999999999999999999999999999999E+125", 21},
     };
     for (const auto& test_case : cases) {
         std::string out;
@@ -153,6 +189,8 @@ TEST(mapping_number, sizes_follow_the_documented_formula) {
         EXPECT_EQ(append_canonical_number(test_case.input, out, message), test_case.size) << test_case.input;
         EXPECT_EQ(canonical_number_size(out), test_case.size) << out;
     }
+    // Only canonical text has a canonical size.
+    for (const char* text : {"+5", "1.50", "1e3", "-0", "", "x"}) EXPECT_EQ(canonical_number_size(text), 0U) << text;
 }
 
 TEST(mapping_number, failure_leaves_output_unchanged) {
@@ -175,7 +213,9 @@ TEST(mapping_item_size, documented_rules) {
         {R"({"a":{"S":"xy"}})", 3},
         {R"({"name":{"S":"h\u00e9"}})", 4 + 3},  // é is 2 UTF-8 bytes
         {R"({"n":{"N":"123"}})", 1 + 3},
-        {R"({"n":{"N":"-0012.50"}})", 1 + 3},
+        {R"({"n":{"N":"-0012.50"}})", 1 + 4},  // -12.5: 12|50, negative
+        {R"({"n":{"N":"1.5"}})", 1 + 3},       // 1|50
+        {R"({"n":{"N":"-7"}})", 1 + 3},
         {R"({"b":{"B":"AAEC"}})", 1 + 3},
         {R"({"t":{"BOOL":true},"z":{"NULL":true}})", 2 + 2},
         {R"({"l":{"L":[]}})", 1 + 3},
@@ -184,6 +224,9 @@ TEST(mapping_item_size, documented_rules) {
         {R"({"m":{"M":{"key":{"S":"v"}}}})", 1 + 3 + 1 + 3 + 1},
         {R"({"s":{"SS":["a","bc"]}})", 1 + 3},
         {R"({"s":{"NS":["1","22","333"]}})", 1 + 2 + 2 + 3},
+        {R"({"s":{"NS":["-1","2.2","-33.3"]}})", 1 + 3 + 3 + 4},
+        {R"({"l":{"L":[{"N":"-1.5"}]}})", 1 + 3 + 1 + 4},
+        {R"({"m":{"M":{"k":{"N":"-1.5"}}}})", 1 + 3 + 1 + 1 + 4},
         {R"({"s":{"BS":["AA==","AAE="]}})", 1 + 3},
     };
     for (const auto& test_case : cases) {
