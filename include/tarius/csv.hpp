@@ -32,26 +32,25 @@ inline constexpr size_t DEFAULT_MAX_SIZE = size_t{1} << 20;
 struct dialect {
     char delimiter = ',';                      ///< one of `,` `\t` `|` `;`
     bool sniff_delimiter = false;              ///< `auto`: choose the delimiter from the header line
-    /// The delimiter was given explicitly (not the default, not `auto`): an Excel `sep=` line naming another
-    /// one is then an error instead of the file's choice.
-    bool delimiter_given = false;
     bool has_header = true;                    ///< false: `header_list` names the columns and line 1 is data
     std::vector<std::string> header_list;      ///< the header when `has_header` is false
     size_t max_field_size = DEFAULT_MAX_SIZE;  ///< a longer field makes its row bad (`FIELD_TOO_LARGE`)
     size_t max_row_size = DEFAULT_MAX_SIZE;    ///< a longer row (raw bytes) is bad (`ROW_TOO_LARGE`)
+    /// The delimiter was given explicitly (not the default, not `auto`): an Excel `sep=` line naming another
+    /// one is then an error instead of the file's choice.
+    bool delimiter_given = false;
 };
 
 /// Parses a delimiter option: `,` `comma` `\t` `tab` `|` `pipe` `;` `semicolon` or `auto`; sets
 /// `delimiter_given` for all but `auto`.
 [[nodiscard]] result<dialect> parse_delimiter(std::string_view text, dialect base);
 
-/// The header of the file, known before the first row.
+/// The header of the file, known before the first row. `raw` holds the original bytes a copy of the file needs
+/// before its rows to be read the same way: the header line with its line break, preceded by the Excel `sep=` line
+/// (and any blank lines after it) when the file has one; with header_list, only that `sep=` line (else empty).
 struct header {
     std::vector<std::string> names;  ///< column names, verbatim then trimmed of spaces and tabs
-    /// The original bytes before the first data row that a copy of the file needs to be read the same way: the
-    /// header line with its line break, preceded by the Excel `sep=` line (and any blank lines after it) when the
-    /// file has one; with header_list, only that `sep=` line (else empty).
-    std::string_view raw;
+    std::string_view raw;            ///< the header line (and `sep=` line) with line breaks; see above
     char delimiter = ',';            ///< the delimiter in use (after sniffing)
 };
 

@@ -406,8 +406,8 @@ result<void> apply_types_flag(mapping& m, std::string_view text) {
                               "--types entry \"" + std::string(entry) + "\": " + type.err().message);
         }
         if (std::find(named.begin(), named.end(), column) != named.end()) {
-            return make_error(errc::INVALID_ARGUMENT, "--types names column \"" + std::string(column) +
-                                                          "\" twice: give each column one type");
+            return make_error(errc::INVALID_ARGUMENT,
+                              "--types names column \"" + std::string(column) + "\" twice: give each column one type");
         }
         named.push_back(column);
         auto found = std::find_if(m.columns.begin(), m.columns.end(),
