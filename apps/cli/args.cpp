@@ -1,5 +1,6 @@
 #include "args.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace tarius::cli {
@@ -98,6 +99,25 @@ result<uint64_t> parse_size(std::string_view flag, std::string_view text) {
                                                       "' (e.g. 1048576, 512K, 1M)");
     }
     return value * scale;
+}
+
+result<uint64_t> parse_count(std::string_view flag, std::string_view text, std::string_view what,
+                             std::string_view example) {
+    const std::string name = "--" + std::string(flag);
+    const bool digits_only =
+        !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    uint64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (digits_only && ec == std::errc::result_out_of_range) {
+        return make_error(errc::INVALID_ARGUMENT,
+                          name + ": '" + std::string(text) + "' is too large for " + std::string(what));
+    }
+    if (!digits_only || ec != std::errc() || ptr != text.data() + text.size()) {
+        return make_error(errc::INVALID_ARGUMENT, name + ": not " + std::string(what) + ": '" + std::string(text) +
+                                                      "' (a whole number, 0 or more, e.g. " + std::string(example) +
+                                                      ")");
+    }
+    return value;
 }
 
 }  // namespace tarius::cli

@@ -46,4 +46,9 @@ struct parsed_args {
 /// Parses an unsigned size with an optional K/M/G suffix (binary units), e.g. "1M".
 [[nodiscard]] result<uint64_t> parse_size(std::string_view flag, std::string_view text);
 
+/// Parses the value of a flag that counts something: a whole number, 0 or more, in decimal digits only (no sign,
+/// no suffix). `what` names it in the error ("a count", "a number of seconds"); `example` is a valid value.
+[[nodiscard]] result<uint64_t> parse_count(std::string_view flag, std::string_view text,
+                                           std::string_view what = "a count", std::string_view example = "100");
+
 }  // namespace tarius::cli

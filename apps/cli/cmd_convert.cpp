@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "load_flags.hpp"
+#include "output_paths.hpp"
 #include "report.hpp"
 
 namespace tarius::cli {
@@ -12,14 +13,15 @@ namespace {
 constexpr std::array<flag_spec, 4> CONVERT_ONLY = {{
     {"table", "NAME", "target table name (required)"},
     {"out", "PATH", "where to write the requests, one JSON object per line (- for stdout; required)"},
-    {"json", "", "print the summary as JSON (on stderr when --out is -)"},
+    {"json", "", "print the summary as JSON"},
     THREADS_FLAG,
 }};
 constexpr auto CONVERT_FLAGS = join_flags(LOAD_FLAGS, CONVERT_ONLY);
 constexpr command_spec CONVERT = {
     "convert", "tarius convert FILE|- --table NAME --out PATH --key NAME[:TYPE] [flags]",
     "Converts FILE into BatchWriteItem request bodies ({\"RequestItems\":{...}}, at most 25 items each, no key\n"
-    "twice in one request), one per line, exactly as a load would send them.\n"
+    "twice in one request), one per line, exactly as a load would send them. The summary goes to stdout, or to\n"
+    "stderr with --out - (stdout then holds the requests only). An output that is an input is refused.\n"
     "Exit status: 0 all rows converted, 1 some rows rejected, 2 the file failed as a whole or bad usage.",
     CONVERT_FLAGS};
 
@@ -67,13 +69,16 @@ int run_convert(std::span<char* const> argv) {
                                           "expected FILE, --table NAME and --out PATH (see tarius convert --help)"));
         return EXIT_FAILED;
     }
+    if (auto files = check_outputs(files_of(args)); !files) {
+        print_error("convert", files.err());
+        return EXIT_FAILED;
+    }
     const std::string& path = args.positional[0];
-    auto options = engine_options_from(args, path);
+    auto options = engine_options_from(args, path);  // sets options->table
     if (!options) {
         print_error("convert", options.err());
         return EXIT_FAILED;
     }
-    options->table = *args.get("table");
     auto threads = threads_flag(args);
     if (!threads) {
         print_error("convert", threads.err());
@@ -96,13 +101,9 @@ int run_convert(std::span<char* const> argv) {
         print_error("convert", done.err());
         return EXIT_FAILED;
     }
-    const auto& s = (*eng)->current_summary();
-    if (out_path == "-") {
-        std::fprintf(stderr, "%s\n", pipeline::to_json(s).c_str());
-    } else {
-        print_summary(s, args.has("json"));
-    }
-    return exit_code_for(s);
+    // With --out - stdout carries the requests only: the summary goes to stderr, for a person unless --json.
+    print_summary((*eng)->current_summary(), args.has("json"), out_path == "-" ? stderr : stdout);
+    return exit_code_for((*eng)->current_summary());
 }
 
 }  // namespace tarius::cli

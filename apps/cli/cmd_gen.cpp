@@ -1,6 +1,5 @@
 // tarius gen: writes products-like sample CSV of any size, for the demo, tests and benchmarks.
 
-#include <charconv>
 #include <cstdio>
 
 #include "args.hpp"
@@ -26,15 +25,11 @@ constexpr command_spec GEN = {"gen", "tarius gen [--rows N] [--out PATH] [flags]
                               "(ID,Title,Availability,Brand,Categories,Price (USD),SellerID,SellerName,Url).",
                               GEN_FLAGS};
 
-result<uint64_t> number_flag(const parsed_args& args, std::string_view name, uint64_t fallback) {
+result<uint64_t> number_flag(const parsed_args& args, std::string_view name, uint64_t fallback,
+                             std::string_view what = "a count") {
     auto text = args.get(name);
     if (!text) return fallback;
-    uint64_t value = 0;
-    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (ec != std::errc() || ptr != text->data() + text->size()) {
-        return make_error(errc::INVALID_ARGUMENT, "--" + std::string(name) + ": not a number: '" + *text + "'");
-    }
-    return value;
+    return parse_count(name, *text, what, name == "rows" ? "1000" : "10");
 }
 
 }  // namespace
@@ -56,7 +51,7 @@ int run_gen(std::span<char* const> argv) {
     }
     sample::options opts;
     auto rows = number_flag(args, "rows", opts.rows);
-    auto seed = number_flag(args, "seed", opts.seed);
+    auto seed = number_flag(args, "seed", opts.seed, "a seed");
     auto bad = number_flag(args, "bad-every", 0);
     auto dup = number_flag(args, "duplicate-every", 0);
     for (const auto* r : {&rows, &seed, &bad, &dup}) {

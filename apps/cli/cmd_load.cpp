@@ -8,6 +8,7 @@
 #include "aws_setup.hpp"
 #include "commands.hpp"
 #include "load_flags.hpp"
+#include "output_paths.hpp"
 #include "progress.hpp"
 #include "report.hpp"
 #include "tarius/aws/s3.hpp"
@@ -111,6 +112,10 @@ int run_load(std::span<char* const> argv) {
                     make_error(errc::INVALID_ARGUMENT, "expected FILE and --table NAME (see tarius load --help)"));
         return EXIT_FAILED;
     }
+    if (auto files = check_outputs(files_of(args)); !files) {
+        print_error("load", files.err());
+        return EXIT_FAILED;
+    }
     const std::string& source = args.positional[0];
     auto options = engine_options_from(args, source);
     if (!options) {
@@ -127,7 +132,8 @@ int run_load(std::span<char* const> argv) {
     config.kms_key_id = args.get("kms-key").value_or("");
     for (const char* flag : {"concurrency", "max-wcu"}) {
         if (auto text = args.get(flag)) {
-            auto value = parse_size(flag, *text);
+            const bool wcu = std::string_view(flag) == "max-wcu";
+            auto value = parse_count(flag, *text, wcu ? "a number of WCU per second" : "a count", wcu ? "100" : "64");
             if (!value || *value == 0) {
                 print_error("load", value ? make_error(errc::INVALID_ARGUMENT,
                                                        std::string("--") + flag +
@@ -194,8 +200,8 @@ int run_load(std::span<char* const> argv) {
                          : "no ledger: running it again starts over (rewriting the same items is harmless)");
     }
     if (args.has("json")) {
-        std::printf("%s\n", outcome.report_json.empty() ? loader::report_json(outcome, *args.get("table")).c_str()
-                                                       : outcome.report_json.c_str());
+        print_json_line(stdout, outcome.report_json.empty() ? loader::report_json(outcome, *args.get("table"))
+                                                            : outcome.report_json);
     } else {
         print_load_summary(outcome);
     }

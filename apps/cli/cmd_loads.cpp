@@ -43,7 +43,7 @@ int run_loads(std::span<char* const> argv) {
     }
     uint64_t limit = 20;
     if (auto text = args.get("limit")) {
-        auto value = parse_size("limit", *text);
+        auto value = parse_count("limit", *text, "a count", "20");
         if (!value) {
             print_error("loads", value.err());
             return EXIT_FAILED;
@@ -63,7 +63,7 @@ int run_loads(std::span<char* const> argv) {
     }
     for (const auto& r : *records) {
         if (args.has("json")) {
-            std::printf("%s\n", loader::load_record_json(r).c_str());
+            print_json_line(stdout, loader::load_record_json(r));
             continue;
         }
         char when[32] = "-";

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "load_flags.hpp"
+#include "output_paths.hpp"
 #include "report.hpp"
 
 namespace tarius::cli {
@@ -46,20 +47,24 @@ int run_validate(std::span<char* const> argv) {
         print_error("validate", make_error(errc::INVALID_ARGUMENT, "expected one FILE (see tarius validate --help)"));
         return EXIT_FAILED;
     }
+    if (auto files = check_outputs(files_of(args)); !files) {
+        print_error("validate", files.err());
+        return EXIT_FAILED;
+    }
     const std::string& path = args.positional[0];
     auto options = engine_options_from(args, path);
     if (!options) {
         print_error("validate", options.err());
         return EXIT_FAILED;
     }
-    options->table = args.get("table").value_or("table");
+    if (!args.has("table")) options->table = "table";
     auto threads = threads_flag(args);
     if (!threads) {
         print_error("validate", threads.err());
         return EXIT_FAILED;
     }
     if (auto errors = args.get("errors")) {
-        auto count = parse_size("errors", *errors);
+        auto count = parse_count("errors", *errors, "a count", "10");
         if (!count) {
             print_error("validate", count.err());
             return EXIT_FAILED;

@@ -48,7 +48,7 @@ int run_worker(std::span<char* const> argv) {
     }
     options.filter = loader::object_filter_from_env(env);
     if (auto wait = args.get("wait-seconds")) {
-        auto value = parse_size("wait-seconds", *wait);
+        auto value = parse_count("wait-seconds", *wait, "a number of seconds", "20");
         if (!value || *value > 20) {
             print_error("worker",
                         value ? make_error(errc::INVALID_ARGUMENT, "--wait-seconds must be 0-20") : value.err());
@@ -60,7 +60,8 @@ int run_worker(std::span<char* const> argv) {
         std::optional<std::string> text = args.get(flag);
         if (!text && std::string_view(flag) == "parallel-loads") text = aws::env_value(env, "TARIUS_PARALLEL_LOADS");
         if (!text) continue;
-        auto value = parse_size(flag, *text);
+        const bool seconds = std::string_view(flag) == "visibility-timeout";
+        auto value = parse_count(flag, *text, seconds ? "a number of seconds" : "a count", seconds ? "60" : "2");
         if (!value || *value == 0) {
             print_error("worker", value ? make_error(errc::INVALID_ARGUMENT, std::string("--") + flag + " must be > 0")
                                         : value.err());

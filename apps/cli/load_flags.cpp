@@ -16,6 +16,32 @@ result<std::string> read_text_file(const std::string& path) {
     return text.str();
 }
 
+// DynamoDB's rule for table names is 3 to 255 characters of a-z A-Z 0-9 _ - . (its API also takes a table ARN).
+// Shorter names are let through: local emulators accept them and request bodies for tests use them.
+result<void> check_table_name(std::string_view name) {
+    constexpr std::string_view RULE = "DynamoDB table names are 3-255 characters of a-z A-Z 0-9 _ - . or a table ARN";
+    if (name.empty())
+        return make_error(errc::INVALID_ARGUMENT, "--table: the table name is empty (" + std::string(RULE) + ")");
+    if (name.rfind("arn:", 0) == 0) {
+        if (name.size() <= 1024 && name.find(":table/") != std::string_view::npos) return ok();
+        return make_error(errc::INVALID_ARGUMENT,
+                          "--table: '" + std::string(name) +
+                              "' is not a table ARN (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME)");
+    }
+    if (name.size() > 255) {
+        return make_error(errc::INVALID_ARGUMENT, "--table: the table name is " + std::to_string(name.size()) +
+                                                      " characters long (" + std::string(RULE) + ")");
+    }
+    for (const char c : name) {
+        const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                             c == '-' || c == '.';
+        if (allowed) continue;
+        return make_error(errc::INVALID_ARGUMENT,
+                          "--table: '" + std::string(name) + "' is not a table name (" + std::string(RULE) + ")");
+    }
+    return ok();
+}
+
 std::vector<std::string> split_list(std::string_view text) {
     std::vector<std::string> out;
     size_t start = 0;
@@ -33,7 +59,7 @@ std::vector<std::string> split_list(std::string_view text) {
 result<unsigned> threads_flag(const parsed_args& args) {
     const auto flag = args.get("threads");
     if (!flag) return std::thread::hardware_concurrency() >= 2 ? 2U : 1U;
-    auto count = parse_size("threads", *flag);
+    auto count = parse_count("threads", *flag, "a number of threads", "2");
     if (!count) return count.err();
     if (*count != 1 && *count != 2) return make_error(errc::INVALID_ARGUMENT, "--threads: expected 1 or 2");
     return static_cast<unsigned>(*count);
@@ -42,6 +68,10 @@ result<unsigned> threads_flag(const parsed_args& args) {
 result<pipeline::engine_options> engine_options_from(const parsed_args& args, const std::string& source) {
     pipeline::engine_options options;
     options.source = source;
+    if (auto table = args.get("table")) {
+        TARIUS_TRY(check_table_name(*table));
+        options.table = *table;
+    }
     if (auto path = args.get("mapping")) {
         TARIUS_ASSIGN_OR_RETURN(std::string text, read_text_file(*path));
         auto parsed = mapping::parse_mapping(text);
@@ -83,7 +113,7 @@ result<pipeline::engine_options> engine_options_from(const parsed_args& args, co
         TARIUS_ASSIGN_OR_RETURN(options.dialect.max_row_size, parse_size("max-row-size", *size));
     }
     if (auto limit = args.get("max-rejects")) {
-        TARIUS_ASSIGN_OR_RETURN(options.max_rejects, parse_size("max-rejects", *limit));
+        TARIUS_ASSIGN_OR_RETURN(options.max_rejects, parse_count("max-rejects", *limit));
     }
     return options;
 }

@@ -32,7 +32,8 @@ inline constexpr flag_spec THREADS_FLAG = {
 /// --threads: 1 or 2; by default 2 when the machine has a second core for the reading thread.
 [[nodiscard]] result<unsigned> threads_flag(const parsed_args& args);
 
-/// Builds engine options from parsed flags; `source` is the input path.
+/// Builds engine options from parsed flags; `source` is the input path. --table, when given, is checked against
+/// DynamoDB's naming rule and set; --types naming one column twice is an error.
 [[nodiscard]] result<pipeline::engine_options> engine_options_from(const parsed_args& args, const std::string& source);
 
 /// Opens rejects outputs when --rejects PATH is given: PATH (CSV) and PATH.reasons.jsonl.

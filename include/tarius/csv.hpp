@@ -6,7 +6,10 @@
 /// - a quote in the middle of an unquoted field is literal; text after a closing quote is appended;
 /// - outside quotes, LF, CRLF and a lone CR end a row; a UTF-8 BOM at the start of the stream is dropped;
 /// - the last row may lack a line break; blank lines are not rows (they are counted in `reader_stats`);
-/// - an unterminated quote at end of input is a bad row (`UNTERMINATED_QUOTE`), never a hang or a crash.
+/// - an unterminated quote at end of input is a bad row (`UNTERMINATED_QUOTE`), never a hang or a crash;
+/// - an Excel `sep=X` first line (after any BOM) names the delimiter and is not a row (see `find_sep_line`).
+///   Python's csv module has no such rule (it reads `sep=;` as a one-field row); this follows Excel, which
+///   takes the line as a directive and hides it.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,15 +36,21 @@ struct dialect {
     std::vector<std::string> header_list;      ///< the header when `has_header` is false
     size_t max_field_size = DEFAULT_MAX_SIZE;  ///< a longer field makes its row bad (`FIELD_TOO_LARGE`)
     size_t max_row_size = DEFAULT_MAX_SIZE;    ///< a longer row (raw bytes) is bad (`ROW_TOO_LARGE`)
+    /// The delimiter was given explicitly (not the default, not `auto`): an Excel `sep=` line naming another
+    /// one is then an error instead of the file's choice.
+    bool delimiter_given = false;
 };
 
-/// Parses a delimiter option: `,` `comma` `\t` `tab` `|` `pipe` `;` `semicolon` or `auto`.
+/// Parses a delimiter option: `,` `comma` `\t` `tab` `|` `pipe` `;` `semicolon` or `auto`; sets
+/// `delimiter_given` for all but `auto`.
 [[nodiscard]] result<dialect> parse_delimiter(std::string_view text, dialect base);
 
-/// The header of the file, known before the first row.
+/// The header of the file, known before the first row. `raw` holds the original bytes a copy of the file needs
+/// before its rows to be read the same way: the header line with its line break, preceded by the Excel `sep=` line
+/// (and any blank lines after it) when the file has one; with header_list, only that `sep=` line (else empty).
 struct header {
     std::vector<std::string> names;  ///< column names, verbatim then trimmed of spaces and tabs
-    std::string_view raw;            ///< the header line's original bytes with its line break; empty with header_list
+    std::string_view raw;            ///< the header line (and `sep=` line) with line breaks; see above
     char delimiter = ',';            ///< the delimiter in use (after sniffing)
 };
 
@@ -111,6 +120,21 @@ private:
 /// Chooses the delimiter for a header line: the candidate among `,` `\t` `|` `;` that occurs most often
 /// outside quotes; `,` when none occurs.
 [[nodiscard]] char sniff_delimiter(std::string_view header_line) noexcept;
+
+/// What the start of a stream says about Excel's `sep=X` line.
+struct sep_line {
+    /// NEED_MORE: not yet decidable; NONE: the stream does not start with `sep=`; FOUND: a `sep=` line naming one
+    /// character; MALFORMED: a line starting with `sep=` that does not name exactly one character.
+    enum class status : uint8_t { NEED_MORE, NONE, FOUND, MALFORMED };
+    status found = status::NONE;  ///< what was found
+    char delimiter = 0;           ///< the character named (FOUND); any byte, the caller checks it is supported
+    size_t length = 0;            ///< bytes of the line including its line break (FOUND)
+};
+
+/// Looks for Excel's delimiter line at the start of `text` (a BOM already removed): `sep=` in any letter case,
+/// one character, then LF, CRLF, CR or the end of input. `at_end`: no more bytes follow `text`, so a prefix of
+/// the pattern is decided instead of NEED_MORE. Reads at most 7 bytes.
+[[nodiscard]] sep_line find_sep_line(std::string_view text, bool at_end) noexcept;
 
 /// Validates UTF-8. Returns the index of the first byte of the first invalid sequence, or npos when valid.
 [[nodiscard]] size_t find_invalid_utf8(std::string_view text) noexcept;

@@ -103,7 +103,8 @@ struct mapping {
 /// Parses a key flag "NAME:TYPE" (TYPE one of S, N, B; ":S" may be omitted).
 [[nodiscard]] result<key_attribute> parse_key_flag(std::string_view text);
 
-/// Adds/overrides column types from "Col=type,Col2=type"; column names may not contain `=`.
+/// Adds/overrides column types from "Col=type,Col2=type"; column names may not contain `=`. A column named twice
+/// in `text` is an error (a type from the mapping document is overridden, not an error).
 [[nodiscard]] result<void> apply_types_flag(mapping& m, std::string_view text);
 
 /// One encoded item, reused from row to row to avoid allocations.

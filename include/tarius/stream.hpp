@@ -34,11 +34,12 @@ enum class compression : uint8_t { NONE, GZIP, ZSTD };
 /// Returns "none", "gzip" or "zstd".
 const char* compression_name(compression c) noexcept;
 
-/// Returns a sink that recognises gzip (1f 8b) and zstd (28 b5 2f fd) by their magic bytes, decodes them while
-/// streaming (concatenated gzip members and zstd frames included) and writes the decoded bytes to `next`;
+/// Returns a sink that recognises gzip (1f 8b) and zstd (28 b5 2f fd, or a skippable frame 5? 2a 4d 18) by their
+/// magic bytes, decodes them while streaming (concatenated gzip members and zstd frames included, skippable
+/// frames passed over) and writes the decoded bytes to `next`;
 /// other input passes through unchanged. Other archive formats (zip, bzip2, xz, 7z) fail with
-/// `errc::CSV_FILE` "unsupported compression: <name>". Corrupt or truncated compressed input fails with
-/// `errc::DECODE`. Precondition: `next` outlives the returned sink.
+/// `errc::CSV_FILE` "unsupported compression: <name>". Corrupt or truncated compressed input, and zstd input of
+/// skippable frames only, fail with `errc::DECODE`. Precondition: `next` outlives the returned sink.
 [[nodiscard]] std::unique_ptr<byte_sink> make_decoding_sink(byte_sink& next);
 
 /// Reports which compression a decoding sink detected (NONE until the first bytes arrived).

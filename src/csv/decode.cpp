@@ -33,6 +33,16 @@ constexpr size_t OUT_BUFFER_SIZE = size_t{256} << 10;
 /// Longest magic number looked at (xz and 7z: 6 bytes).
 constexpr size_t MAGIC_BYTES = 6;
 
+/// A zstd data frame starts with 28 B5 2F FD (RFC 8878, 3.1.1).
+constexpr std::string_view ZSTD_FRAME_MAGIC("\x28\xB5\x2F\xFD", 4);
+
+/// True when `head` (4 bytes at least) is the magic of a zstd skippable frame: 0x184D2A50 to 0x184D2A5F, little
+/// endian (RFC 8878, 3.1.2), so 5? 2A 4D 18 on the wire.
+bool is_zstd_skippable_magic(std::string_view head) {
+    return head.size() >= 4 && (static_cast<unsigned char>(head[0]) & 0xF0) == 0x50 && head[1] == '\x2A' &&
+           head[2] == '\x4D' && head[3] == '\x18';
+}
+
 struct magic {
     std::string_view bytes;
     const char* name;
@@ -88,6 +98,11 @@ public:
                 break;
             case compression::ZSTD:
                 if (zstd_in_frame_) return make_error(errc::DECODE, "zstd input is truncated (frame not complete)");
+                if (!zstd_data_seen_) {
+                    return make_error(errc::DECODE,
+                                      "zstd input holds only skippable frames (metadata), no data frame: "
+                                      "there is nothing to read");
+                }
                 break;
         }
         return next_.finish();
@@ -105,7 +120,8 @@ private:
             // 16 + MAX_WBITS: gzip wrapper only.
             if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) return make_error(errc::INTERNAL, "inflateInit2 failed");
             zlib_ready_ = true;
-        } else if (head.size() >= 4 && head.substr(0, 4) == std::string_view("\x28\xB5\x2F\xFD", 4)) {
+        } else if (head.substr(0, 4) == ZSTD_FRAME_MAGIC || is_zstd_skippable_magic(head)) {
+            // A skippable frame (metadata some writers put first) is valid zstd too: libzstd skips it.
             kind_ = compression::ZSTD;
             zstd_ = ZSTD_createDCtx();
             if (zstd_ == nullptr) return make_error(errc::INTERNAL, "ZSTD_createDCtx failed");
@@ -167,7 +183,35 @@ private:
         }
     }
 
+    /// Follows the frames of the stream until the first one that is not skippable, so that a stream of nothing
+    /// but skippable frames can be told apart from one with data (even empty data). Looks only at frame headers;
+    /// the bytes still all go to libzstd, which decodes (and checks) everything.
+    void note_zstd_frames(std::string_view chunk) {
+        size_t pos = 0;
+        while (!zstd_data_seen_ && pos < chunk.size()) {
+            if (zstd_skip_left_ > 0) {
+                const size_t skipped = static_cast<size_t>(std::min<uint64_t>(zstd_skip_left_, chunk.size() - pos));
+                pos += skipped;
+                zstd_skip_left_ -= skipped;
+                continue;
+            }
+            zstd_frame_head_.push_back(chunk[pos++]);
+            if (zstd_frame_head_.size() == 4 && !is_zstd_skippable_magic(zstd_frame_head_)) {
+                zstd_data_seen_ = true;  // a data frame (or garbage, which libzstd reports)
+            } else if (zstd_frame_head_.size() == 8) {
+                // Magic, then the content size: 4 bytes, little endian.
+                uint64_t size = 0;
+                for (size_t byte_idx = 8; byte_idx-- > 4;) {
+                    size = (size << 8) | static_cast<unsigned char>(zstd_frame_head_[byte_idx]);
+                }
+                zstd_skip_left_ = size;
+                zstd_frame_head_.clear();
+            }
+        }
+    }
+
     result<void> zstd_chunk(std::string_view chunk) {
+        note_zstd_frames(chunk);
         ZSTD_inBuffer in{chunk.data(), chunk.size(), 0};
         while (in.pos < in.size) {
             ZSTD_outBuffer out{out_.data(), out_.size(), 0};
@@ -203,6 +247,9 @@ private:
     bool gzip_in_member_ = false;
     ZSTD_DCtx* zstd_ = nullptr;
     bool zstd_in_frame_ = false;
+    bool zstd_data_seen_ = false;  // a frame that is not skippable has begun
+    std::string zstd_frame_head_;  // the first bytes of the frame being looked at (up to 8)
+    uint64_t zstd_skip_left_ = 0;  // bytes of a skippable frame's content still to pass over
 };
 
 }  // namespace

@@ -61,6 +61,15 @@ std::string_view trim_blanks(std::string_view text) {
     return text;
 }
 
+/// A delimiter as a message shows it: "tab" for a tab, \xNN for other bytes that are not printable ASCII.
+std::string delimiter_shown(char c) {
+    if (c == '\t') return "tab";
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7F) return std::string(1, c);
+    constexpr std::string_view HEX = "0123456789ABCDEF";
+    return std::string("\\x") + HEX[byte >> 4] + HEX[byte & 0xF];
+}
+
 bool is_line_break(char c) {
     return c == '\n' || c == '\r';
 }
@@ -119,6 +128,10 @@ struct reader::impl {
     bool pre_quote_ = false;
     size_t sniff_end_ = std::string::npos;
     uint64_t stream_begin_ = 0;  // 3 after a BOM
+    // An Excel `sep=` line: its bytes (with the line break), and whether the header row must still take them
+    // (the header's raw bytes then start at the `sep=` line, blank lines between included).
+    std::string sep_line_;
+    bool sep_in_header_ = false;
 
     // Scanner state.
     uint64_t pos_ = 0;  // absolute offset of the next byte to scan
@@ -181,11 +194,15 @@ struct reader::impl {
         return r;
     }
 
-    /// True once the BOM question and (with sniffing) the header line are settled. The sniffed text ends at the
-    /// first line break outside quotes or after max_row_size bytes, whichever comes first, so the choice does
-    /// not depend on how the input was cut into chunks.
+    /// True once the BOM question, the `sep=` line question and (with sniffing) the header line are settled.
+    /// The sniffed text ends at the first line break outside quotes or after max_row_size bytes, whichever comes
+    /// first, so the choice does not depend on how the input was cut into chunks.
     bool ready_to_start() {
         if (pre_.size() < 3) return false;
+        const size_t bom = pre_.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+        const sep_line sep = find_sep_line(std::string_view(pre_).substr(bom), false);
+        if (sep.found == sep_line::status::NEED_MORE) return false;
+        if (sep.found != sep_line::status::NONE) return true;  // the line names the delimiter: nothing to sniff
         if (!d.sniff_delimiter) return true;
         if (pre_scan_ == 0 && pre_.compare(0, 3, "\xEF\xBB\xBF") == 0) pre_scan_ = 3;
         const size_t limit = d.max_row_size > pre_.max_size() - 8 ? pre_.max_size() : d.max_row_size + 4;
@@ -218,7 +235,11 @@ struct reader::impl {
         std::string pre = std::move(pre_);
         pre_ = std::string();
         if (pre.compare(0, 3, "\xEF\xBB\xBF") == 0) stream_begin_ = 3;
-        if (d.sniff_delimiter) {
+        const sep_line sep = find_sep_line(std::string_view(pre).substr(stream_begin_), true);
+        if (sep.found != sep_line::status::NONE) {
+            TARIUS_TRY(use_sep_line(sep));
+            sep_line_.assign(pre, stream_begin_, sep.length);
+        } else if (d.sniff_delimiter) {
             const size_t begin = std::max<size_t>(stream_begin_, sniff_begin_ == std::string::npos ? 0 : sniff_begin_);
             const size_t end = std::min(sniff_end_, pre.size());
             d.delimiter =
@@ -226,8 +247,20 @@ struct reader::impl {
             table_ = detail::transition_table(d.delimiter);
             finder_ = detail::structural_finder(d.delimiter);
         }
-        pos_ = stream_begin_;
-        expect_ = stream_begin_;
+        // The `sep=` line is no row: scanning starts after it, on line 2, with the offsets of the whole stream.
+        const uint64_t first = stream_begin_ + sep_line_.size();
+        pos_ = first;
+        expect_ = first;
+        if (!sep_line_.empty()) {
+            line_ = 2;
+            stats_.lines = 1;
+            if (d.has_header) {
+                sep_in_header_ = true;
+                row_start_ = stream_begin_;
+                row_buf_ = sep_line_;
+                row_carried_ = true;
+            }
+        }
         if (!d.has_header) {
             names_.clear();
             for (const auto& name : d.header_list) names_.emplace_back(trim_blanks(name));
@@ -236,11 +269,37 @@ struct reader::impl {
             }
             const std::string problems = header_name_problems(names_);
             if (!problems.empty()) return make_error(errc::CSV_FILE, "header_list: " + problems);
-            header hdr{names_, std::string_view(), d.delimiter};
+            header hdr{names_, sep_line_, d.delimiter};
             header_done_ = true;
             TARIUS_TRY(sink_.on_header(hdr));
         }
-        return scan(pre.data() + stream_begin_, pre.size() - stream_begin_);
+        return scan(pre.data() + first, pre.size() - static_cast<size_t>(first));
+    }
+
+    /// Takes the delimiter an Excel `sep=` line names, or says why not.
+    result<void> use_sep_line(const sep_line& sep) {
+        const std::string where = "line 1: ";
+        if (sep.found == sep_line::status::MALFORMED) {
+            return make_error(errc::CSV_FILE, where +
+                                                  "the line starts with sep= but does not name one delimiter "
+                                                  "character (Excel's form is sep=; sep=, sep=| or sep= and a tab)");
+        }
+        const char named = sep.delimiter;
+        const std::string shown = delimiter_shown(named);
+        if (named != ',' && named != ';' && named != '|' && named != '\t') {
+            return make_error(errc::CSV_FILE, where + "the Excel sep= line names '" + shown +
+                                                  "' as the delimiter; tarius reads , ; | and tab only");
+        }
+        if (d.delimiter_given && !d.sniff_delimiter && named != d.delimiter) {
+            return make_error(errc::CSV_FILE, where + "the Excel sep= line names '" + shown +
+                                                  "' as the delimiter, but the delimiter given is '" +
+                                                  delimiter_shown(d.delimiter) + "': give '" + shown +
+                                                  "' or auto, or leave the delimiter out");
+        }
+        d.delimiter = named;
+        table_ = detail::transition_table(d.delimiter);
+        finder_ = detail::structural_finder(d.delimiter);
+        return ok();
     }
 
     // ---- scanner -----------------------------------------------------------------------------------------
@@ -251,7 +310,7 @@ struct reader::impl {
 
     void begin_row(uint64_t offset) {
         at_line_start(offset);
-        row_start_ = offset;
+        row_start_ = sep_in_header_ ? stream_begin_ : offset;  // the header's raw bytes include the sep= line
         row_line_ = line_;
         field_begin_ = offset;
         field_flags_ = 0;
@@ -438,7 +497,7 @@ struct reader::impl {
         last_byte_ = data[len - 1];
         // Trailing plain bytes: settle their transition now, so the carried state is one of the scan states.
         if (expect_ < pos_ && gap_matters(st_) && !resolve_gap()) return std::move(err_);
-        const bool in_row = (st_ != state::ROW_START && st_ != state::AFTER_CR) || pending_row_;
+        const bool in_row = (st_ != state::ROW_START && st_ != state::AFTER_CR) || pending_row_ || sep_in_header_;
         if (in_row) {
             const size_t from = row_start_ > chunk_base_ ? static_cast<size_t>(row_start_ - chunk_base_) : 0;
             append_capped(data + from, len - from);
@@ -592,6 +651,7 @@ struct reader::impl {
                                                   std::to_string(row_start_ + bad) +
                                                   " (is this a CSV file? re-encode it as UTF-8)");
         }
+        sep_in_header_ = false;
         build_fields(raw);
         names_.clear();
         for (size_t column_idx = 0; column_idx < views_.size(); ++column_idx) {

@@ -38,6 +38,16 @@ std::string strip_quotes(std::string_view etag) {
     return std::string(etag);
 }
 
+/// Names where a record that is not an S3 one comes from, for messages. S3, SQS, SES, DynamoDB and Kinesis
+/// records spell the field eventSource; SNS records (the Lambda event of a topic subscription) EventSource.
+std::string record_origin(element record) {
+    for (const std::string_view field : {"eventSource", "EventSource"}) {
+        const std::string_view source = string_or_empty(record, field);
+        if (!source.empty()) return "a record from '" + std::string(source) + "'";
+    }
+    return "a record with no eventSource";
+}
+
 result<void> parse_records(element records, parsed_message& out) {
     simdjson::dom::array list;
     if (records.get(list) != simdjson::SUCCESS) {
@@ -49,7 +59,7 @@ result<void> parse_records(element records, parsed_message& out) {
         element s3;
         if (source != "aws:s3" || record["s3"].get(s3) != simdjson::SUCCESS) {
             return make_error(errc::INVALID_ARGUMENT,
-                              "S3 notification: a record from '" + std::string(source) + "' is not an S3 event record");
+                              "S3 notification: " + record_origin(record) + " is not an S3 event record");
         }
         if (name.substr(0, 14) != "ObjectCreated:") {
             ++out.skipped_records;

@@ -382,6 +382,7 @@ result<key_attribute> parse_key_flag(std::string_view text) {
 }
 
 result<void> apply_types_flag(mapping& m, std::string_view text) {
+    std::vector<std::string_view> named;  // columns this flag has typed so far
     size_t pos = 0;
     while (pos <= text.size()) {
         size_t comma = text.find(',', pos);
@@ -404,6 +405,11 @@ result<void> apply_types_flag(mapping& m, std::string_view text) {
             return make_error(errc::INVALID_ARGUMENT,
                               "--types entry \"" + std::string(entry) + "\": " + type.err().message);
         }
+        if (std::find(named.begin(), named.end(), column) != named.end()) {
+            return make_error(errc::INVALID_ARGUMENT,
+                              "--types names column \"" + std::string(column) + "\" twice: give each column one type");
+        }
+        named.push_back(column);
         auto found = std::find_if(m.columns.begin(), m.columns.end(),
                                   [&](const column_rule& rule) { return rule.column == column; });
         if (found == m.columns.end()) {

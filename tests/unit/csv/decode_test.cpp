@@ -55,6 +55,18 @@ std::string zstd(std::string_view plain, int level = 3) {
     return out;
 }
 
+/// A zstd skippable frame built by hand (RFC 8878, 3.1.2): magic 0x184D2A50 + `variant`, the content size, then
+/// the content; each 4-byte number little endian.
+std::string skippable(uint32_t variant, std::string_view content) {
+    std::string out;
+    for (const uint32_t number : {0x184D2A50U + variant, static_cast<uint32_t>(content.size())}) {
+        for (int byte_idx = 0; byte_idx < 4; ++byte_idx)
+            out.push_back(static_cast<char>((number >> (8 * byte_idx)) & 0xFF));
+    }
+    out.append(content);
+    return out;
+}
+
 struct decoded {
     bool ok = false;
     errc code = errc::INTERNAL;
@@ -110,6 +122,13 @@ TEST(csv_decode, formats_round_trip_in_any_chunking) {
         {"zstd", zstd(small), small, compression::ZSTD},
         {"zstd large", zstd(large, 1), large, compression::ZSTD},
         {"zstd three frames", zstd("a,b\n") + zstd("1,") + zstd("2\n"), small, compression::ZSTD},
+        // A skippable frame first (metadata some writers add) is valid zstd, not text that fails as UTF-8.
+        {"zstd after a skippable frame", skippable(0, "meta") + zstd(small), small, compression::ZSTD},
+        {"zstd with skippable frames around and between",
+         skippable(15, std::string(300, '\xFF')) + zstd("a,b\n") + skippable(7, "") + zstd("1,2\n") +
+             skippable(3, "end"),
+         small, compression::ZSTD},
+        {"zstd empty frame after a skippable frame", skippable(1, "x") + zstd(""), "", compression::ZSTD},
     };
     for (const auto& c : cases) {
         for (const size_t chunk : {size_t{1} << 20, size_t{4096}, size_t{7}, size_t{1}}) {
@@ -156,6 +175,11 @@ TEST(csv_decode, unsupported_and_broken_inputs) {
         {"gzip then garbage", gz + "garbage", errc::DECODE, "corrupt gzip input"},
         {"zstd truncated", zs.substr(0, zs.size() - 3), errc::DECODE, "zstd input is truncated"},
         {"zstd corrupt", corrupt_zs, errc::DECODE, "corrupt zstd input"},
+        {"zstd skippable frames only", skippable(0, "meta") + skippable(15, ""), errc::DECODE,
+         "zstd input holds only skippable frames (metadata), no data frame: there is nothing to read"},
+        {"zstd skippable frame truncated", skippable(0, "metadata").substr(0, 10), errc::DECODE,
+         "zstd input is truncated"},
+        {"zstd skippable frame then garbage", skippable(2, "m") + "a,b\n1,2\n", errc::DECODE, "corrupt zstd input"},
         // Fuzz regressions (fuzz/corpus/fuzz_csv_reader/regression_zstd_*): the checksum fails only at the frame's
         // end, after part of the frame was passed on, so the failure must come from finish-time checks too.
         {"zstd bad checksum",

@@ -216,6 +216,100 @@ TEST(csv_reader, sniffing_does_not_depend_on_chunks) {
                    });
 }
 
+// Excel's `sep=X` first line names the delimiter and is no row (Excel hides it). Python's csv module knows no
+// such line (it would read `sep=;` as a one-field row), so these follow Excel; the line numbers and byte offsets
+// still count the line, and the header's raw bytes start with it so that a rejects file reads the same way.
+TEST(csv_reader, excel_sep_line_names_the_delimiter) {
+    const dialect not_given;  // the default ',' was not chosen by anyone: the file's line decides
+    check_cases(not_given,
+                {
+                    {"sep=;\na;b\n1;2\n",
+                     {"header [a] [b] delim=; raw=sep=;\\na;b\\n", "ok L3 10-14 q00 raw=1;2\\n fields=1|2",
+                      "stats bytes=14 rows=1 bad=0 blank=0 lines=3"}},
+                    {"sep=|\r\na|b\r\n1|2\r\n",
+                     {"header [a] [b] delim=| raw=sep=|\\r\\na|b\\r\\n", "ok L3 12-17 q00 raw=1|2\\r\\n fields=1|2",
+                      "stats bytes=17 rows=1 bad=0 blank=0 lines=3"}},
+                    {"sep=;\ra;b\r1;2",
+                     {"header [a] [b] delim=; raw=sep=;\\ra;b\\r", "ok L3 10-13 q00 raw=1;2 fields=1|2",
+                      "stats bytes=13 rows=1 bad=0 blank=0 lines=3"}},
+                    {"\xEF\xBB\xBFSEP=\t\na\tb\n1\t2\n",
+                     {"header [a] [b] delim=\\t raw=SEP=\\t\\na\\tb\\n", "ok L3 13-17 q00 raw=1\\t2\\n fields=1|2",
+                      "stats bytes=17 rows=1 bad=0 blank=0 lines=3"}},
+                    {"sep=,\n\r\n\"a\",b\n1,2\n",
+                     {"header [a] [b] delim=, raw=sep=,\\n\\r\\n\"a\",b\\n", "ok L4 14-18 q00 raw=1,2\\n fields=1|2",
+                      "stats bytes=18 rows=1 bad=0 blank=1 lines=4"}},
+                    {"sep=;\na;b\n1;2;3\n4,5\n",
+                     {"header [a] [b] delim=; raw=sep=;\\na;b\\n",
+                      "field_count col=-1@10 L3 10-16 q000 raw=1;2;3\\n fields=1|2|3",
+                      "field_count col=-1@16 L4 16-20 q0 raw=4,5\\n fields=4,5",
+                      "stats bytes=20 rows=2 bad=2 blank=0 lines=4"}},
+                    {"sep=;\na;;b\n",
+                     {"error csv_file: line 2: header: empty header name in column 2 (column names must be unique "
+                      "and non-empty)"}},
+                    {"sep=;\n", {"error csv_file: file is empty: no header line"}},
+                    {"sep=;", {"error csv_file: file is empty: no header line"}},
+                    {"sep=:\na:b\n",
+                     {"error csv_file: line 1: the Excel sep= line names ':' as the delimiter; tarius reads , ; | "
+                      "and tab only"}},
+                    {"sep=;;\na;b\n",
+                     {"error csv_file: line 1: the line starts with sep= but does not name one delimiter character "
+                      "(Excel's form is sep=; sep=, sep=| or sep= and a tab)"}},
+                    {"sep=\na\n",
+                     {"error csv_file: line 1: the line starts with sep= but does not name one delimiter character "
+                      "(Excel's form is sep=; sep=, sep=| or sep= and a tab)"}},
+                    // Lines that only start like it are headers.
+                    {"sep,b\n1,2\n",
+                     {"header [sep] [b] delim=, raw=sep,b\\n", "ok L2 6-10 q00 raw=1,2\\n fields=1|2",
+                      "stats bytes=10 rows=1 bad=0 blank=0 lines=2"}},
+                    {"se\n1\n",
+                     {"header [se] delim=, raw=se\\n", "ok L2 3-5 q0 raw=1\\n fields=1",
+                      "stats bytes=5 rows=1 bad=0 blank=0 lines=2"}},
+                });
+    // The witness: with auto, the sniffer took `sep=;` for the header ("empty header name in column 2").
+    dialect sniff;
+    sniff.sniff_delimiter = true;
+    check_cases(sniff, {
+                           {"sep=;\nID;Name\n1;a\n",
+                            {"header [ID] [Name] delim=; raw=sep=;\\nID;Name\\n",
+                             "ok L3 14-18 q00 raw=1;a\\n fields=1|a", "stats bytes=18 rows=1 bad=0 blank=0 lines=3"}},
+                       });
+    // A delimiter given explicitly must agree with the line.
+    auto semicolon = parse_delimiter(";", dialect{});
+    ASSERT_TRUE(semicolon);
+    check_cases(*semicolon, {
+                                {"sep=;\na;b\n1;2\n",
+                                 {"header [a] [b] delim=; raw=sep=;\\na;b\\n", "ok L3 10-14 q00 raw=1;2\\n fields=1|2",
+                                  "stats bytes=14 rows=1 bad=0 blank=0 lines=3"}},
+                            });
+    auto comma = parse_delimiter(",", dialect{});
+    ASSERT_TRUE(comma);
+    check_cases(*comma, {
+                            {"sep=;\na;b\n1;2\n",
+                             {"error csv_file: line 1: the Excel sep= line names ';' as the delimiter, but the "
+                              "delimiter given is ',': give ';' or auto, or leave the delimiter out"}},
+                            {"sep=\t\na\tb\n",
+                             {"error csv_file: line 1: the Excel sep= line names 'tab' as the delimiter, but the "
+                              "delimiter given is ',': give 'tab' or auto, or leave the delimiter out"}},
+                        });
+    // With header_list the line is still no row: the data starts on line 2.
+    dialect listed;
+    listed.has_header = false;
+    listed.header_list = {"x", "y"};
+    check_cases(listed, {
+                            {"sep=;\n1;2\n3;4",
+                             {"header [x] [y] delim=; raw=sep=;\\n", "ok L2 6-10 q00 raw=1;2\\n fields=1|2",
+                              "ok L3 10-13 q00 raw=3;4 fields=3|4", "stats bytes=13 rows=2 bad=0 blank=0 lines=3"}},
+                        });
+    // The header's raw bytes, the line included, are held to max_row_size like any row.
+    dialect small;
+    small.max_row_size = 9;
+    check_cases(small, {
+                           {"sep=;\na;b\n1;2\n",
+                            {"error csv_file: line 2: header: the header line is over the 9-byte row limit (is this a "
+                             "CSV file?)"}},
+                       });
+}
+
 TEST(csv_reader, header_list_makes_line_one_data) {
     dialect d;
     d.has_header = false;
@@ -394,14 +488,44 @@ TEST(csv_dialect, parse_delimiter) {
         ASSERT_TRUE(parsed) << text;
         EXPECT_EQ(parsed->delimiter, expected) << text;
         EXPECT_FALSE(parsed->sniff_delimiter);
+        EXPECT_TRUE(parsed->delimiter_given);
     }
     const auto sniff = parse_delimiter("auto", dialect{});
     ASSERT_TRUE(sniff);
     EXPECT_TRUE(sniff->sniff_delimiter);
+    EXPECT_FALSE(sniff->delimiter_given);
+    EXPECT_FALSE(dialect{}.delimiter_given);
     for (const std::string_view bad : {"", ":", "colon", ",,", "AUTO"}) {
         const auto parsed = parse_delimiter(bad, dialect{});
         ASSERT_FALSE(parsed) << bad;
         EXPECT_EQ(parsed.err().code, errc::INVALID_ARGUMENT);
+    }
+}
+
+TEST(csv_dialect, find_sep_line) {
+    using status = sep_line::status;
+    const struct {
+        std::string_view text;
+        bool at_end;
+        status found;
+        char delimiter;
+        size_t length;
+    } cases[] = {
+        {"sep=;\nID", false, status::FOUND, ';', 6},  {"Sep=|\r\nID", false, status::FOUND, '|', 7},
+        {"sep=,\rID", false, status::FOUND, ',', 6},  {"sep=;", true, status::FOUND, ';', 5},
+        {"sep=;\r", true, status::FOUND, ';', 6},     {"sep=;\r", false, status::NEED_MORE, 0, 0},
+        {"sep=;", false, status::NEED_MORE, 0, 0},    {"se", false, status::NEED_MORE, 0, 0},
+        {"", false, status::NEED_MORE, 0, 0},         {"se", true, status::NONE, 0, 0},
+        {"sex=;\n", false, status::NONE, 0, 0},       {"ID,sep=;\n", false, status::NONE, 0, 0},
+        {"sep=;;\n", false, status::MALFORMED, 0, 0}, {"sep=\n", false, status::MALFORMED, 0, 0},
+        {"sep=", true, status::MALFORMED, 0, 0},      {"sep=\t\n", false, status::FOUND, '\t', 6},
+    };
+    for (const auto& c : cases) {
+        const sep_line got = find_sep_line(c.text, c.at_end);
+        EXPECT_EQ(got.found, c.found) << visible(c.text);
+        if (c.found != status::FOUND) continue;
+        EXPECT_EQ(got.delimiter, c.delimiter) << visible(c.text);
+        EXPECT_EQ(got.length, c.length) << visible(c.text);
     }
 }
 

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "tarius/loader/events.hpp"
@@ -107,6 +110,36 @@ TEST(events, unsupported_shapes_are_errors_naming_what_was_seen) {
         ASSERT_FALSE(parsed) << c.json;
         EXPECT_NE(parsed.err().message.find(c.expected), std::string::npos) << parsed.err().message;
     }
+}
+
+// AWS's sample events (shared/testdata/lambda-events, from its Go runtime library): records of other services
+// are named by their source. SNS spells the field EventSource, the others eventSource.
+TEST(events, records_of_other_services_are_named_by_their_source) {
+    const std::filesystem::path dir =
+        std::filesystem::path(TARIUS_SOURCE_DIR) / ".." / "shared" / "testdata" / "lambda-events";
+    const struct {
+        const char* file;
+        const char* expected;
+    } cases[] = {
+        {"sns-event.json", "S3 notification: a record from 'aws:sns' is not an S3 event record"},
+        {"cloudwatch-alarm-sns-payload-single-metric.json",
+         "S3 notification: a record from 'aws:sns' is not an S3 event record"},
+        {"sqs-event.json", "S3 notification: a record from 'aws:sqs' is not an S3 event record"},
+        {"ses-sns-event.json", "S3 notification: a record from 'aws:ses' is not an S3 event record"},
+        {"dynamodb-event.json", "S3 notification: a record from 'aws:dynamodb' is not an S3 event record"},
+    };
+    for (const auto& c : cases) {
+        std::ifstream in(dir / c.file, std::ios::binary);
+        ASSERT_TRUE(in) << (dir / c.file);
+        std::ostringstream text;
+        text << in.rdbuf();
+        auto parsed = parse_s3_message(text.str());
+        ASSERT_FALSE(parsed) << c.file;
+        EXPECT_EQ(parsed.err().message, c.expected) << c.file;
+    }
+    auto unnamed = parse_s3_message(R"({"Records":[{"body":"x"}]})");
+    ASSERT_FALSE(unnamed);
+    EXPECT_EQ(unnamed.err().message, "S3 notification: a record with no eventSource is not an S3 event record");
 }
 
 TEST(events, keys_decode_like_form_urlencoding) {

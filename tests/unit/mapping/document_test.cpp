@@ -225,6 +225,8 @@ TEST(mapping_document, types_flag) {
         {"Price", "--types entry \"Price\": expected Column=type"},
         {"Price=number,", "--types entry \"\": expected Column=type"},
         {"=number", "--types entry \"=number\": empty column name"},
+        {"A=number,A=bool", "--types names column \"A\" twice: give each column one type"},
+        {"A=number, B=bool , A =number", "--types names column \"A\" twice: give each column one type"},
         {"Price=money",
          "--types entry \"Price=money\": unknown type \"money\" (expected string, number, bool, null, "
          "json, string_set, number_set, list or auto)"},
