@@ -123,6 +123,8 @@ def csv_records(data):
 
 
 class stack_case(unittest.TestCase):
+    maxDiff = None
+
     """A test class on its own local stack (moto + dynalite) with the landing resources provisioned."""
 
     @classmethod
@@ -233,9 +235,8 @@ class item1_row_refused_by_dynamodb(stack_case):
         self.assertIn(message, reasons[0]["message"])
         code, out, err = run_cli(["loads", "--ledger-table", "ledger", "--json"], self.local.env)
         listed = [json.loads(line) for line in out.splitlines() if line.strip().startswith("{")]
-        mine = [entry for entry in listed if source in json.dumps(entry)]
-        self.assertEqual(len(mine), 1, out + err)
-        self.assertIn("succeeded_with_rejects", json.dumps(mine[0]))
+        mine = [entry for entry in listed if entry.get("source") == source]
+        self.assertEqual([entry.get("status") for entry in mine], ["succeeded_with_rejects"], out + err)
 
 
 # ---------------------------------------------------------------------------------------------------------- item 2
@@ -359,6 +360,7 @@ def _watch(proc, timeout, poll_s=0.05, stop=None):
         time.sleep(poll_s)
     proc.returncode = os.waitstatus_to_exitcode(status)
     reader.join(10)
+    proc.stdout.close()
     tail = (output[0] if output else b"")[-3000:].decode("utf-8", "replace")
     return proc.returncode, usage.ru_maxrss * 1024, tail, killed
 
@@ -373,6 +375,8 @@ def write_gz_rows(path, rows, make_value):
 
 
 class item5_memory(unittest.TestCase):
+    maxDiff = None
+
     ROW_BYTES = 399 * 1000  # the item stays under DynamoDB's 400 KB
 
     @classmethod
@@ -402,8 +406,8 @@ class item5_memory(unittest.TestCase):
             os.path.basename(path), code, peak / MIB, " (killed: %s)" % killed if killed else ""))
         self.assertIsNone(killed, tail)
         self.assertEqual(code, 0, tail)
-        report = json.loads(tail[tail.index("{"):]) if "{" in tail else {}
-        self.assertEqual(report.get("counts", {}).get("items_written"), 1600, tail)
+        reports = [json.loads(line) for line in tail.splitlines() if line.startswith('{"source"')]
+        self.assertEqual([r["counts"]["items_written"] for r in reports], [1600], tail)
         return peak
 
     def test_cli_400_kb_rows_stay_under_256_mib(self):
@@ -412,11 +416,13 @@ class item5_memory(unittest.TestCase):
     def test_cli_control_character_rows_stay_under_256_mib(self):
         self.assertLessEqual(self.cli_peak(self.control_rows), 256 * MIB)
 
-    def test_bootstrap_stays_under_40_percent_of_512_mb(self):
+    def bootstrap_peak(self, path):
+        """Peak RSS of bootstrap (AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512) loading `path` from a direct S3 event."""
+        name = os.path.basename(path)
         with tarius_stack.stack(moto=True, dynalite=True) as st:
             local = local_loader.provisioned(st)
-            key = "raw-data/memory/rows400k.csv.gz"
-            local.s3.upload_file(self.big_rows, BUCKET, key)  # no notification: the queue's filter wants .csv
+            key = "raw-data/memory/" + name
+            local.s3.upload_file(path, BUCKET, key)  # no notification: the queue's filter wants .csv
             head = local.s3.head_object(Bucket=BUCKET, Key=key)
             event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "awsRegion": "us-east-1",
                                   "s3": {"bucket": {"name": BUCKET},
@@ -431,12 +437,19 @@ class item5_memory(unittest.TestCase):
                 done = rt.invoke(event, asynchronous=False)
                 code, peak, tail, killed = _watch_bootstrap(proc, done)
                 requests = len(ddb.accepted)
-        sys.stderr.write("\n[memory] bootstrap (512 MB) rows400k: peak RSS %.1f MiB%s; %d BatchWriteItem; answer %s\n"
-                         % (peak / MIB, " (killed: %s)" % killed if killed else "", requests, (done.body or "")[:300]))
+        sys.stderr.write("\n[memory] bootstrap (512 MB) %s: peak RSS %.1f MiB%s; %d BatchWriteItem; answer %s\n"
+                         % (name, peak / MIB, " (killed: %s)" % killed if killed else "", requests,
+                            (done.body or "")[:300]))
         self.assertIsNone(killed)
         self.assertEqual(done.outcome, "response", done.body)
         self.assertEqual(json.loads(done.body)["loads"][0]["status"], "succeeded", done.body)
-        self.assertLessEqual(peak, 0.40 * 512 * MIB)
+        return peak
+
+    def test_bootstrap_400_kb_rows_stay_under_40_percent_of_512_mb(self):
+        self.assertLessEqual(self.bootstrap_peak(self.big_rows), 0.40 * 512 * MIB)
+
+    def test_bootstrap_control_character_rows_stay_under_40_percent_of_512_mb(self):
+        self.assertLessEqual(self.bootstrap_peak(self.control_rows), 0.40 * 512 * MIB)
 
 
 def _watch_bootstrap(proc, invocation, timeout=600):
@@ -446,15 +459,20 @@ def _watch_bootstrap(proc, invocation, timeout=600):
 
 
 # ---------------------------------------------------------------------------------------------------------- item 7
-def window_excess(accepted, budget):
-    """The largest excess over B × (T + 1) of write units accepted in a window [t_i, t_j] (T = max(1, t_j - t_i)),
-    with that window: (excess, T, units). An excess > 0 breaks the documented budget."""
+# Arrival times are measured where the requests arrive, on a shared machine: a window's measured span may be
+# shorter than the span at which the client sent them. This much is added to every span.
+ARRIVAL_JITTER_S = 0.25
+
+
+def window_excess(accepted, budget, jitter_s=ARRIVAL_JITTER_S):
+    """The largest excess over B × (T + 1) of write units accepted in a window [t_i, t_j]
+    (T = max(1, t_j - t_i + jitter_s)), with that window: (excess, T, units). An excess > 0 breaks the budget."""
     worst = (float("-inf"), 0.0, 0)
     for i in range(len(accepted)):
         units = 0
         for j in range(i, len(accepted)):
             units += accepted[j].wcu
-            span = max(1.0, accepted[j].at - accepted[i].at)
+            span = max(1.0, accepted[j].at - accepted[i].at + jitter_s)
             excess = units - budget * (span + 1)
             if excess > worst[0]:
                 worst = (excess, span, units)
@@ -462,6 +480,8 @@ def window_excess(accepted, budget):
 
 
 class item7_max_wcu(unittest.TestCase):
+    maxDiff = None
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tarius-wcu-")
 
@@ -504,8 +524,7 @@ class item7_max_wcu(unittest.TestCase):
         sys.stderr.write("\n[wcu] --max-wcu 100, 3 x 200 KB: units %s, gaps %s s\n"
                          % ([r.wcu for r in accepted], ["%.2f" % g for g in gaps]))
         for request, gap in zip(accepted, gaps):
-            # Measured where the requests arrive; 0.1 s allows for delivery jitter.
-            self.assertGreaterEqual(gap, request.wcu / 100 - 0.1, gaps)
+            self.assertGreaterEqual(gap, request.wcu / 100 - ARRIVAL_JITTER_S, gaps)
 
     def test_zero_budget_is_refused(self):
         code, out, err, accepted = self.load([("z1", "a")], "--max-wcu", "0")

@@ -92,6 +92,8 @@ def notifications_for(local, key):
 
 
 class lambda_rie(unittest.TestCase):
+    maxDiff = None
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="tarius-rie-test-")
@@ -263,7 +265,6 @@ class lambda_rie(unittest.TestCase):
             "answer within 6 MiB": len(big.body) <= rie_support.MAX_RESPONSE_BYTES,
             "not refused as too large": not big.too_large,
             "a success answer": not big.failed and isinstance(body, dict),
-            "a bounded list of loads": isinstance(body, dict) and len(body.get("loads", [])) < records,
             "next invocation answered": not after.failed,
             "served by the same process": after.runtime_pids == first_pids,
             "one init (no cold start)": log.count("INIT START") == 1,

@@ -127,6 +127,8 @@ class checks:
     """Assertions on one answer, shared by the fake runtime's and the emulator's runs: `failed` (an invocation
     error), `error` ({"errorType", "errorMessage"} or None), `body` (the parsed success answer or None)."""
 
+    maxDiff = None
+
     def check(self, kind, detail, failed, error, body, invocations, dead_letters, repeat=False):
         """`repeat`: the event's objects failed before (a second delivery may also be skipped as done)."""
         if kind == "unsupported":
