@@ -11,6 +11,7 @@ import json
 import queue
 import threading
 import time
+import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -210,5 +211,82 @@ class FakeRuntime:
                     fake.pending.put(inv)
                     return self._reply(202, b"", [("x-amzn-RequestId", inv.request_id)])
                 return self._reply(404, b'{"errorType":"NotFound"}')
+
+        return handler
+
+
+class InvokeApiFake:
+    """Lambda's Invoke API alone, on 127.0.0.1 at a free port: for a function run by a Runtime API that lacks it
+    (AWS's emulator). Point AWS_ENDPOINT_URL_LAMBDA at `url`. Each asynchronous Invoke
+    (POST /2015-03-31/functions/{name or ARN}/invocations, X-Amz-Invocation-Type: Event) is answered 202 and
+    recorded as (function, payload); `take()` hands over those not taken yet, in arrival order. Other invocation
+    types are refused with 400 (the function must never wait on itself)."""
+
+    def __init__(self):
+        self.received = []  # every (function, payload, headers) in arrival order
+        self.refused = []  # (path, invocation type) of the requests answered 400
+        self._taken = 0
+        self.lock = threading.Lock()
+        self.server = _quiet_server(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.closed = False
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def take(self):
+        """The (function, payload) pairs received since the last call, in arrival order."""
+        with self.lock:
+            out = [(f, p) for f, p, _ in self.received[self._taken:]]
+            self._taken = len(self.received)
+        return out
+
+    def _handler_class(self):
+        fake = self
+
+        class handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                parts = self.path.split("?")[0].split("/")
+                if len(parts) != 5 or parts[1:3] != ["2015-03-31", "functions"] or parts[4] != "invocations":
+                    return self._reply(404, b'{"message":"not the Invoke API"}')
+                kind = self.headers.get("X-Amz-Invocation-Type")
+                if kind != "Event":
+                    with fake.lock:
+                        fake.refused.append((self.path, kind))
+                    return self._reply(400, b'{"message":"only Event invocations are faked"}')
+                function = urllib.parse.unquote(parts[3])
+                with fake.lock:
+                    fake.received.append((function, body, dict(self.headers)))
+                return self._reply(202, b"", [("x-amzn-RequestId", str(uuid.uuid4()))])
 
         return handler
