@@ -31,6 +31,9 @@ an answer of HTTP 200 the items acknowledged (`acked`: the processed items as JS
 capacity. An `acked` line is written before the answer is sent; a later `delivered` line says the answer was
 handed to the client's socket.
 
+Capacity mode (`--capacity W` or a schedule, no upstream): a stand-in for a provisioned table, see
+`capacity_table`; `GET /__proxy/capacity` gives its counters.
+
 Profiles are set per table over HTTP at the proxy's own port (requests to `/__proxy/...`, never forwarded):
 
     POST /__proxy/profile   {"table": "T" or "*", "seed": 7, "throttle": 0.1, ..., "log": "/tmp/t.jsonl"}
@@ -43,12 +46,14 @@ With --port 0 (the default) the proxy binds a free port and prints it on the fir
 
 import argparse
 import asyncio
+import collections
 import email.utils
 import hashlib
 import json
 import os
 import random
 import re
+import signal
 import socket
 import string
 import struct
@@ -450,11 +455,12 @@ class connection_closed(Exception):
 class fault_proxy:
     """The proxy server: one asyncio task per client connection, one upstream connection per client connection."""
 
-    def __init__(self, upstream, log_path, default_profile=None):
-        parsed = urllib.parse.urlsplit(upstream)
+    def __init__(self, upstream, log_path, default_profile=None, capacity=None):
+        parsed = urllib.parse.urlsplit(upstream or "")
         self.upstream_host = parsed.hostname
         self.upstream_port = parsed.port or 80
         self.log = decision_log(log_path)
+        self.capacity = capacity  # a capacity_table: answer DynamoDB calls here, forward nothing
         self.profiles = {"*": profile(default_profile)}
         self.seen = {}  # body sha1 -> times seen
         self.faults = {}  # body sha1 -> SDK-visible faults so far
@@ -501,6 +507,9 @@ class fault_proxy:
             await self.control(method, target, request, writer)
             return
         operation = (request.header("x-amz-target") or "")
+        if self.capacity is not None:
+            await self.send(writer, self.capacity_answer(operation, request.body))
+            return
         if operation == TARGET_PREFIX + "BatchWriteItem":
             try:
                 batch = batch_request(request.body)
@@ -512,10 +521,28 @@ class fault_proxy:
         response = await self.forward(request, request.body, upstream)
         await self.send(writer, serialize(response.start_line, response.headers, response.body))
 
+    def capacity_answer(self, operation, body):
+        """The stand-in table's answer to one DynamoDB call."""
+        try:
+            if operation == TARGET_PREFIX + "BatchWriteItem":
+                batch = batch_request(body)
+                asked = any(name == "ReturnConsumedCapacity" and raw.strip(b'"') in (b"TOTAL", b"INDEXES")
+                            for name, raw in batch.others)
+                status, out = self.capacity.batch_write(batch, asked)
+                return dynamodb_response(status, out)
+            if operation == TARGET_PREFIX + "DescribeTable":
+                return dynamodb_response(200, self.capacity.describe_table(json.loads(body)["TableName"]))
+        except (json_span_error, ValueError, KeyError) as e:
+            return dynamodb_response(400, error_body(VALIDATION_TYPE, "malformed request: %s" % e))
+        return dynamodb_response(400, error_body("com.amazon.coral.service#UnknownOperationException",
+                                                 "the capacity stand-in answers BatchWriteItem and DescribeTable"))
+
     async def control(self, method, target, request, writer):
         path = urllib.parse.urlsplit(target).path
         if path == "/__proxy/health":
             body, status = b"ok", 200
+        elif path == "/__proxy/capacity" and self.capacity is not None:
+            body, status = self.capacity.stats_json(), 200
         elif path == "/__proxy/profile" and method == "POST":
             try:
                 spec = json.loads(request.body)
@@ -673,32 +700,209 @@ class fault_proxy:
         self.log.write({"req": seq, "delivered": True}, prof.log)
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# Capacity mode: a stand-in for a provisioned table (issue 13), no upstream and no persistence.
+
+def attribute_value_size(value):
+    """Bytes of one attribute value by DynamoDB's documented sizing (strings UTF-8, numbers 1 byte per two
+    significant digits plus 1, binaries raw, lists and maps 3 bytes plus 1 per element, null and booleans 1)."""
+    (kind, v), = value.items()
+    if kind == "S":
+        return len(v.encode("utf-8"))
+    if kind == "N":
+        digits = v.lstrip("+-").lower().split("e")[0].replace(".", "").strip("0") or "0"
+        return 1 + (len(digits) + 1) // 2
+    if kind == "B":
+        return len(v) * 3 // 4 - v[-2:].count("=")
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(attribute_value_size({kind[0]: x}) for x in v)
+    if kind == "L":
+        return 3 + sum(1 + attribute_value_size(x) for x in v)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + attribute_value_size(x) for k, x in v.items())
+    raise ValueError("unknown attribute type %s" % kind)
+
+
+def item_size(item):
+    """Bytes of one item: attribute names plus values."""
+    return sum(len(name.encode("utf-8")) + attribute_value_size(value) for name, value in item.items())
+
+
+def write_units(item):
+    """Write units of one put: one per started KB of the item, at least one."""
+    return max(1, -(-item_size(item) // 1024))
+
+
+def parse_schedule(text):
+    """"10000" or "0:10000,5:2000,10:10000" (seconds after the first write: write units per second)."""
+    steps = []
+    for part in text.split(","):
+        if ":" in part:
+            at, wcu = part.split(":", 1)
+        else:
+            at, wcu = "0", part
+        steps.append((float(at), float(wcu)))
+    steps.sort()
+    if not steps or steps[0][0] > 0:
+        raise ValueError("the schedule must give the capacity at time 0: %r" % text)
+    return steps
+
+
+class capacity_table:
+    """A provisioned table as a token bucket of W write units per second (W on a schedule), holding at most
+    `burst_seconds` of unused capacity. A BatchWriteItem gets the items, in request order, that the tokens cover;
+    the rest comes back as UnprocessedItems (byte for byte); none at all is a ProvisionedThroughputExceededException.
+    ConsumedCapacity is returned when asked for. Accepted items are counted, not stored; every second's accepted
+    write units go to the log as one JSON line."""
+
+    def __init__(self, schedule, burst_seconds=1.0, key="ID:S", log=None, clock=time.monotonic):
+        self.schedule = schedule
+        self.burst_seconds = burst_seconds
+        self.key_name, _, self.key_type = key.partition(":")
+        self.key_type = self.key_type or "S"
+        self.log = log
+        self.clock = clock
+        self.started = None
+        self.tokens = 0.0
+        self.refilled_at = None
+        self.totals = collections.Counter()
+        self.seconds = collections.defaultdict(collections.Counter)  # second -> counters
+        self.logged_through = -1
+
+    def capacity_at(self, elapsed):
+        wcu = self.schedule[0][1]
+        for at, value in self.schedule:
+            if at <= elapsed:
+                wcu = value
+        return wcu
+
+    def _refill(self, now):
+        if self.started is None:
+            self.started = self.refilled_at = now
+            self.tokens = self.capacity_at(0) * self.burst_seconds
+            return
+        elapsed = now - self.started
+        rate = self.capacity_at(elapsed)
+        self.tokens = min(rate * self.burst_seconds, self.tokens + rate * (now - self.refilled_at))
+        self.refilled_at = now
+
+    def batch_write(self, batch, return_consumed):
+        """(HTTP status, body) of one BatchWriteItem."""
+        now = self.clock()
+        self._refill(now)
+        second = int(now - self.started)
+        stats = self.seconds[second]
+        stats["requests"] += 1
+        accepted_units = 0.0
+        accepted = 0
+        withheld = []
+        for table, raw in batch.requests:
+            units = write_units(item_of(raw))
+            if not withheld and self.tokens >= units:
+                self.tokens -= units
+                accepted_units += units
+                accepted += 1
+            else:
+                withheld.append((table, raw))
+        stats["items"] += accepted
+        stats["wcu"] += accepted_units
+        self.totals["requests"] += 1
+        self.totals["items"] += accepted
+        self.totals["wcu"] += accepted_units
+        stats["capacity"] = self.capacity_at(now - self.started)
+        if accepted == 0:
+            stats["throttled_requests"] += 1
+            self.totals["throttled_requests"] += 1
+            return 400, error_body(*THROTTLE_ERROR)
+        if withheld:
+            stats["partial_requests"] += 1
+            self.totals["partial_requests"] += 1
+            stats["unprocessed_items"] += len(withheld)
+            self.totals["unprocessed_items"] += len(withheld)
+        body = b'{"UnprocessedItems":' + request_items_json(withheld)
+        if return_consumed:
+            consumed = [{"TableName": t, "CapacityUnits": accepted_units} for t in batch.tables[:1]]
+            body += b',"ConsumedCapacity":' + json.dumps(consumed, separators=(",", ":")).encode()
+        return 200, body + b"}"
+
+    def describe_table(self, name):
+        wcu = self.capacity_at(self.clock() - self.started if self.started is not None else 0)
+        table = {"TableName": name, "TableStatus": "ACTIVE", "ItemCount": 0,
+                 "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/" + name,
+                 "KeySchema": [{"AttributeName": self.key_name, "KeyType": "HASH"}],
+                 "AttributeDefinitions": [{"AttributeName": self.key_name, "AttributeType": self.key_type}],
+                 "BillingModeSummary": {"BillingMode": "PROVISIONED"},
+                 "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": int(wcu)}}
+        return json.dumps({"Table": table}, separators=(",", ":")).encode()
+
+    def flush_log(self, final=False):
+        """One line per finished second (every second when `final`)."""
+        if self.started is None or self.log is None:
+            return
+        current = int(self.clock() - self.started)
+        last = max(self.seconds) if final and self.seconds else current - 1
+        for second in range(self.logged_through + 1, last + 1):
+            stats = self.seconds.get(second, collections.Counter())
+            self.log.write(dict({"second": second, "capacity": self.capacity_at(second)}, **stats))
+        self.logged_through = max(self.logged_through, last)
+
+    def stats_json(self):
+        return json.dumps({"totals": self.totals, "seconds": {str(k): v for k, v in sorted(self.seconds.items())},
+                           "schedule": self.schedule}).encode()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", help="the DynamoDB endpoint to forward to (dynalite)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one, printed)")
     parser.add_argument("--log", default="", help="decision log (JSON lines)")
     parser.add_argument("--profile", default="{}", help="default fault profile (JSON)")
+    parser.add_argument("--capacity", default="",
+                        help="capacity mode, no upstream: write units per second, or a schedule "
+                             "'0:10000,5:2000,10:10000' (seconds after the first write)")
+    parser.add_argument("--burst-seconds", type=float, default=1.0,
+                        help="capacity mode: unused capacity kept, in seconds of capacity (default 1)")
+    parser.add_argument("--key", default="ID:S", help="capacity mode: the partition key DescribeTable reports")
     args = parser.parse_args(argv)
-    if not args.upstream:
-        parser.error("--upstream is required")
+    if not args.upstream and not args.capacity:
+        parser.error("--upstream or --capacity is required")
 
-    proxy = fault_proxy(args.upstream, args.log, json.loads(args.profile))
+    log = decision_log(args.log)
+    capacity = capacity_table(parse_schedule(args.capacity), args.burst_seconds, args.key, log) \
+        if args.capacity else None
+    proxy = fault_proxy(args.upstream, "", json.loads(args.profile), capacity)
+    proxy.log = log
+
+    async def flush_every_second():
+        while True:
+            await asyncio.sleep(1.0)
+            capacity.flush_log()
 
     async def run():
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
         server = await asyncio.start_server(proxy.serve_client, LOOPBACK, args.port, limit=64 << 20, backlog=512)
         port = server.sockets[0].getsockname()[1]
         sys.stdout.write("%d\n" % port)
         sys.stdout.flush()
-        async with server:
-            await server.serve_forever()
+        if capacity is not None:
+            loop.create_task(flush_every_second())
+        await stop.wait()
+        # Connections still open are cancelled with the loop: that is the end asked for, not an error to print.
+        loop.set_exception_handler(lambda *_: None)
+        server.close()
 
     try:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
     finally:
-        proxy.log.close()
+        if capacity is not None:
+            capacity.flush_log(final=True)
+        log.close()
 
 
 if __name__ == "__main__":
