@@ -14,6 +14,8 @@ per request, one of:
 - `reset`         reset the connection (RST) without forwarding;
 - `reset_after`   forward, then reset the connection;
 
+- `outage`        (every request after the profile's first `outage_after`) answer InternalServerError;
+
 plus, independently, a delay before forwarding (later requests overtake this one) and a delay before answering.
 A request holding an item with a string value that contains the profile's `poison` marker is refused as a whole
 with a ValidationException and nothing of it is written, as DynamoDB validates a whole request before writing.
@@ -376,6 +378,7 @@ PROFILE_DEFAULTS = {
     "delay_response": 0.0, "delay_response_max_ms": 0,  # the same, before answering
     "poison": "",  # a request holding an item with this in a string value is refused (ValidationException)
     "max_faults": 2,  # SDK-visible faults per request body, at most
+    "outage_after": -1,  # when >= 0: every BatchWriteItem after this many is answered InternalServerError
     "log": "",  # this table's own decision log (JSON lines), besides the global one
 }
 
@@ -396,10 +399,15 @@ class profile:
         if total > 1.0 + 1e-9:
             raise ValueError("the chances of the actions add up to %.3f > 1" % total)
         self.spec = values
+        self.requests = 0  # BatchWriteItem requests seen under this profile
 
     def choose(self, rng, n_requests, faults_so_far):
-        """The action for one request (`pass` when its body had max_faults faults already)."""
+        """The action for one request (`pass` when its body had max_faults faults already; `outage` once
+        outage_after requests were seen)."""
         roll = rng.random()
+        self.requests += 1
+        if int(self.outage_after) >= 0 and self.requests > int(self.outage_after):
+            return "outage"
         if faults_so_far >= int(self.max_faults):
             return "pass"
         acc = 0.0
@@ -636,10 +644,10 @@ class fault_proxy:
 
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000.0)
-        if action in ("throttle", "throttling", "error_before"):
+        if action in ("throttle", "throttling", "error_before", "outage"):
             error_type, message = {"throttle": THROTTLE_ERROR, "throttling": THROTTLING_ERROR,
-                                   "error_before": INTERNAL_ERROR}[action]
-            status = 500 if action == "error_before" else 400
+                                   "error_before": INTERNAL_ERROR, "outage": INTERNAL_ERROR}[action]
+            status = 400 if action in ("throttle", "throttling") else 500
             log({"forwarded": 0, "status": status})
             if delay_response_ms:
                 await asyncio.sleep(delay_response_ms / 1000.0)

@@ -5,7 +5,8 @@ itself is the witness, read with boto3 straight from dynalite, and the file is r
 Per seed: a small CSV (keys repeating within and across batches, rows the mapping rejects, rows carrying a marker
 that the proxy refuses with a ValidationException as DynamoDB refuses an invalid item) and a fault profile
 (throttling errors, partial UnprocessedItems, 500s before and after the write, answers dropped after the write,
-resets, delays that reorder requests). Then:
+resets, delays that reorder requests; for one class in ten, an outage: every request fails after the first few).
+Then, for a load that could finish:
 
 - the table equals putting the accepted rows (neither rejected by the mapping nor refused) one by one in file order;
 - the rejects CSV holds exactly the rejected and refused rows (the original header and row bytes), and the reasons
@@ -14,6 +15,10 @@ resets, delays that reorder requests). Then:
   batch and key, the earlier rows of a key within one 25-item batch being collapsed), rejected (by reason),
   duplicates_collapsed, reconciles; wcu_consumed is the capacity of the acknowledged writes;
 - the exit code is 0 (succeeded), 1 (succeeded with rejects).
+
+For a load under an outage: exit code 2, status retry (or failed), items_written and wcu_consumed are exactly what
+DynamoDB acknowledged, rows = items_written + rejected + duplicates_collapsed + not_loaded, and every item in the
+table is an accepted row of its key.
 
 The proxy's log gives a second view of the same facts (which rows DynamoDB acknowledged); a difference names the
 seed, the CSV, the proxy log and the fault class. A second test SIGKILLs `tarius load s3://...` with a ledger at
@@ -26,7 +31,6 @@ TARIUS_FAULT_KILL_SCENARIOS (default 3).
 import collections
 import concurrent.futures
 import csv
-import io
 import json
 import os
 import random
@@ -35,7 +39,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.request
@@ -56,7 +59,10 @@ HEADER = ["ID", "Row", "Title", "Note"]
 BATCH_ITEMS = 25
 
 # The fault class a seed stresses (seed % len): its failures are reported per class.
-CLASSES = ["throttle", "partial", "error_before", "error_after", "drop_after", "reset", "reorder", "poison", "mixed"]
+# "outage": every BatchWriteItem after the first few fails with a 500, so the load fails: its counts must still be
+# what DynamoDB acknowledged.
+CLASSES = ["throttle", "partial", "error_before", "error_after", "drop_after", "reset", "reorder", "poison", "mixed",
+           "outage"]
 FAULTS = ["throttle", "throttling", "partial", "error_before", "error_after", "drop_after", "reset", "reset_after"]
 
 
@@ -94,15 +100,23 @@ def _quote(field, force):
 WORDS = ["alpha", "beta", "gamma", "delta", "épée", "naïve", "日本", "Ünïcode", "x", "100%", "a;b", "tab\there"]
 
 
-def generate_csv(seed, cls, n_rows=None):
-    """The file's bytes, the header's raw bytes and its rows, from the seed."""
+def generate_csv(seed, cls, n_rows=None, poison_rate=None):
+    """The file's bytes, the header's raw bytes and its rows, from the seed (`poison_rate`: the share of rows
+    carrying the refused marker, else chosen from the seed and class)."""
     rng = random.Random("csv-%d" % seed)
-    n_rows = n_rows or rng.randint(40, 200)
+    poison_rate_override = poison_rate
+    n_rows = n_rows or rng.randint(40, 400)
     n_keys = max(8, int(n_rows / rng.choice([1.1, 1.5, 2, 3, 6])))
     keys = ["k%03d%s" % (i, rng.choice(["", "", "é", "-x"])) for i in range(n_keys)]
     eol = rng.choice(["\n", "\n", "\r\n"])
-    poison_rate = 0.0 if cls in ("throttle", "partial") else rng.choice([0.0, 0.03, 0.08, 0.2] if cls != "poison"
-                                                                         else [0.05, 0.1, 0.25])
+    # Refused rows in every "poison" and "mixed" seed, and in every other seed of the other classes (so that each
+    # fault class is also seen alone).
+    if cls in ("poison", "mixed"):
+        poison_rate = rng.choice([0.03, 0.08, 0.2])
+    else:
+        poison_rate = rng.choice([0.03, 0.08, 0.2]) if (seed // len(CLASSES)) % 2 else 0.0
+    if poison_rate_override is not None:
+        poison_rate = poison_rate_override
     reject_rate = rng.choice([0.0, 0.0, 0.03, 0.08])
     header_raw = (",".join(HEADER) + eol).encode()
     out = bytearray(header_raw)
@@ -194,7 +208,7 @@ def fault_profile(seed, cls, table, log_path):
         weights = [rng.random() for _ in chosen]
         for f, w in zip(chosen, weights):
             spec[f] = budget * w / sum(weights)
-    elif cls == "poison":
+    elif cls in ("poison", "outage"):
         for f in rng.sample(FAULTS, 2):
             spec[f] = rng.uniform(0.02, 0.1)
     if cls in ("reorder", "mixed") or rng.random() < 0.3:
@@ -252,6 +266,8 @@ class proxy_view:
                     continue
                 self.requests += 1
                 self.actions[record["action"]] += 1
+                if record.get("delay_ms") or record.get("delay_response_ms"):
+                    self.actions["delayed"] += 1
                 if record["action"] == "refuse":
                     self.refused.update(i["Row"]["S"] for i in record["items"] if "Row" in i)
                 if record["action"] in ("throttle", "throttling"):
@@ -386,6 +402,7 @@ def check_rejects(expected, header_raw, data, reasons):
             if pending:
                 diffs.append(("rejects_csv_missing", "rows missing from the rejects CSV: %s" % sorted(
                     pending.values(), key=lambda r: r.index)[:5]))
+    problems = []
     by_line = {}
     for reason in reasons:
         by_line.setdefault(reason.get("line"), []).append(reason)
@@ -393,22 +410,61 @@ def check_rejects(expected, header_raw, data, reasons):
     for r in expected.rejected:
         got = by_line.get(r.line, [])
         if len(got) != 1:
-            diffs.append(("rejects_reasons", "%d reasons for %s (line %d), expected 1" % (len(got), r, r.line)))
+            problems.append("%d reasons for %s, expected 1" % (len(got), r))
             continue
         reason = got[0]
         if r.line in refused:
             if reason.get("reason") != "refused_by_dynamodb" or reason.get("byte_offset") != r.offset:
-                diffs.append(("rejects_reasons", "refused %s: reason %s at byte %s, expected refused_by_dynamodb at %d"
-                              % (r, reason.get("reason"), reason.get("byte_offset"), r.offset)))
+                problems.append("refused %s: reason %s at byte %s, expected refused_by_dynamodb at %d" % (
+                    r, reason.get("reason"), reason.get("byte_offset"), r.offset))
             elif "refused marker" not in reason.get("message", ""):
-                diffs.append(("rejects_reasons", "refused %s: message %r is not DynamoDB's" % (
-                    r, reason.get("message"))))
+                problems.append("refused %s: message %r is not DynamoDB's" % (r, reason.get("message")))
         elif reason.get("reason") == "refused_by_dynamodb" or not (
                 r.offset <= reason.get("byte_offset", -1) < r.offset + len(r.raw)):
-            diffs.append(("rejects_reasons", "rejected %s: %s" % (r, reason)))
+            problems.append("rejected %s: %s" % (r, reason))
     extra = set(by_line) - {r.line for r in expected.rejected}
     if extra:
-        diffs.append(("rejects_reasons", "reasons for rows not rejected, lines %s" % sorted(extra)[:5]))
+        problems.append("reasons for rows not rejected, lines %s" % sorted(extra)[:5])
+    if problems:
+        diffs.append(("rejects_reasons", "%d problems with the reasons, e.g. %s" % (len(problems), problems[:3])))
+    return diffs
+
+
+def check_failed_load(expected, proc, report, items, view):
+    """A load that could not finish (the table kept failing): exit 2, and counts that are what DynamoDB
+    acknowledged; whatever is in the table is some accepted row of its key."""
+    diffs = []
+    if report is None:
+        return [("report_json", "stdout is not a JSON report: %r; stderr %r" % (
+            proc.stdout[:300], proc.stderr[-600:]))]
+    if report.get("status") not in ("retry", "failed") or proc.returncode != 2:
+        diffs.append(("status", "status %s, exit code %d; expected retry (or failed) and 2" % (
+            report.get("status"), proc.returncode)))
+    counts = report.get("counts", {})
+    if not isinstance(counts.get("rows"), int) or counts["rows"] > len(expected.rows):
+        diffs.append(("count_rows", "counts.rows = %s, the file has %d" % (counts.get("rows"), len(expected.rows))))
+    total = sum(counts.get(name, 0) for name in ("items_written", "rejected", "duplicates_collapsed", "not_loaded"))
+    if total != counts.get("rows"):
+        diffs.append(("count_sum", "rows %s != items_written + rejected + duplicates_collapsed + not_loaded = %d (%s)"
+                      % (counts.get("rows"), total, counts)))
+    if counts.get("items_written") != len(view.acked):
+        diffs.append(("items_written_vs_acks", "items_written %s, but DynamoDB acknowledged %d distinct rows" % (
+            counts.get("items_written"), len(view.acked))))
+    if abs(float(report.get("wcu_consumed", -1)) - view.consumed) > 1e-6:
+        diffs.append(("wcu_vs_acks", "wcu_consumed %s, but the acknowledged writes consumed %s" % (
+            report.get("wcu_consumed"), view.consumed)))
+    by_id = {r.row_id: r for r in expected.rows}
+    wrong = []
+    for key, item in items.items():
+        row = by_id.get(item.get("Row", {}).get("S"))
+        if row is None or row.key != key or row.mapping_rejected or row.poison or item != row.item():
+            wrong.append((key, item.get("Row")))
+    if wrong:
+        diffs.append(("table_wrong_item", "%d items that no accepted row of their key puts, e.g. %s" % (
+            len(wrong), wrong[:3])))
+    lost = sorted({by_id[i].key for i in view.acked if i in by_id} - set(items))
+    if lost:
+        diffs.append(("table_missing_keys", "keys acknowledged but not in the table: %s" % lost[:5]))
     return diffs
 
 
@@ -460,6 +516,8 @@ class seed_result:
         self.diffs = []
         self.seconds = 0.0
         self.notes = ""
+        self.refused = 0  # rows the model expects refused
+        self.actions = collections.Counter()  # the proxy's decisions for this seed
 
     def describe(self):
         lines = ["seed %d (class %s, %.1f s): %s" % (self.seed, self.cls, self.seconds, self.notes),
@@ -477,6 +535,7 @@ def run_seed(seed, st, ddb, root):
     started = time.monotonic()
     data, header_raw, rows = generate_csv(seed, cls)
     expected = expectation(rows)
+    result.refused = len(expected.refused)
     csv_path = os.path.join(directory, "input.csv")
     with open(csv_path, "wb") as f:
         f.write(data)
@@ -488,7 +547,10 @@ def run_seed(seed, st, ddb, root):
     table = "fm-%04d" % seed
     create_table(ddb, table)
     log_path = os.path.join(directory, "proxy.jsonl")
-    set_profile(st.ddb_proxy.url, fault_profile(seed, cls, table, log_path))
+    spec = fault_profile(seed, cls, table, log_path)
+    if cls == "outage":
+        spec["outage_after"] = random.Random("outage-%d" % seed).randint(0, max(0, expected.batches - 2))
+    set_profile(st.ddb_proxy.url, spec)
     rejects = os.path.join(directory, "rejects.csv")
     concurrency = random.Random("concurrency-%d" % seed).choice([1, 2, 4, 16, 64])
     argv = [TARIUS, "load", csv_path, "--table", table, "--key", "ID", "--rejects", rejects, "--json",
@@ -509,6 +571,13 @@ def run_seed(seed, st, ddb, root):
     report = parse_report(proc.stdout)
     view = proxy_view(log_path)
     items = scan_table(ddb, table)
+    result.notes += "; proxy: %d requests %s" % (view.requests, dict(view.actions))
+    result.actions = view.actions
+    if cls == "outage":
+        result.diffs += check_failed_load(expected, proc, report, items, view)
+        ddb.delete_table(TableName=table)
+        result.seconds = time.monotonic() - started
+        return result
     result.diffs += check_report(expected, proc, report)
     result.diffs += check_table(expected, items)
     if report is not None:
@@ -516,7 +585,6 @@ def run_seed(seed, st, ddb, root):
     result.diffs += check_acks(expected, view)
     data_rejects, reasons = read_rejects(rejects)
     result.diffs += check_rejects(expected, header_raw, data_rejects, reasons)
-    result.notes += "; proxy: %d requests %s" % (view.requests, dict(view.actions))
     ddb.delete_table(TableName=table)
     result.seconds = time.monotonic() - started
     return result
@@ -555,8 +623,11 @@ def run_kill_scenario(index, st, ddb, s3, root):
     result = seed_result(seed, cls, directory)
     started = time.monotonic()
     rng = random.Random("kill-%d" % seed)
-    data, header_raw, rows = generate_csv(seed, "mixed", n_rows=rng.randint(1200, 2000))
+    # Refused rows in every other scenario only, so that a kill is also seen alone.
+    data, header_raw, rows = generate_csv(seed, "mixed", n_rows=rng.randint(3000, 4000),
+                                          poison_rate=0.01 if index % 2 else 0.0)
     expected = expectation(rows)
+    result.refused = len(expected.refused)
     csv_path = os.path.join(directory, "input.csv")
     with open(csv_path, "wb") as f:
         f.write(data)
@@ -568,17 +639,19 @@ def run_kill_scenario(index, st, ddb, s3, root):
     log_path = os.path.join(directory, "proxy.jsonl")
     spec = fault_profile(seed, "mixed", table, log_path)
     # Every request waits a little, so that the load lasts long enough to be killed in its middle.
-    spec.update(delay=1.0, delay_max_ms=150)
+    spec.update(delay=1.0, delay_max_ms=700)
     set_profile(st.ddb_proxy.url, spec)
     env = tool_env(st.ddb_proxy.url, st.moto.url)
     env.update(TARIUS_LEASE_SECONDS="4", TARIUS_HEARTBEAT_SECONDS="1")
-    argv = [TARIUS, "load", source, "--table", table, "--ledger-table", LEDGER, "--json", "--concurrency", "4"]
+    argv = [TARIUS, "load", source, "--table", table, "--ledger-table", LEDGER, "--json", "--concurrency", "2"]
     result.notes = "%d rows, %d batches; %s" % (len(rows), expected.batches, " ".join(argv[1:]))
     load_ids, kills = set(), []
     final = None
     for attempt in range(rng.randint(1, 3)):
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        pause = rng.uniform(0.5, 8.0)
+        # The first kill comes after a checkpoint was saved (the CLI's heartbeat is 15 s unless
+        # TARIUS_HEARTBEAT_SECONDS is honoured), so that the resume skips written batches; later ones anywhere.
+        pause = rng.uniform(16.0, 22.0) if attempt == 0 else rng.uniform(0.5, 8.0)
         try:
             out, err = proc.communicate(timeout=pause)
             final = subprocess.CompletedProcess(argv, proc.returncode, out, err)  # it finished before the kill
@@ -645,18 +718,25 @@ def run_kill_scenario(index, st, ddb, s3, root):
 
 def summarize(results):
     """Failing seeds per class and per kind of difference, for the report."""
-    by_class = collections.defaultdict(lambda: [0, 0])
+    by_class = collections.defaultdict(lambda: [0, 0, 0, 0])
     by_code = collections.Counter()
+    codes_by_class = collections.defaultdict(collections.Counter)
     for r in results:
-        by_class[r.cls][0] += 1
+        column = 2 if r.refused else 0
+        by_class[r.cls][column] += 1
         if r.diffs:
-            by_class[r.cls][1] += 1
+            by_class[r.cls][column + 1] += 1
         for code in {d[0] for d in r.diffs}:
             by_code[code] += 1
-    lines = ["class         seeds failing"]
+            codes_by_class[(r.cls, bool(r.refused))][code] += 1
+    lines = ["class         without refused rows   with refused rows",
+             "              seeds failing          seeds failing"]
     for cls in CLASSES + sorted(set(by_class) - set(CLASSES)):
-        total, failing = by_class[cls]
-        lines.append("%-13s %5d %7d" % (cls, total, failing))
+        a, b, c, d = by_class[cls]
+        lines.append("%-13s %5d %7d          %5d %7d" % (cls, a, b, c, d))
+    for (cls, refused), codes in sorted(codes_by_class.items()):
+        lines.append("  %s%s: %s" % (cls, " (refused rows)" if refused else "",
+                                      ", ".join("%s %d" % kv for kv in codes.most_common())))
     lines.append("differences (seeds showing each): " + ", ".join("%s %d" % kv for kv in by_code.most_common()))
     return "\n".join(lines)
 
@@ -675,6 +755,9 @@ class fault_model(unittest.TestCase):
         for r in results:
             if not r.diffs and not KEEP:
                 shutil.rmtree(r.directory, ignore_errors=True)
+        # The check is only as good as the faults it made: every kind must have happened.
+        made = sum((r.actions for r in results), collections.Counter())
+        print("proxy decisions over all seeds: %s" % dict(made), file=sys.stderr)
         elapsed = time.monotonic() - started
         print("\n%d seeds in %.0f s (%d at once), %d failing; files in %s" % (
             len(results), elapsed, PARALLEL, len(failing), root), file=sys.stderr)
@@ -685,6 +768,9 @@ class fault_model(unittest.TestCase):
             f.write(summarize(results) + "\n\n" + "\n\n".join(r.describe() for r in failing) + "\n")
         if not failing and not KEEP:
             shutil.rmtree(root, ignore_errors=True)
+        if SEEDS >= 100:
+            self.assertEqual([a for a in FAULTS + ["refuse", "outage", "delayed", "pass"] if not made[a]], [],
+                             "fault kinds the proxy never made")
         self.assertEqual([r.seed for r in failing], [], "seeds with differences (details above, summary in %s)" %
                          os.path.join(root, "summary.txt"))
 
