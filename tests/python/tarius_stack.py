@@ -1,6 +1,6 @@
 """Local stand-ins for AWS, for Python tests: moto's server (S3, SQS, ...), dynalite (DynamoDB), Tarius's own
-fault_server (a DynamoDB stub with scripted faults) and ddb_fault_proxy (seeded faults in front of dynalite), each on
-127.0.0.1 at a free port.
+fault_server (a DynamoDB stub with scripted faults), ddb_fault_proxy (seeded faults in front of dynalite) and
+capacity_table (a provisioned table's capacity), each on 127.0.0.1 at a free port.
 
 Every server is started as one child process and stopped by its PID (SIGTERM, then SIGKILL after a grace period),
 also when the test fails: use the servers as context managers, or `stack(...)` for several at once.
@@ -231,6 +231,27 @@ def start_fault_server(*args):
             raise RuntimeError("fault_server printed %r instead of its port:\n%s" % (line, server.log_tail()))
         server.port = int(line)
         return server.wait_until_answering()
+    except BaseException:
+        server.stop()
+        raise
+
+
+def start_capacity_table(*args):
+    """tests/tools/capacity_table (a stand-in for a provisioned table: token bucket, partial batches) with the given
+    flags (e.g. "--wcu", "0:10000,5:2000"). It binds port 0 itself and prints the port, so there is no port race."""
+    _keep_loopback_off_proxies()
+    exe = os.path.join(bin_dir(), "capacity_table")
+    if not os.path.exists(exe):
+        raise RuntimeError("capacity_table not built: %s" % exe)
+    log_path = _log_file("capacity_table")
+    process = _spawn([exe, *args], log_path, stdout_to_log=False)
+    server = ServerProcess("capacity_table", process, 0, log_path)
+    try:
+        line = process.stdout.readline().decode().strip()
+        if not line.isdigit():
+            raise RuntimeError("capacity_table printed %r instead of its port:\n%s" % (line, server.log_tail()))
+        server.port = int(line)
+        return server.wait_until_answering(probe_path="/stats")
     except BaseException:
         server.stop()
         raise
