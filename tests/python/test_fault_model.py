@@ -361,7 +361,8 @@ def check_acks(expected, view, single_run=True):
     want = {r.row_id for r in expected.written}
     got = set(view.acked)
     if got - want:
-        diffs.append(("acked_unexpected", "rows acknowledged that the model does not write: %s" % sorted(got - want)[:5]))
+        diffs.append(("acked_unexpected", "rows acknowledged that the model does not write: %s" % (
+            sorted(got - want)[:5],)))
     if want - got:
         diffs.append(("acked_missing", "rows never acknowledged by DynamoDB: %s" % sorted(want - got)[:5]))
     twice = sorted(k for k, n in view.acked.items() if n > 1)
