@@ -1,5 +1,6 @@
-"""Local stand-ins for AWS, for Python tests: moto's server (S3, SQS, ...), dynalite (DynamoDB) and Tarius's own
-fault_server (a DynamoDB stub with scripted faults), each on 127.0.0.1 at a free port.
+"""Local stand-ins for AWS, for Python tests: moto's server (S3, SQS, ...), dynalite (DynamoDB), Tarius's own
+fault_server (a DynamoDB stub with scripted faults), ddb_fault_proxy (seeded faults in front of dynalite) and
+capacity_table (a provisioned table's capacity), each on 127.0.0.1 at a free port.
 
 Every server is started as one child process and stopped by its PID (SIGTERM, then SIGKILL after a grace period),
 also when the test fails: use the servers as context managers, or `stack(...)` for several at once.
@@ -235,6 +236,46 @@ def start_fault_server(*args):
         raise
 
 
+def start_capacity_table(*args):
+    """tests/tools/capacity_table (a stand-in for a provisioned table: token bucket, partial batches) with the given
+    flags (e.g. "--wcu", "0:10000,5:2000"). It binds port 0 itself and prints the port, so there is no port race."""
+    _keep_loopback_off_proxies()
+    exe = os.path.join(bin_dir(), "capacity_table")
+    if not os.path.exists(exe):
+        raise RuntimeError("capacity_table not built: %s" % exe)
+    log_path = _log_file("capacity_table")
+    process = _spawn([exe, *args], log_path, stdout_to_log=False)
+    server = ServerProcess("capacity_table", process, 0, log_path)
+    try:
+        line = process.stdout.readline().decode().strip()
+        if not line.isdigit():
+            raise RuntimeError("capacity_table printed %r instead of its port:\n%s" % (line, server.log_tail()))
+        server.port = int(line)
+        return server.wait_until_answering(probe_path="/stats")
+    except BaseException:
+        server.stop()
+        raise
+
+
+def start_ddb_fault_proxy(upstream_url, *args):
+    """tests/python/ddb_fault_proxy.py in front of `upstream_url` (dynalite), with the given flags (e.g. "--log",
+    PATH, "--profile", JSON). It binds port 0 itself and prints the port, so there is no port race."""
+    _keep_loopback_off_proxies()
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ddb_fault_proxy.py")
+    log_path = _log_file("ddb_fault_proxy")
+    process = _spawn([sys.executable, script, "--upstream", upstream_url, *args], log_path, stdout_to_log=False)
+    server = ServerProcess("ddb_fault_proxy", process, 0, log_path)
+    try:
+        line = process.stdout.readline().decode().strip()
+        if not line.isdigit():
+            raise RuntimeError("ddb_fault_proxy printed %r instead of its port:\n%s" % (line, server.log_tail()))
+        server.port = int(line)
+        return server.wait_until_answering(probe_path="/__proxy/health")
+    except BaseException:
+        server.stop()
+        raise
+
+
 class Stack:
     """The servers started by `stack()`; unused ones are None."""
 
@@ -242,24 +283,29 @@ class Stack:
         self.moto = None
         self.dynalite = None
         self.fault_server = None
+        self.ddb_proxy = None
 
     def servers(self):
         """The started servers."""
-        return [s for s in (self.moto, self.dynalite, self.fault_server) if s is not None]
+        return [s for s in (self.moto, self.dynalite, self.fault_server, self.ddb_proxy) if s is not None]
 
 
 @contextlib.contextmanager
-def stack(moto=False, dynalite=False, fault_server_args=None):
+def stack(moto=False, dynalite=False, fault_server_args=None, ddb_proxy_args=None):
     """Starts the chosen servers and stops every one of them on exit, even on exceptions.
-    `fault_server_args`: None for no fault_server, else its argument list (possibly empty)."""
+    `fault_server_args`: None for no fault_server, else its argument list (possibly empty).
+    `ddb_proxy_args`: None for no fault proxy, else its argument list; the proxy stands in front of dynalite
+    (started too)."""
     st = Stack()
     with contextlib.ExitStack() as cleanup:
         if moto:
             st.moto = cleanup.enter_context(start_moto())
-        if dynalite:
+        if dynalite or ddb_proxy_args is not None:
             st.dynalite = cleanup.enter_context(start_dynalite())
         if fault_server_args is not None:
             st.fault_server = cleanup.enter_context(start_fault_server(*fault_server_args))
+        if ddb_proxy_args is not None:
+            st.ddb_proxy = cleanup.enter_context(start_ddb_fault_proxy(st.dynalite.url, *ddb_proxy_args))
         yield st
 
 
