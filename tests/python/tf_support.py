@@ -22,7 +22,8 @@ TF_ROOT = os.path.join(SOURCE_DIR, "infra", "terraform")
 WORKFLOWS_DIR = os.path.join(SOURCE_DIR, ".github", "workflows")
 TERRAFORM = os.environ.get("TARIUS_TERRAFORM", shutil.which("terraform") or "/usr/local/bin/terraform")
 PLUGIN_DIR = os.environ.get("TARIUS_TF_PLUGIN_DIR", "/opt/tf-plugins")
-MODULES = ["alarms", "dlq", "kms", "landing-bucket", "loader-function", "notifications", "table"]
+MODULES = ["alarms", "audit-logs", "dlq", "kms", "landing-bucket", "loader-function", "notifications", "table"]
+IAM_DIR = os.path.join(SOURCE_DIR, "infra", "iam")
 
 # Dummy credentials: the local stack accepts anything, and real AWS must never be reached from a test.
 DUMMY_AWS_ENV = {
@@ -94,17 +95,22 @@ class TerraformWorkspace:
                 " ".join(args), proc.returncode, cwd or self.copy, proc.stdout[-4000:], proc.stderr[-6000:]))
         return proc
 
+    def lockfile_args(self, cwd):
+        """-lockfile=readonly where a lock file is committed (the root): the offline provider must match it."""
+        return ["-lockfile=readonly"] if os.path.exists(os.path.join(cwd or self.copy, ".terraform.lock.hcl")) else []
+
     def init(self, cwd=None, data_dir_name="root"):
         """terraform init from the offline provider mirror, without a backend."""
-        return self.run(["init", "-backend=false", "-plugin-dir=" + PLUGIN_DIR, "-input=false", "-no-color"],
-                        cwd=cwd, data_dir_name=data_dir_name)
+        return self.run(["init", "-backend=false", "-plugin-dir=" + PLUGIN_DIR, "-input=false", "-no-color"] +
+                        self.lockfile_args(cwd), cwd=cwd, data_dir_name=data_dir_name)
 
     def use_local_backend(self):
         """Replace the root's s3 backend by a local one (an override file in the copy only)."""
         with open(self.path("backend_override.tf"), "w") as f:
             state = os.path.join(self.tmp, "terraform.tfstate")
             f.write('terraform {\n  backend "local" {\n    path = "%s"\n  }\n}\n' % state)
-        return self.run(["init", "-plugin-dir=" + PLUGIN_DIR, "-input=false", "-no-color"])
+        return self.run(["init", "-plugin-dir=" + PLUGIN_DIR, "-input=false", "-no-color"] +
+                        self.lockfile_args(None))
 
     def placeholder_package(self, name="tarius-lambda.zip"):
         """A zip holding an executable `bootstrap` stub (scripts/package builds the real one)."""
