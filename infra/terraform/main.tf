@@ -71,17 +71,19 @@ module "dlq" {
   kms_key_arn = module.kms.key_arn
   # Direct trigger: Lambda's on-failure destination sends with the function's role. Queue trigger: only the event
   # queue's redrive fills it.
-  producer_role_arns = var.trigger == "direct" ? [local.role_arn] : []
-  source_queue_arns  = var.trigger == "queue" ? [local.events_queue_arn] : []
+  producer_role_arns       = var.trigger == "direct" ? [local.role_arn] : []
+  source_queue_arns        = var.trigger == "queue" ? [local.events_queue_arn] : []
+  set_redrive_allow_policy = var.dlq_redrive_allow_policy
 }
 
 module "delivery_dlq" {
   source = "./modules/dlq"
 
-  create          = local.create_delivery_dlq
-  name            = local.name.delivery
-  kms_key_arn     = module.kms.key_arn
-  service_senders = [{ sid = "SNSRedrive", service = "sns", source_arns = [local.topic_arn] }]
+  create                   = local.create_delivery_dlq
+  name                     = local.name.delivery
+  kms_key_arn              = module.kms.key_arn
+  service_senders          = [{ sid = "SNSRedrive", service = "sns", source_arns = [local.topic_arn] }]
+  set_redrive_allow_policy = var.dlq_redrive_allow_policy
 }
 
 module "notifications" {

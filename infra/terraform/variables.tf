@@ -58,6 +58,12 @@ variable "audit_logs" {
   default = {}
 }
 
+variable "dlq_redrive_allow_policy" {
+  description = "Give the dead-letter queues a redrive allow policy naming their only source queue; false only for a local stack that lacks the attribute (moto 5)."
+  type        = bool
+  default     = true
+}
+
 variable "local_endpoint" {
   description = "Endpoint of a local AWS stack (e.g. http://127.0.0.1:5000); when set every service uses it."
   type        = string

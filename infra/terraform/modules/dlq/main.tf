@@ -17,7 +17,7 @@ resource "aws_sqs_queue" "this" {
   tags                              = var.tags
 
   # Only the listed queues may use this one as their dead-letter queue (none: no queue may).
-  redrive_allow_policy = length(var.source_queue_arns) > 0 ? jsonencode({
+  redrive_allow_policy = !var.set_redrive_allow_policy ? null : length(var.source_queue_arns) > 0 ? jsonencode({
     redrivePermission = "byQueue"
     sourceQueueArns   = var.source_queue_arns
   }) : jsonencode({ redrivePermission = "denyAll" })

@@ -57,6 +57,12 @@ variable "source_queue_arns" {
   }
 }
 
+variable "set_redrive_allow_policy" {
+  description = "Set the redrive allow policy (source_queue_arns); false only where the SQS implementation lacks it (moto 5)."
+  type        = bool
+  default     = true
+}
+
 variable "service_senders" {
   description = "AWS services allowed to send here on their own behalf (e.g. sns for subscription redrive), limited by aws:SourceArn."
   type = list(object({
