@@ -52,3 +52,18 @@ output "dashboard_name" {
   description = "CloudWatch dashboard of the load metrics."
   value       = module.alarms.dashboard_name
 }
+
+output "worker_policy_json" {
+  description = "IAM policy for the principal that runs `tarius worker` on the event queue (queue trigger; null otherwise)."
+  value       = module.loader.worker_policy_json
+}
+
+output "log_bucket_name" {
+  description = "Bucket of the landing bucket's access logs and data-event trail (null when audit_logs is off)."
+  value       = module.audit_logs.bucket_id
+}
+
+output "delivery_dlq_url" {
+  description = "Dead-letter queue of undeliverable SNS notifications (null without HTTPS or SQS subscribers)."
+  value       = module.delivery_dlq.queue_url
+}

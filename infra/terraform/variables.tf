@@ -36,6 +36,34 @@ variable "allowed_account_ids" {
   default     = null
 }
 
+variable "deploy_role_name" {
+  description = "IAM role that applies this configuration (docs/deploy.md); it administers the created KMS key through the key policy. null: none named."
+  type        = string
+  default     = null
+}
+
+variable "permissions_boundary_name" {
+  description = "Customer managed policy set as permissions boundary of every role this configuration creates (the deploy role may only create roles carrying it). null: none."
+  type        = string
+  default     = null
+}
+
+variable "audit_logs" {
+  description = "S3 server access logs of the landing bucket and a CloudTrail trail of its data events, in a log bucket of their own."
+  type = object({
+    access_logs    = optional(bool, false)
+    data_events    = optional(bool, false)
+    retention_days = optional(number, 365)
+  })
+  default = {}
+}
+
+variable "dlq_redrive_allow_policy" {
+  description = "Give the dead-letter queues a redrive allow policy naming their only source queue; false only for a local stack that lacks the attribute (moto 5)."
+  type        = bool
+  default     = true
+}
+
 variable "local_endpoint" {
   description = "Endpoint of a local AWS stack (e.g. http://127.0.0.1:5000); when set every service uses it."
   type        = string
@@ -89,6 +117,7 @@ variable "function" {
     reserved_concurrent_executions = optional(number)
     log_retention_days             = optional(number, 30)
     log_level                      = optional(string, "info")
+    tracing_mode                   = optional(string, "PassThrough")
     max_wcu                        = optional(number)
     mapping                        = optional(string)
     create_event_source_mapping    = optional(bool, true)
@@ -98,6 +127,13 @@ variable "function" {
   validation {
     condition     = contains(["arm64", "x86_64"], var.function.architecture)
     error_message = "function.architecture must be arm64 or x86_64."
+  }
+
+  # A budget above a provisioned table's write capacity is throttled all along: leave max_wcu unset (it follows the
+  # capacity) or keep it within.
+  validation {
+    condition     = var.function.max_wcu == null || var.table.billing_mode != "PROVISIONED" || try(var.function.max_wcu <= var.table.write_capacity, false)
+    error_message = "function.max_wcu exceeds table.write_capacity of the PROVISIONED table: leave it unset (it follows the capacity) or lower it."
   }
 }
 
@@ -163,7 +199,7 @@ variable "alarms" {
   type = object({
     create                     = optional(bool, true)
     create_dashboard           = optional(bool, true)
-    duration_threshold_percent = optional(number, 80)
+    duration_threshold_percent = optional(number)
     rows_rejected_threshold    = optional(number, 0)
     period                     = optional(number, 300)
   })

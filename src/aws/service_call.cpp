@@ -5,6 +5,7 @@
 #include <thread>
 #include <utility>
 
+#include "aws/action_log.hpp"
 #include "aws/uri.hpp"
 #include "tarius/aws/errors.hpp"
 #include "tarius/aws/sigv4.hpp"
@@ -172,6 +173,7 @@ service_core::verdict service_core::judge(call_state& state, result<http_respons
 }
 
 result<call_response> service_core::call(const call_request& request) {
+    record_action(options_.service, endpoint_, request);
     call_state state;
     state.request = &request;
     for (;;) {
@@ -195,6 +197,7 @@ result<call_response> service_core::call(const call_request& request) {
 }
 
 void service_core::call_async(call_request request, call_callback done) {
+    record_action(options_.service, endpoint_, request);
     auto state = std::make_shared<call_state>();
     state->owned = std::move(request);
     state->request = &state->owned;

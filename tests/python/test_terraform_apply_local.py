@@ -4,7 +4,8 @@ boto3, then destroys it and checks that everything is gone.
 
 moto covers every resource the root uses (S3 bucket settings and notifications, SQS with redrive, SNS, KMS, IAM,
 Lambda with event source mapping, CloudWatch alarms and dashboard, Logs, DynamoDB with PITR and TTL), so nothing
-is made conditional for the local stack. The provider waits ~25 s after creating each SQS queue (and its policy)
+is made conditional for the local stack but the dead-letter queues' redrive allow policy, which moto 5 does not
+keep (envs/local.tfvars turns it off; the plan tests check it in devl, test and prod). The provider waits ~25 s after creating each SQS queue (and its policy)
 for propagation; the whole apply + destroy takes about four minutes here.
 """
 

@@ -37,6 +37,38 @@ def module_dirs():
     return [d for d in dirs if os.path.isdir(d)]
 
 
+def backend_violations(text):
+    """What a backend file lacks: the S3-native lock (use_lockfile), and no deprecated DynamoDB lock table."""
+    out = []
+    for key in ("bucket", "key", "region"):
+        if not re.search(r"(?m)^%s\s+=" % key, text):
+            out.append("no " + key)
+    if not re.search(r"(?m)^use_lockfile\s+= true\b", text):
+        out.append("use_lockfile = true missing")
+    if re.search(r"(?m)^\s*dynamodb_table\s*=", text):
+        out.append("names the deprecated DynamoDB lock table")
+    if not re.search(r"(?m)^encrypt\s+= true\b", text):
+        out.append("encrypt = true missing")
+    return out
+
+
+def tfvars_violations(env, tfvars, backend):
+    """What an environment's tfvars lacks: allowed_account_ids naming the account of its state bucket, the deploy
+    role administering its key, the permissions boundary of its roles."""
+    out = []
+    account = re.search(r'(?m)^bucket\s+= "tarius-tfstate-(\d{12})-', backend)
+    allowed = re.search(r'(?m)^allowed_account_ids\s*=\s*\[\s*"(\d{12})"\s*\]', tfvars)
+    if not allowed:
+        out.append("allowed_account_ids missing")
+    elif not account or allowed.group(1) != account.group(1):
+        out.append("allowed_account_ids is not the state bucket's account")
+    if not re.search(r'(?m)^deploy_role_name\s*=\s*"tarius-deploy-%s"' % env, tfvars):
+        out.append("deploy_role_name missing")
+    if not re.search(r'(?m)^permissions_boundary_name\s*=\s*"tarius-workload-boundary"', tfvars):
+        out.append("permissions_boundary_name missing")
+    return out
+
+
 class terraform_static(unittest.TestCase):
 
     def test_modules_present(self):
@@ -89,13 +121,37 @@ class terraform_static(unittest.TestCase):
         for env in ("devl", "test", "prod", "local"):
             self.assertTrue(os.path.isfile(os.path.join(envs, env + ".tfvars")), env)
         for env in ("devl", "test", "prod"):
-            with open(os.path.join(envs, env + ".backend.hcl")) as f:
-                hcl = f.read()
-            for key in ("bucket", "key", "region"):
-                self.assertRegex(hcl, r"(?m)^%s\s+=" % key)
-            self.assertRegex(hcl, r"(?m)^(use_lockfile\s+= true|dynamodb_table\s+=)")
+            with self.subTest(env=env):
+                with open(os.path.join(envs, env + ".backend.hcl")) as f:
+                    backend = f.read()
+                with open(os.path.join(envs, env + ".tfvars")) as f:
+                    tfvars = f.read()
+                self.assertEqual(backend_violations(backend), [])
+                self.assertEqual(tfvars_violations(env, tfvars, backend), [])
         with open(os.path.join(tf_support.TF_ROOT, "versions.tf")) as f:
             self.assertIn('backend "s3" {}', f.read())
+
+    def test_env_checks_catch_what_they_guard(self):
+        """Negative controls of test_envs: each check fails when its control is removed."""
+        envs = os.path.join(tf_support.TF_ROOT, "envs")
+        with open(os.path.join(envs, "prod.backend.hcl")) as f:
+            backend = f.read()
+        with open(os.path.join(envs, "prod.tfvars")) as f:
+            tfvars = f.read()
+        self.assertTrue(backend_violations(backend + 'dynamodb_table = "tarius-tflock"\n'))
+        self.assertTrue(backend_violations(re.sub(r"(?m)^use_lockfile.*$", "", backend)))
+        self.assertTrue(tfvars_violations("prod", re.sub(r"(?m)^allowed_account_ids.*$", "", tfvars), backend))
+        self.assertTrue(tfvars_violations("prod", tfvars.replace('"333333333333"', '"999999999999"'), backend))
+        self.assertTrue(tfvars_violations("prod", re.sub(r"(?m)^permissions_boundary_name.*$", "", tfvars), backend))
+        self.assertTrue(tfvars_violations("prod", re.sub(r"(?m)^deploy_role_name.*$", "", tfvars), backend))
+
+    def test_lock_file_committed_for_the_root_only(self):
+        with open(os.path.join(tf_support.TF_ROOT, ".terraform.lock.hcl")) as f:
+            lock = f.read()
+        self.assertRegex(lock, r'provider "registry.terraform.io/hashicorp/aws" \{\n  version     = "5\.\d+\.\d+"')
+        self.assertRegex(lock, r'"h1:[A-Za-z0-9+/]{43}="')
+        for d in module_dirs()[1:]:
+            self.assertFalse(os.path.exists(os.path.join(d, ".terraform.lock.hcl")), d)
 
     def test_fmt_init_validate(self):
         reason = tf_support.terraform_available()
@@ -119,10 +175,28 @@ class terraform_static(unittest.TestCase):
         for d, out in results.items():
             with self.subTest(dir=os.path.relpath(d, ws.copy)):
                 self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
-        # Nothing may have been written into the source tree.
+        # Nothing may have been written into the source tree (the root's lock file is committed, and was read-only).
         for d in module_dirs():
             self.assertFalse(os.path.exists(os.path.join(d, ".terraform")), d)
-            self.assertFalse(os.path.exists(os.path.join(d, ".terraform.lock.hcl")), d)
+        with open(os.path.join(tf_support.TF_ROOT, ".terraform.lock.hcl")) as f, \
+                open(ws.path(".terraform.lock.hcl")) as g:
+            self.assertEqual(f.read(), g.read(), "init changed the lock file of the copy")
+
+    def test_lock_file_is_enforced(self):
+        """Negative control: init refuses a provider whose checksum the lock file does not list."""
+        reason = tf_support.terraform_available()
+        if reason:
+            self.skipTest(reason)
+        ws = tf_support.TerraformWorkspace()
+        self.addCleanup(ws.cleanup)
+        with open(ws.path(".terraform.lock.hcl")) as f:
+            lock = f.read()
+        with open(ws.path(".terraform.lock.hcl"), "w") as f:
+            f.write(re.sub(r'"h1:[^"]+"', '"h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="', lock))
+        out = ws.run(["init", "-backend=false", "-plugin-dir=" + tf_support.PLUGIN_DIR, "-input=false", "-no-color",
+                      "-lockfile=readonly"], check=False)
+        self.assertNotEqual(out.returncode, 0, out.stdout)
+        self.assertIn("checksum", (out.stdout + out.stderr).lower())
 
 
 class workflows_static(unittest.TestCase):
@@ -182,6 +256,42 @@ class workflows_static(unittest.TestCase):
                     with self.subTest(workflow=name, job=job_name, uses=uses):
                         self.assertRegex(uses, SHA_PIN)
 
+    def test_plan_and_apply_roles_are_split(self):
+        self.assertEqual(deploy_role_violations(self.wf["deploy.yml"], self.wf["destroy.yml"]), [])
+
+    def test_role_split_checks_catch_what_they_guard(self):
+        """Negative controls: the plan job given the apply role, an apply job outside main or without its
+        reviewed environment, an init that may rewrite the lock file are each reported."""
+        import copy
+
+        def mutated(change):
+            deploy, destroy = copy.deepcopy(self.wf["deploy.yml"]), copy.deepcopy(self.wf["destroy.yml"])
+            change(deploy["jobs"], destroy["jobs"])
+            return deploy_role_violations(deploy, destroy)
+
+        def plan_with_apply_role(jobs, _):
+            aws = next(st for st in jobs["plan-prod"]["steps"] if "configure-aws-credentials" in st.get("uses", ""))
+            aws["with"]["role-to-assume"] = "${{ secrets.AWS_DEPLOY_ROLE_ARN }}"
+
+        def apply_in_plan_environment(jobs, _):
+            jobs["apply-prod"]["environment"] = "prod-plan"
+
+        def apply_on_any_branch(jobs, _):
+            del jobs["apply-prod"]["if"]
+
+        def destroy_on_any_branch(_, jobs):
+            jobs["destroy"]["if"] = "inputs.confirm == inputs.environment"
+
+        def init_may_update_lock(jobs, _):
+            for st in jobs["plan-test"]["steps"]:
+                if "terraform init" in st.get("run", ""):
+                    st["run"] = st["run"].replace(" -lockfile=readonly", "")
+
+        for change in (plan_with_apply_role, apply_in_plan_environment, apply_on_any_branch, destroy_on_any_branch,
+                       init_may_update_lock):
+            with self.subTest(change=change.__name__):
+                self.assertNotEqual(mutated(change), [])
+
     def test_package_script_referenced(self):
         with open(os.path.join(tf_support.WORKFLOWS_DIR, "ci.yml")) as f:
             text = f.read()
@@ -192,6 +302,49 @@ class workflows_static(unittest.TestCase):
 
 def as_list(v):
     return v if isinstance(v, list) else [v]
+
+
+def aws_role_secret(job):
+    """The role-to-assume expression of the job's configure-aws-credentials step (None without one)."""
+    for step in job.get("steps", []):
+        if "configure-aws-credentials" in step.get("uses", ""):
+            return step.get("with", {}).get("role-to-assume")
+    return None
+
+
+def deploy_role_violations(deploy, destroy):
+    """The plan/apply split of issue 12: plan jobs run in `<env>-plan` with the read-only plan role; apply (and
+    destroy) jobs run in the reviewed `<env>` environment with the apply role, on main only; every init keeps the
+    committed lock file."""
+    out = []
+    jobs = deploy["jobs"]
+    for env in ("devl", "test", "prod"):
+        plan, apply = jobs["plan-" + env], jobs["apply-" + env]
+        if plan.get("environment") != env + "-plan":
+            out.append("plan-%s runs outside %s-plan" % (env, env))
+        if aws_role_secret(plan) != "${{ secrets.AWS_PLAN_ROLE_ARN }}":
+            out.append("plan-%s assumes %s, not the plan role" % (env, aws_role_secret(plan)))
+        if apply.get("environment") != env:
+            out.append("apply-%s runs outside the reviewed environment %s" % (env, env))
+        if aws_role_secret(apply) != "${{ secrets.AWS_DEPLOY_ROLE_ARN }}":
+            out.append("apply-%s assumes %s, not the apply role" % (env, aws_role_secret(apply)))
+        if "refs/heads/main" not in str(apply.get("if", "")):
+            out.append("apply-%s may run on any branch" % env)
+        if "plan-" + env not in as_list(apply.get("needs", [])):
+            out.append("apply-%s does not apply plan-%s's plan" % (env, env))
+    destroy_job = destroy["jobs"]["destroy"]
+    if aws_role_secret(destroy_job) != "${{ secrets.AWS_DEPLOY_ROLE_ARN }}" or \
+            "refs/heads/main" not in str(destroy_job.get("if", "")):
+        out.append("destroy must use the apply role on main only")
+    for wf_name, wf in (("deploy.yml", deploy), ("destroy.yml", destroy)):
+        for job_name, job in wf["jobs"].items():
+            for step in job.get("steps", []):
+                run = step.get("run", "")
+                if "terraform init" in run and "-lockfile=readonly" not in run:
+                    out.append("%s %s: terraform init may rewrite the lock file" % (wf_name, job_name))
+            if str(job.get("environment", "")).endswith("-plan") and "AWS_DEPLOY_ROLE_ARN" in json.dumps(job):
+                out.append("%s %s: a plan environment sees the apply role" % (wf_name, job_name))
+    return out
 
 
 

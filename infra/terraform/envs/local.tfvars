@@ -4,6 +4,9 @@ region         = "us-east-1"
 trigger        = "queue"
 local_endpoint = "http://127.0.0.1:5000"
 
+# moto 5 does not keep an SQS queue's RedriveAllowPolicy, and the provider waits for it forever.
+dlq_redrive_allow_policy = false
+
 kms = { deletion_window_in_days = 7 }
 
 function = {

@@ -1,6 +1,13 @@
-env     = "test"
-region  = "eu-west-1"
-trigger = "queue"
+env    = "test"
+region = "eu-west-1"
+# The account of envs/test.backend.hcl: the provider refuses to touch any other (replace with yours).
+allowed_account_ids = ["222222222222"]
+
+# docs/deploy.md creates both: the role applying this configuration administers its KMS key, and every role the
+# configuration creates carries the boundary.
+deploy_role_name          = "tarius-deploy-test"
+permissions_boundary_name = "tarius-workload-boundary"
+trigger                   = "queue"
 
 tags = { CostCenter = "data-platform" }
 

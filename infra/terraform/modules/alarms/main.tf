@@ -4,6 +4,19 @@ locals {
   fn  = { FunctionName = var.function_name }
   emf = { table = var.table_name }
 
+  # A load that would outlive the function stops deadline_margin_ms before the timeout and continues in a new
+  # invocation, so long durations are normal: alarm only when an invocation ran into the second half of that margin,
+  # i.e. it failed to hand over and is about to be killed. Without a margin: a percentage of the timeout (p99).
+  duration_alarm = var.duration_threshold_percent == null && var.deadline_margin_ms != null ? {
+    description = "An invocation ran past its handover point (within ${floor(var.deadline_margin_ms / 2)} ms of the timeout): a load did not continue in time."
+    namespace   = "AWS/Lambda", metric = "Duration", dimensions = local.fn
+    statistic   = "Maximum", extended = null, threshold = var.function_timeout * 1000 - floor(var.deadline_margin_ms / 2)
+    } : {
+    description = "p99 duration is above ${coalesce(var.duration_threshold_percent, 80)}% of the timeout."
+    namespace   = "AWS/Lambda", metric = "Duration", dimensions = local.fn
+    statistic   = null, extended = "p99", threshold = var.function_timeout * 1000 * coalesce(var.duration_threshold_percent, 80) / 100
+  }
+
   # One entry per alarm; statistic or extended_statistic, never both.
   alarms = merge(
     {
@@ -17,11 +30,7 @@ locals {
         namespace   = "AWS/Lambda", metric = "Throttles", dimensions = local.fn
         statistic   = "Sum", extended = null, threshold = 0
       }
-      function-duration = {
-        description = "p99 duration is above ${var.duration_threshold_percent}% of the timeout."
-        namespace   = "AWS/Lambda", metric = "Duration", dimensions = local.fn
-        statistic   = null, extended = "p99", threshold = var.function_timeout * 1000 * var.duration_threshold_percent / 100
-      }
+      function-duration = local.duration_alarm
       dlq-visible = {
         description = "Failed events are waiting in the dead-letter queue."
         namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = var.dlq_name }
@@ -43,6 +52,55 @@ locals {
         description = "Concurrent executions are above ${var.concurrency_threshold_percent}% of the reserved concurrency."
         namespace   = "AWS/Lambda", metric = "ConcurrentExecutions", dimensions = local.fn
         statistic   = "Maximum", extended = null, threshold = var.reserved_concurrency * var.concurrency_threshold_percent / 100
+      }
+    },
+    # Asynchronous invocation (direct trigger): events Lambda dropped (too old, retries exhausted) and events it
+    # failed to hand to the on-failure destination (a KMS or queue-policy denial would otherwise lose them silently).
+    !var.async_invocation ? {} : {
+      async-events-dropped = {
+        description = "Lambda dropped asynchronous events of the loader (age or retries exceeded, not delivered)."
+        namespace   = "AWS/Lambda", metric = "AsyncEventsDropped", dimensions = local.fn
+        statistic   = "Sum", extended = null, threshold = 0
+      }
+      destination-delivery-failures = {
+        description = "Lambda failed to deliver failed events to the dead-letter destination: they are lost."
+        namespace   = "AWS/Lambda", metric = "DestinationDeliveryFailures", dimensions = local.fn
+        statistic   = "Sum", extended = null, threshold = 0
+      }
+    },
+    {
+      # Account- and region-wide: DynamoDB publishes UserErrors without dimensions. Conditional-check failures (the
+      # ledger's claims) are counted apart (ConditionalCheckFailedRequests) and do not fire it.
+      dynamodb-user-errors = {
+        description = "DynamoDB answered requests of this account and region with HTTP 400 (validation, access denied, ...)."
+        namespace   = "AWS/DynamoDB", metric = "UserErrors", dimensions = {}
+        statistic   = "Sum", extended = null, threshold = 0
+      }
+    },
+    var.ledger_table_name == null ? {} : {
+      ledger-write-throttles = {
+        description = "Writes to the ledger table were throttled."
+        namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = var.ledger_table_name }
+        statistic   = "Sum", extended = null, threshold = 0
+      }
+      ledger-read-throttles = {
+        description = "Reads of the ledger table were throttled."
+        namespace   = "AWS/DynamoDB", metric = "ReadThrottleEvents", dimensions = { TableName = var.ledger_table_name }
+        statistic   = "Sum", extended = null, threshold = 0
+      }
+    },
+    var.topic_name == null ? {} : {
+      notifications-failed = {
+        description = "SNS failed to deliver load summaries or alarms to a subscriber."
+        namespace   = "AWS/SNS", metric = "NumberOfNotificationsFailed", dimensions = { TopicName = var.topic_name }
+        statistic   = "Sum", extended = null, threshold = 0
+      }
+    },
+    var.delivery_dlq_name == null ? {} : {
+      delivery-dlq-visible = {
+        description = "Notifications SNS could not deliver wait in the delivery dead-letter queue."
+        namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = var.delivery_dlq_name }
+        statistic   = "Maximum", extended = null, threshold = 0
       }
     },
     var.queue_name == null ? {} : {
@@ -73,6 +131,52 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_actions       = [var.alarm_topic_arn]
   ok_actions          = [var.alarm_topic_arn]
   tags                = var.tags
+}
+
+# DynamoDB SystemErrors (HTTP 500 on DynamoDB's side) are published per table and operation: one alarm sums the
+# operations the loader calls on the target table and on the ledger.
+locals {
+  system_error_metrics = concat(
+    [for op in var.table_operations : { table = var.table_name, operation = op }],
+    var.ledger_table_name == null ? [] : [for op in var.ledger_operations : { table = var.ledger_table_name, operation = op }],
+  )
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
+  count = var.create ? 1 : 0
+
+  alarm_name          = "${var.name_prefix}-dynamodb-system-errors"
+  alarm_description   = "DynamoDB failed requests of the loader on its side (SystemErrors of the target table and the ledger)."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = var.tags
+
+  metric_query {
+    id          = "total"
+    expression  = join(" + ", [for i, m in local.system_error_metrics : "FILL(s${i}, 0)"])
+    label       = "SystemErrors"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = local.system_error_metrics
+
+    content {
+      id = "s${metric_query.key}"
+
+      metric {
+        namespace   = "AWS/DynamoDB"
+        metric_name = "SystemErrors"
+        dimensions  = { TableName = metric_query.value.table, Operation = metric_query.value.operation }
+        stat        = "Sum"
+        period      = var.period
+      }
+    }
+  }
 }
 
 # RowsRejected is emitted once per load status, so the alarm sums the series of all statuses.

@@ -30,14 +30,61 @@ variable "function_timeout" {
 }
 
 variable "duration_threshold_percent" {
-  description = "Duration alarm threshold as a percentage of the timeout (p99)."
+  description = "Duration alarm threshold as a percentage of the timeout (p99); null (with deadline_margin_ms) alarms on an invocation that ran past its handover point instead."
   type        = number
-  default     = 80
+  default     = null
 
   validation {
-    condition     = var.duration_threshold_percent > 0 && var.duration_threshold_percent <= 100
-    error_message = "duration_threshold_percent must be in (0, 100]."
+    condition     = var.duration_threshold_percent == null || try(var.duration_threshold_percent > 0 && var.duration_threshold_percent <= 100, false)
+    error_message = "duration_threshold_percent must be null or in (0, 100]."
   }
+}
+
+variable "deadline_margin_ms" {
+  description = "TARIUS_DEADLINE_MARGIN_MS of the function: loads stop this long before the timeout and continue; the Duration alarm fires past half of it."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.deadline_margin_ms == null || try(var.deadline_margin_ms > 0, false)
+    error_message = "deadline_margin_ms must be null or positive."
+  }
+}
+
+variable "async_invocation" {
+  description = "The function is invoked asynchronously (direct trigger): alarm on AsyncEventsDropped and DestinationDeliveryFailures."
+  type        = bool
+  default     = false
+}
+
+variable "ledger_table_name" {
+  description = "Name of the ledger table (throttle and SystemErrors alarms); null skips them."
+  type        = string
+  default     = null
+}
+
+variable "table_operations" {
+  description = "DynamoDB operations the loader calls on the target table (SystemErrors alarm)."
+  type        = list(string)
+  default     = ["BatchWriteItem", "DescribeTable"]
+}
+
+variable "ledger_operations" {
+  description = "DynamoDB operations the loader calls on the ledger table (SystemErrors alarm)."
+  type        = list(string)
+  default     = ["GetItem", "PutItem", "UpdateItem"]
+}
+
+variable "topic_name" {
+  description = "Name of the notification topic (NumberOfNotificationsFailed alarm); null skips it."
+  type        = string
+  default     = null
+}
+
+variable "delivery_dlq_name" {
+  description = "Name of the SNS delivery dead-letter queue (messages-visible alarm); null skips it."
+  type        = string
+  default     = null
 }
 
 variable "reserved_concurrency" {

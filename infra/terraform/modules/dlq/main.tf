@@ -15,6 +15,12 @@ resource "aws_sqs_queue" "this" {
   kms_data_key_reuse_period_seconds = 300
   message_retention_seconds         = var.message_retention_seconds
   tags                              = var.tags
+
+  # Only the listed queues may use this one as their dead-letter queue (none: no queue may).
+  redrive_allow_policy = !var.set_redrive_allow_policy ? null : length(var.source_queue_arns) > 0 ? jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = var.source_queue_arns
+  }) : jsonencode({ redrivePermission = "denyAll" })
 }
 
 data "aws_iam_policy_document" "this" {
@@ -55,6 +61,35 @@ data "aws_iam_policy_document" "this" {
         test     = "ArnEquals"
         variable = "aws:PrincipalArn"
         values   = var.producer_role_arns
+      }
+    }
+  }
+
+  # AWS services that dead-letter into this queue on their own behalf (SNS subscriptions' redrive), limited to the
+  # resources that cause it.
+  dynamic "statement" {
+    for_each = { for s in var.service_senders : s.sid => s }
+
+    content {
+      sid       = statement.value.sid
+      actions   = ["sqs:SendMessage"]
+      resources = [local.queue_arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["${statement.value.service}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = statement.value.source_arns
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [data.aws_caller_identity.current.account_id]
       }
     }
   }

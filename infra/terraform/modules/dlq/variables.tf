@@ -46,6 +46,38 @@ variable "producer_role_arns" {
   }
 }
 
+variable "source_queue_arns" {
+  description = "Queues allowed to use this queue as their dead-letter queue (redrive allow policy); empty denies all."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.source_queue_arns : can(regex("^arn:aws[a-z-]*:sqs:", a))])
+    error_message = "source_queue_arns must be SQS queue ARNs."
+  }
+}
+
+variable "set_redrive_allow_policy" {
+  description = "Set the redrive allow policy (source_queue_arns); false only where the SQS implementation lacks it (moto 5)."
+  type        = bool
+  default     = true
+}
+
+variable "service_senders" {
+  description = "AWS services allowed to send here on their own behalf (e.g. sns for subscription redrive), limited by aws:SourceArn."
+  type = list(object({
+    sid         = string
+    service     = string
+    source_arns = list(string)
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.service_senders : contains(["sns", "events", "s3"], s.service) && length(s.source_arns) > 0])
+    error_message = "service_senders: service among sns, events, s3, with at least one source ARN."
+  }
+}
+
 variable "tags" {
   description = "Tags added to the queue."
   type        = map(string)

@@ -7,16 +7,26 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
+
+  # Key administration without cryptographic use and without grants (CreateGrant would hand use to anyone).
+  admin_actions = [
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+    "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy",
+    "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+    "kms:UpdateAlias", "kms:UpdateKeyDescription",
+  ]
 }
 
 data "aws_iam_policy_document" "this" {
   count = local.create ? 1 : 0
 
-  # Key policies must name "*" as resource (it means "this key"); the account root keeps administration so the
-  # key can never become unmanageable, and IAM policies (such as the function role's) can delegate use of it.
+  # Key policies must name "*" as resource (it means "this key"). The account root keeps administration so the key
+  # can never become unmanageable, but no cryptographic use: with kms:* here any IAM policy of the account could
+  # grant Decrypt, and the statements below would be decorative. Use is granted only by those statements.
   statement {
     sid       = "AccountAdministration"
-    actions   = ["kms:*"]
+    actions   = local.admin_actions
     resources = ["*"]
 
     principals {
@@ -25,17 +35,42 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # The role that deploys the stack administers the keys it creates, through this policy rather than through tags
+  # (tags are not a boundary: a principal that may tag a key could move a foreign key under a tag condition).
   dynamic "statement" {
-    for_each = length(var.service_principals) > 0 ? [1] : []
+    for_each = length(var.administrator_role_arns) > 0 ? [1] : []
 
     content {
-      sid       = "ServicesOfThisAccount"
-      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      sid       = "Administrators"
+      actions   = local.admin_actions
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.administrator_role_arns
+      }
+    }
+  }
+
+  # Each AWS service that encrypts or decrypts with this key on its own behalf, limited to the resources that make
+  # it do so (aws:SourceArn) in this account.
+  dynamic "statement" {
+    for_each = { for s in var.service_principals : s.sid => s }
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
       resources = ["*"]
 
       principals {
         type        = "Service"
-        identifiers = [for s in var.service_principals : "${s}.amazonaws.com"]
+        identifiers = ["${statement.value.service}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = statement.value.source_arns
       }
 
       condition {
@@ -96,7 +131,8 @@ data "aws_iam_policy_document" "this" {
 
     content {
       # The principal is the account with an aws:PrincipalArn condition: a key policy naming a role directly is
-      # rejected while the role does not exist yet, and the role is created after the key.
+      # rejected while the role does not exist yet, and the role is created after the key. The role's own policy
+      # must allow the same (and limits it further by kms:ViaService).
       sid       = "KeyUsers"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
       resources = ["*"]

@@ -50,13 +50,34 @@ variable "deletion_window_in_days" {
 }
 
 variable "service_principals" {
-  description = "AWS services (s3, sns, sqs, cloudwatch) allowed to generate data keys and decrypt on behalf of this account."
-  type        = list(string)
-  default     = ["s3", "sns", "sqs", "cloudwatch"]
+  description = "AWS services that use the key on their own behalf, each limited to the resources that cause it (aws:SourceArn, ArnLike) in this account."
+  type = list(object({
+    sid         = string
+    service     = string
+    actions     = list(string)
+    source_arns = list(string)
+  }))
+  default = []
 
   validation {
-    condition     = alltrue([for s in var.service_principals : contains(["s3", "sns", "sqs", "cloudwatch", "events", "lambda"], s)])
-    error_message = "service_principals entries must be among s3, sns, sqs, cloudwatch, events, lambda."
+    condition     = alltrue([for s in var.service_principals : contains(["s3", "sns", "sqs", "cloudwatch", "events", "lambda", "cloudtrail"], s.service) && length(s.source_arns) > 0 && can(regex("^[A-Za-z0-9]+$", s.sid))])
+    error_message = "service_principals: service among s3, sns, sqs, cloudwatch, events, lambda, cloudtrail; at least one source ARN; an alphanumeric sid."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for s in var.service_principals : [for a in s.actions : startswith(a, "kms:") && a != "kms:*"]]))
+    error_message = "service_principals actions must be named kms: actions (no kms:*)."
+  }
+}
+
+variable "administrator_role_arns" {
+  description = "IAM role ARNs that administer the created key through its policy (the deploy role); no cryptographic use."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.administrator_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "administrator_role_arns must be IAM role ARNs."
   }
 }
 

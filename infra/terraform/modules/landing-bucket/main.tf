@@ -179,6 +179,15 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     noncurrent_version_expiration {
       noncurrent_days = var.lifecycle_days.noncurrent_expiration
     }
+  }
+
+  # Unfinished multipart uploads anywhere in the bucket (the loader's rejects and reports are multipart when large;
+  # producers upload under the landing prefix) are removed, so their parts do not linger unseen and billed.
+  rule {
+    id     = "abort-incomplete-multipart"
+    status = "Enabled"
+
+    filter {}
 
     abort_incomplete_multipart_upload {
       days_after_initiation = var.lifecycle_days.abort_incomplete_multipart
@@ -187,6 +196,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
   # Lifecycle rules on a versioned bucket need versioning in place first.
   depends_on = [aws_s3_bucket_versioning.this]
+}
+
+# Server access logs (Security Hub S3.9) to a separate bucket, which must use SSE-S3: log delivery does not support
+# SSE-KMS targets.
+resource "aws_s3_bucket_logging" "this" {
+  count = var.create && var.access_log != null ? 1 : 0
+
+  bucket        = aws_s3_bucket.this[0].id
+  target_bucket = var.access_log.target_bucket
+  target_prefix = var.access_log.target_prefix
 }
 
 resource "aws_s3_bucket_notification" "this" {

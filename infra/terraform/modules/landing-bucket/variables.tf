@@ -79,6 +79,20 @@ variable "lifecycle_days" {
   }
 }
 
+variable "access_log" {
+  description = "Server access logging: the target bucket (SSE-S3, in this account) and the key prefix; null disables it."
+  type = object({
+    target_bucket = string
+    target_prefix = optional(string, "s3-access/")
+  })
+  default = null
+
+  validation {
+    condition     = var.access_log == null || try(endswith(var.access_log.target_prefix, "/"), false)
+    error_message = "access_log.target_prefix must end with '/'."
+  }
+}
+
 variable "notification_suffixes" {
   description = "Object key suffixes that trigger a load."
   type        = list(string)

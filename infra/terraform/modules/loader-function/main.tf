@@ -3,11 +3,13 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  create     = var.create
-  queue_mode = var.create && var.trigger == "queue"
-  partition  = data.aws_partition.current.partition
-  account_id = data.aws_caller_identity.current.account_id
-  region     = data.aws_region.current.name
+  create       = var.create
+  queue_mode   = var.create && var.trigger == "queue"
+  direct_mode  = var.create && var.trigger == "direct"
+  mapping_mode = local.queue_mode && var.create_event_source_mapping
+  partition    = data.aws_partition.current.partition
+  account_id   = data.aws_caller_identity.current.account_id
+  region       = data.aws_region.current.name
 
   role_name      = coalesce(var.role_name, var.function_name)
   log_group_name = "/aws/lambda/${var.function_name}"
@@ -23,22 +25,28 @@ locals {
   dlq_arn          = "${local.arn_prefix}:sqs:${local.region}:${local.account_id}:${var.dlq_name}"
   queue_arn        = "${local.arn_prefix}:sqs:${local.region}:${local.account_id}:${local.queue_name}"
 
+  # TARIUS_MAPPING as s3://bucket/key: the object the function reads once per execution environment.
+  mapping_object_arn = var.mapping != null && startswith(coalesce(var.mapping, "-"), "s3://") ? "${local.arn_prefix}:s3:::${trimprefix(coalesce(var.mapping, "-"), "s3://")}" : null
+
+  # TARIUS_DEADLINE_MARGIN_MS: stop and hand the rest of a file to a new invocation this long before the timeout:
+  # 10 % of it, 5-60 s.
+  deadline_margin_ms = min(60000, max(5000, var.timeout * 100))
+
   # A message must stay hidden while the function may still work on it (AWS recommends 6x the timeout).
   min_visibility_timeout = 6 * var.timeout
   visibility_timeout     = coalesce(var.queue.visibility_timeout_seconds, local.min_visibility_timeout)
 
   environment = merge(
     {
-      TARIUS_TABLE          = var.table_name
-      TARIUS_LEDGER_TABLE   = var.ledger_table_name
-      TARIUS_TOPIC_ARN      = local.topic_arn
-      TARIUS_LANDING_PREFIX = var.prefixes.landing
-      TARIUS_REJECTS_PREFIX = var.prefixes.rejects
-      TARIUS_REPORTS_PREFIX = var.prefixes.reports
-      TARIUS_KMS_KEY_ARN    = var.kms_key_arn
-      TARIUS_LOG_LEVEL      = var.log_level
-      # Stop and hand the rest of a file to a new invocation this long before the timeout: 10 % of it, 5-60 s.
-      TARIUS_DEADLINE_MARGIN_MS = tostring(min(60000, max(5000, var.timeout * 100)))
+      TARIUS_TABLE              = var.table_name
+      TARIUS_LEDGER_TABLE       = var.ledger_table_name
+      TARIUS_TOPIC_ARN          = local.topic_arn
+      TARIUS_LANDING_PREFIX     = var.prefixes.landing
+      TARIUS_REJECTS_PREFIX     = var.prefixes.rejects
+      TARIUS_REPORTS_PREFIX     = var.prefixes.reports
+      TARIUS_KMS_KEY_ARN        = var.kms_key_arn
+      TARIUS_LOG_LEVEL          = var.log_level
+      TARIUS_DEADLINE_MARGIN_MS = tostring(local.deadline_margin_ms)
     },
     var.max_wcu == null ? {} : { TARIUS_MAX_WCU = tostring(var.max_wcu) },
     var.mapping == null ? {} : { TARIUS_MAPPING = var.mapping },
@@ -68,23 +76,22 @@ data "aws_iam_policy_document" "assume" {
 resource "aws_iam_role" "this" {
   count = local.create ? 1 : 0
 
-  name               = local.role_name
-  assume_role_policy = data.aws_iam_policy_document.assume[0].json
-  tags               = var.tags
+  name                 = local.role_name
+  assume_role_policy   = data.aws_iam_policy_document.assume[0].json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
-data "aws_iam_policy_document" "this" {
+# What a load calls, whoever runs it (the function or `tarius worker`). Every action here is one the code calls
+# (tests/python/test_iam_actions.py records them over every trigger mode and compares them with the plan).
+data "aws_iam_policy_document" "load" {
   count = local.create ? 1 : 0
 
-  statement {
-    sid       = "Logs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}:*"]
-  }
-
+  # The bucket is versioned, so S3 and EventBridge events carry the object's version and the loader reads exactly
+  # that version: GetObject with versionId, which IAM authorises as s3:GetObjectVersion (not s3:GetObject).
   statement {
     sid       = "ReadLanding"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    actions   = ["s3:GetObjectVersion"]
     resources = ["${local.bucket_arn}/${var.prefixes.landing}*"]
   }
 
@@ -92,6 +99,23 @@ data "aws_iam_policy_document" "this" {
     sid       = "WriteRejectsAndReports"
     actions   = ["s3:PutObject"]
     resources = ["${local.bucket_arn}/${var.prefixes.rejects}*", "${local.bucket_arn}/${var.prefixes.reports}*"]
+  }
+
+  # Large rejects files are multipart uploads (s3:PutObject); a failed one is aborted so its parts do not linger.
+  statement {
+    sid       = "AbortRejectsUploads"
+    actions   = ["s3:AbortMultipartUpload"]
+    resources = ["${local.bucket_arn}/${var.prefixes.rejects}*"]
+  }
+
+  dynamic "statement" {
+    for_each = local.mapping_object_arn == null ? [] : [local.mapping_object_arn]
+
+    content {
+      sid       = "ReadMapping"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value]
+    }
   }
 
   statement {
@@ -102,7 +126,7 @@ data "aws_iam_policy_document" "this" {
 
   statement {
     sid       = "Ledger"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [local.ledger_table_arn]
   }
 
@@ -112,32 +136,130 @@ data "aws_iam_policy_document" "this" {
     resources = [local.topic_arn]
   }
 
+  # SSE-KMS objects and the encrypted topic: S3 and SNS use the key with the caller's permissions. Only through
+  # them: the key cannot be used directly.
   statement {
     sid       = "UseKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
-  }
 
-  # A load that nears the timeout hands the rest of the file to a fresh invocation of itself.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com", "sns.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "this" {
+  count = local.create ? 1 : 0
+
+  source_policy_documents = [data.aws_iam_policy_document.load[0].json]
+
+  # Used by Lambda itself: the function's output goes to its log group.
   statement {
-    sid       = "Continuation"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [local.function_arn]
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}:*"]
   }
 
-  statement {
-    sid       = "DeadLetter"
-    actions   = ["sqs:SendMessage"]
-    resources = [local.dlq_arn]
-  }
-
+  # Direct trigger: a load that nears the timeout hands the rest of the file to a new invocation of itself.
   dynamic "statement" {
-    for_each = local.queue_mode ? [1] : []
+    for_each = local.direct_mode ? [1] : []
+
+    content {
+      sid       = "Continuation"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [local.function_arn]
+    }
+  }
+
+  # Direct trigger: Lambda sends the events that failed every attempt to the on-failure destination with this role.
+  # (Queue trigger: SQS moves them by its redrive policy, which needs no permission of the role.)
+  dynamic "statement" {
+    for_each = local.direct_mode ? [1] : []
+
+    content {
+      sid       = "DeadLetter"
+      actions   = ["sqs:SendMessage"]
+      resources = [local.dlq_arn]
+    }
+  }
+
+  # Queue trigger: the event source mapping polls with this role; a load that nears the timeout continues through
+  # a message on the same queue.
+  dynamic "statement" {
+    for_each = local.mapping_mode ? [1] : []
 
     content {
       sid       = "ConsumeEvents"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
       resources = [local.queue_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.mapping_mode ? [1] : []
+
+    content {
+      sid       = "ContinueThroughQueue"
+      actions   = ["sqs:SendMessage"]
+      resources = [local.queue_arn]
+    }
+  }
+
+  # The encrypted queues: sending (dead letters, continuations) needs GenerateDataKey and Decrypt, receiving
+  # (the event source mapping) Decrypt, all through SQS.
+  dynamic "statement" {
+    for_each = local.direct_mode || local.mapping_mode ? [1] : []
+
+    content {
+      sid       = "UseKeyForQueues"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.kms_key_arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sqs.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # Active tracing: Lambda sends the segments with this role. X-Ray has no resource-level permissions.
+  dynamic "statement" {
+    for_each = var.tracing_mode == "Active" ? [1] : []
+
+    content {
+      sid       = "Tracing"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+}
+
+# The policy for whatever principal runs `tarius worker` on the event queue (queue trigger): a load's actions and
+# the queue's consumption, with the visibility heartbeat of long loads. Not attached to anything here.
+data "aws_iam_policy_document" "worker" {
+  count = local.queue_mode ? 1 : 0
+
+  source_policy_documents = [data.aws_iam_policy_document.load[0].json]
+
+  statement {
+    sid       = "WorkerConsumeEvents"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
+    resources = [local.queue_arn]
+  }
+
+  statement {
+    sid       = "WorkerUseKeyForQueue"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.amazonaws.com"]
     }
   }
 }
@@ -183,6 +305,10 @@ resource "aws_lambda_function" "this" {
   logging_config {
     log_format = "Text"
     log_group  = aws_cloudwatch_log_group.this[0].name
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
   }
 
   depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]

@@ -43,6 +43,21 @@ output "queue_name" {
   value       = try(aws_sqs_queue.events[0].name, null)
 }
 
+output "worker_policy_json" {
+  description = "IAM policy for the principal running `tarius worker` on the event queue (queue trigger; null otherwise)."
+  value       = try(data.aws_iam_policy_document.worker[0].json, null)
+}
+
+output "iam_role_policy_json" {
+  description = "The execution role's inline policy."
+  value       = try(data.aws_iam_policy_document.this[0].json, null)
+}
+
+output "deadline_margin_ms" {
+  description = "TARIUS_DEADLINE_MARGIN_MS: loads stop this long before the timeout and continue in a new invocation."
+  value       = local.deadline_margin_ms
+}
+
 output "notification_target" {
   description = "Target for the bucket's event notification, available once S3 is allowed to use it."
   value = !var.create ? null : (var.trigger == "direct" ?

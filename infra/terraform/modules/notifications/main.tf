@@ -7,6 +7,16 @@ locals {
   # Built from the configured name (known at plan time) so the policy can be reviewed in the plan.
   topic_arn    = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${try(aws_sns_topic.this[0].name, var.name)}"
   account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
+
+  # The actions a topic policy may name.
+  topic_actions = [
+    "sns:AddPermission", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
+    "sns:ListTagsForResource", "sns:Publish", "sns:RemovePermission", "sns:SetTopicAttributes", "sns:Subscribe",
+    "sns:TagResource", "sns:UntagResource",
+  ]
+
+  # Subscribers that cannot be reached keep their messages in the delivery dead-letter queue instead of losing them.
+  redrive_policy = var.delivery_dlq_arn == null ? null : jsonencode({ deadLetterTargetArn = var.delivery_dlq_arn })
 }
 
 resource "aws_sns_topic" "this" {
@@ -70,13 +80,25 @@ data "aws_iam_policy_document" "this" {
         variable = "aws:SourceAccount"
         values   = [data.aws_caller_identity.current.account_id]
       }
+
+      dynamic "condition" {
+        for_each = length(var.alarm_source_arns) > 0 ? [1] : []
+
+        content {
+          test     = "ArnLike"
+          variable = "aws:SourceArn"
+          values   = var.alarm_source_arns
+        }
+      }
     }
   }
 
+  # Every action a topic policy can name, not only Publish: subscribing or reading attributes over plain HTTP is
+  # refused too.
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
-    actions   = ["sns:Publish"]
+    actions   = local.topic_actions
     resources = [local.topic_arn]
 
     principals {
@@ -115,6 +137,7 @@ resource "aws_sns_topic_subscription" "sqs" {
   endpoint             = each.value.queue_arn
   raw_message_delivery = each.value.raw_message_delivery
   filter_policy        = each.value.filter_policy
+  redrive_policy       = local.redrive_policy
 }
 
 resource "aws_sns_topic_subscription" "https" {
@@ -124,4 +147,5 @@ resource "aws_sns_topic_subscription" "https" {
   protocol               = "https"
   endpoint               = each.value
   endpoint_auto_confirms = false
+  redrive_policy         = local.redrive_policy
 }

@@ -73,6 +73,23 @@ variable "allow_cloudwatch_alarms" {
   default     = true
 }
 
+variable "alarm_source_arns" {
+  description = "CloudWatch alarm ARNs (ArnLike patterns) allowed to publish; empty allows every alarm of this account."
+  type        = list(string)
+  default     = []
+}
+
+variable "delivery_dlq_arn" {
+  description = "SQS queue receiving what SNS fails to deliver to the HTTPS and SQS subscriptions (redrive policy); null: none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.delivery_dlq_arn == null || can(regex("^arn:aws[a-z-]*:sqs:", var.delivery_dlq_arn))
+    error_message = "delivery_dlq_arn must be an SQS queue ARN."
+  }
+}
+
 variable "tags" {
   description = "Tags added to the topic."
   type        = map(string)
