@@ -147,6 +147,12 @@ int run_load(std::span<char* const> argv) {
                 config.writer.max_wcu_per_second = static_cast<double>(*value);
         }
     }
+    auto bound = loader::memory_bound_from_env(aws::process_environment());
+    if (!bound) {
+        print_error("load", bound.err());
+        return EXIT_FAILED;
+    }
+    config.writer.max_held_bytes = *bound;
     auto every = progress_seconds(args);
     if (!every) {
         print_error("load", every.err());

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "commands.hpp"
+#include "tarius/loader/process_memory.hpp"
 
 namespace {
 
@@ -27,6 +28,7 @@ constexpr const char* USAGE =
 }  // namespace
 
 int main(int argc, char** argv) {
+    tarius::loader::configure_process_memory();
     if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
         std::strcmp(argv[1], "help") == 0) {
         std::fputs(USAGE, argc < 2 ? stderr : stdout);

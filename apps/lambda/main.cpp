@@ -15,6 +15,7 @@
 #include "tarius/lambda/handler.hpp"
 #include "tarius/lambda/runtime_api.hpp"
 #include "tarius/loader/log.hpp"
+#include "tarius/loader/process_memory.hpp"
 #include "tarius/loader/services.hpp"
 #include "tarius/loader/worker.hpp"
 
@@ -94,6 +95,7 @@ result<std::unique_ptr<function_state>> initialise() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    loader::configure_process_memory();
     const auto started = std::chrono::steady_clock::now();
     auto http = std::shared_ptr<aws::http_client>(aws::make_curl_http_client());
     if (argc > 1 && std::string_view(argv[1]) == "--version") {

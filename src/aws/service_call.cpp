@@ -88,18 +88,30 @@ result<std::unique_ptr<service_core>> service_core::create(std::shared_ptr<clien
 
 // Builds and signs one attempt: a fresh copy of the request and a fresh signature (new X-Amz-Date, current
 // credentials, which the chain may have refreshed since the last attempt).
+result<http_request> service_core::prepare(call_request& request, bool take_body) {
+    // A call that gets one attempt only gives its body to the attempt instead of copying it: for the loader's
+    // BatchWriteItem requests that is megabytes less per request in flight.
+    http_request http;
+    if (take_body) http.body = std::move(request.body);
+    return prepare_into(request, std::move(http));
+}
+
 result<http_request> service_core::prepare(const call_request& request) {
+    http_request http;
+    http.body = request.body;
+    return prepare_into(request, std::move(http));
+}
+
+result<http_request> service_core::prepare_into(const call_request& request, http_request http) {
     auto creds = context_->credentials->get();
     if (!creds) {
         error err = std::move(creds).err();
         err.message = options_.service + " " + request.operation + ": " + err.message;
         return err;
     }
-    http_request http;
     http.method = request.method;
     http.url = request.url;
     http.headers = request.headers;
-    http.body = request.body;
     http.timeout = request.timeout;
     signing_params params;
     params.service = endpoint_.signing_name;
@@ -214,7 +226,7 @@ void service_core::send_async(const std::shared_ptr<call_state>& state, bool lim
             return;
         }
     }
-    auto http = prepare(state->owned);
+    auto http = prepare(state->owned, strategy_->settings().max_attempts <= 1);
     if (!http) {
         finish_async(state, std::move(http).err());
         return;

@@ -85,6 +85,8 @@ private:
     service_core(std::shared_ptr<client_context> context, core_options options, endpoint ep,
                  std::unique_ptr<retry_strategy> strategy);
     result<http_request> prepare(const call_request& request);
+    result<http_request> prepare(call_request& request, bool take_body);
+    result<http_request> prepare_into(const call_request& request, http_request http);
     verdict judge(call_state& state, result<http_response> response);
     void send_async(const std::shared_ptr<call_state>& state, bool limiter_checked);
     void finish_async(const std::shared_ptr<call_state>& state, result<call_response> outcome);

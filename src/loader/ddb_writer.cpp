@@ -234,8 +234,10 @@ void ddb_writer::put_back(request& r) {
 }
 
 void ddb_writer::send(request&& r) {
+    size_t size = body_prefix_.size() + BODY_CLOSE.size();
+    for (const entry& e : r.entries) size += PUT_OPEN.size() + json_of(e).size() + PUT_CLOSE.size() + 1;
     std::string body;
-    body.reserve(body_prefix_.size() + BODY_CLOSE.size() + r.entries.size() * 64);
+    body.reserve(size);
     body += body_prefix_;
     for (size_t idx = 0; idx < r.entries.size(); ++idx) {
         if (idx) body.push_back(',');

@@ -134,6 +134,11 @@ result<void> batcher::seal() {
     }
     out.keys = std::move(keys_);
     out.rows = std::move(rows_);
+    // Appending doubled the buffers' capacity; a batch waits for its writes with what it holds, so it holds no
+    // more than its size (a batch of big rows is megabytes).
+    for (std::string* text : {&out.body, &out.rows}) {
+        if (text->capacity() > text->size() + text->size() / 4 + 4096) text->shrink_to_fit();
+    }
     out.replaced = std::move(replaced_);
     out.replaced_json = std::move(replaced_json_);
     out.collapsed = out.replaced.size();

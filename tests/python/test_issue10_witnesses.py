@@ -324,15 +324,19 @@ def peak_rss_of(argv, env, timeout, poll_s=0.05):
     return _watch(proc, timeout, poll_s)
 
 
-def _rss_bytes(pid):
+def _status_bytes(pid, field):
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def _rss_bytes(pid):
+    return _status_bytes(pid, "VmRSS")
 
 
 def _watch(proc, timeout, poll_s=0.05, stop=None):
@@ -343,7 +347,11 @@ def _watch(proc, timeout, poll_s=0.05, stop=None):
     reader.start()
     killed, terminated = None, False
     deadline = time.monotonic() + timeout
+    # The peak is the child's own high-water mark (VmHWM, kept since its exec), sampled while it runs: wait4's
+    # ru_maxrss would also count this Python process, whose memory the child inherits until it execs.
+    peak = 0
     while True:
+        peak = max(peak, _status_bytes(proc.pid, "VmHWM"))
         waited = os.wait4(proc.pid, os.WNOHANG)
         if waited[0] == proc.pid:
             _, status, usage = waited
@@ -362,7 +370,7 @@ def _watch(proc, timeout, poll_s=0.05, stop=None):
     reader.join(10)
     proc.stdout.close()
     tail = (output[0] if output else b"")[-3000:].decode("utf-8", "replace")
-    return proc.returncode, usage.ru_maxrss * 1024, tail, killed
+    return proc.returncode, peak, tail, killed
 
 
 def write_gz_rows(path, rows, make_value):

@@ -44,6 +44,10 @@ struct worker_stats {
 /// maximum object size.
 [[nodiscard]] result<loader_config> loader_config_from_env(const aws::env_lookup& env);
 
+/// The writer's memory bound: TARIUS_MAX_BUFFER_MB, else a tenth of AWS_LAMBDA_FUNCTION_MEMORY_SIZE (at least
+/// 8 MB, at most the default), else 64 MB.
+[[nodiscard]] result<size_t> memory_bound_from_env(const aws::env_lookup& env);
+
 /// Reads the object filter from TARIUS_LANDING_BUCKET, TARIUS_LANDING_PREFIX (default raw-data/) and
 /// TARIUS_LANDING_SUFFIXES (default .csv,.csv.gz,.csv.zst).
 [[nodiscard]] object_filter object_filter_from_env(const aws::env_lookup& env);

@@ -96,8 +96,8 @@ struct batch {
     }
     /// Bytes this batch holds in memory (body, keys, rows, replaced rows): what a writer's memory bound counts.
     [[nodiscard]] size_t held_bytes() const noexcept {
-        return body.size() + keys.size() + rows.size() + replaced_json.size() +
-               items_info.size() * sizeof(batch_item) + replaced.size() * sizeof(replaced_item);
+        return body.capacity() + keys.capacity() + rows.capacity() + replaced_json.capacity() +
+               items_info.capacity() * sizeof(batch_item) + replaced.capacity() * sizeof(replaced_item);
     }
 };
 
