@@ -130,6 +130,11 @@ int run_load(std::span<char* const> argv) {
     config.ledger_table = args.get("ledger-table").value_or("");
     config.topic_arn = args.get("topic-arn").value_or("");
     config.kms_key_id = args.get("kms-key").value_or("");
+    // The tuning variables of the service modes apply here too (the flags below take precedence).
+    if (auto tuned = loader::apply_tuning_from_env(aws::process_environment(), config); !tuned) {
+        print_error("load", tuned.err());
+        return EXIT_FAILED;
+    }
     for (const char* flag : {"concurrency", "max-wcu"}) {
         if (auto text = args.get(flag)) {
             const bool wcu = std::string_view(flag) == "max-wcu";
@@ -147,12 +152,6 @@ int run_load(std::span<char* const> argv) {
                 config.writer.max_wcu_per_second = static_cast<double>(*value);
         }
     }
-    auto bound = loader::memory_bound_from_env(aws::process_environment());
-    if (!bound) {
-        print_error("load", bound.err());
-        return EXIT_FAILED;
-    }
-    config.writer.max_held_bytes = *bound;
     auto every = progress_seconds(args);
     if (!every) {
         print_error("load", every.err());

@@ -11,10 +11,15 @@ using seconds_d = std::chrono::duration<double>;
 // Lateness the pacer forgives: a send that comes this late (the writer polls in milliseconds) keeps its slot
 // instead of losing the time, which would cost a few percent of the rate at hundreds of requests per second.
 constexpr std::chrono::milliseconds TOLERANCE{50};
-// The window over which the table's acceptance is measured when it throttles.
+// The window over which sending and acceptance are measured.
 constexpr std::chrono::milliseconds MEASURE_WINDOW{500};
 // One throttling burst is one event: responses to requests sent before a cut keep arriving for a round trip.
 constexpr std::chrono::milliseconds CUT_INTERVAL{100};
+// A window in which at least this share of responses throttled says the sending rate is well over capacity:
+// what the table accepted then is its capacity. Below it, a throttle may be a burst or one hot partition, and
+// the rate is only trimmed.
+constexpr double OVERLOADED_SHARE = 0.5;
+constexpr double TRIM = 0.9;
 
 }  // namespace
 
@@ -51,10 +56,16 @@ std::chrono::microseconds write_pacer::wait_for(double units) const {
            std::chrono::microseconds(1);
 }
 
+void write_pacer::forget_before(time_point now) {
+    while (!window_.empty() && now - window_.front().at > MEASURE_WINDOW) window_.pop_front();
+}
+
 void write_pacer::on_sent(double units) {
     stats_.units_sent += units;
-    const double r = rate();
     const auto now = now_();
+    forget_before(now);
+    window_.push_back({now, units, 0, false, false});
+    const double r = rate();
     if (r <= 0) {
         next_send_ = now;
         return;
@@ -63,37 +74,37 @@ void write_pacer::on_sent(double units) {
                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds_d(units / r));
 }
 
-double write_pacer::accepted_per_second(time_point now) const {
-    double units = 0;
-    for (const auto& [at, accepted] : accepted_) {
-        if (now - at <= MEASURE_WINDOW) units += accepted;
-    }
-    // A window shorter than the whole (the load just started) is measured over what it covers.
-    const auto covered = accepted_.empty() ? MEASURE_WINDOW
-                                           : std::min<std::chrono::steady_clock::duration>(
-                                                 MEASURE_WINDOW, now - accepted_.front().first);
-    const double seconds = std::max(seconds_d(covered).count(), 0.05);
-    return units / seconds;
-}
-
 void write_pacer::on_response(double charged, double consumed, bool throttled) {
     const auto now = now_();
     stats_.units_accepted += consumed;
-    accepted_.emplace_back(now, consumed);
-    while (!accepted_.empty() && now - accepted_.front().first > MEASURE_WINDOW) accepted_.pop_front();
+    forget_before(now);
+    window_.push_back({now, 0, consumed, true, throttled});
     // Units charged but not consumed (unprocessed items, a failed request) or consumed beyond the estimate (an
     // overwritten larger item): the schedule follows what the table counted.
     const double r = rate();
     if (r > 0 && consumed != charged) {
-        next_send_ += std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds_d((consumed - charged) / r));
+        next_send_ +=
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds_d((consumed - charged) / r));
     }
     if (!throttled) return;
     ++stats_.throttle_events;
     if (!options_.follow_capacity) return;
     if (throttled_once_ && now - last_throttle_ < CUT_INTERVAL) return;
-    const double measured = accepted_per_second(now);
-    // What the table accepted while it throttled is its capacity; with nothing accepted, halve the guess.
-    capacity_ = measured > 0 ? measured : (throttled_once_ ? capacity_ * 0.5 : 1.0);
+    double sent = 0, accepted = 0, responses = 0, throttles = 0;
+    for (const sample& s : window_) {
+        sent += s.sent;
+        accepted += s.accepted;
+        responses += s.response ? 1 : 0;
+        throttles += s.throttled ? 1 : 0;
+    }
+    // A window shorter than the whole (the load just started) is measured over what it covers.
+    const double seconds = std::max(
+        seconds_d(std::min<std::chrono::steady_clock::duration>(MEASURE_WINDOW, now - window_.front().at)).count(),
+        0.05);
+    const double accept_rate = accepted / seconds;
+    const double send_rate = sent / seconds;
+    const bool overloaded = responses > 0 && throttles / responses >= OVERLOADED_SHARE;
+    capacity_ = overloaded ? accept_rate : std::max(accept_rate, TRIM * send_rate);
     capacity_ = std::max(capacity_, 1.0);
     stats_.capacity_estimate = capacity_;
     throttled_once_ = true;

@@ -345,12 +345,12 @@ def check_counts(expected, report, view, single_run=True):
     if counts.get("items_written") != len(view.acked):
         diffs.append(("items_written_vs_acks", "items_written %s, but DynamoDB acknowledged %d distinct rows" % (
             counts.get("items_written"), len(view.acked))))
-    if abs(float(report.get("wcu_consumed", -1)) - view.consumed) > 1e-6:
+    if abs(float(counts.get("wcu_consumed", -1)) - view.consumed) > 1e-6:
         diffs.append(("wcu_vs_acks", "wcu_consumed %s, but the acknowledged writes consumed %s" % (
-            report.get("wcu_consumed"), view.consumed)))
-    if view.throttles_answered and not report.get("throttles"):
-        diffs.append(("throttles", "throttles %s, but %d throttling errors were answered" % (
-            report.get("throttles"), view.throttles_answered)))
+            counts.get("wcu_consumed"), view.consumed)))
+    if view.throttles_answered and not counts.get("requests_throttled"):
+        diffs.append(("throttles", "requests_throttled %s, but %d throttling errors were answered" % (
+            counts.get("requests_throttled"), view.throttles_answered)))
     return diffs
 
 
@@ -451,9 +451,9 @@ def check_failed_load(expected, proc, report, items, view):
     if counts.get("items_written") != len(view.acked):
         diffs.append(("items_written_vs_acks", "items_written %s, but DynamoDB acknowledged %d distinct rows" % (
             counts.get("items_written"), len(view.acked))))
-    if abs(float(report.get("wcu_consumed", -1)) - view.consumed) > 1e-6:
+    if abs(float(counts.get("wcu_consumed", -1)) - view.consumed) > 1e-6:
         diffs.append(("wcu_vs_acks", "wcu_consumed %s, but the acknowledged writes consumed %s" % (
-            report.get("wcu_consumed"), view.consumed)))
+            counts.get("wcu_consumed"), view.consumed)))
     by_id = {r.row_id: r for r in expected.rows}
     wrong = []
     for key, item in items.items():
@@ -502,7 +502,10 @@ def tool_env(ddb_url, s3_url=None):
                 "AWS_ENDPOINT_URL_DYNAMODB": ddb_url, "AWS_CONFIG_FILE": "/dev/null",
                 "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true",
                 "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-                "TARIUS_PROGRESS_SECONDS": "0"})
+                "TARIUS_PROGRESS_SECONDS": "0",
+                # A load that makes no progress (an outage) stops as transient after this long; a killed load's
+                # lease lapses after this long, so that its resumption does not wait minutes.
+                "TARIUS_NO_PROGRESS_SECONDS": "5", "TARIUS_LEASE_SECONDS": "8", "TARIUS_HEARTBEAT_SECONDS": "2"})
     env["AWS_ENDPOINT_URL"] = s3_url or ddb_url
     if s3_url:
         env["AWS_ENDPOINT_URL_S3"] = s3_url

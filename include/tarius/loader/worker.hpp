@@ -9,6 +9,7 @@
 #include "tarius/aws/config.hpp"
 #include "tarius/aws/sqs.hpp"
 #include "tarius/loader/events.hpp"
+#include "tarius/loader/config_env.hpp"
 #include "tarius/loader/load_job.hpp"
 
 namespace tarius::loader {
@@ -38,18 +39,5 @@ struct worker_stats {
 /// is requested are stopped with their checkpoint saved and their messages made visible again.
 [[nodiscard]] result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const worker_options& options,
                                               const std::atomic<bool>& stop);
-
-/// Reads the loader configuration from TARIUS_* environment variables (see README): table, ledger table, topic,
-/// prefixes, KMS key, mapping (inline JSON/YAML; s3:// URIs are fetched by the caller), concurrency, write budget,
-/// maximum object size.
-[[nodiscard]] result<loader_config> loader_config_from_env(const aws::env_lookup& env);
-
-/// The writer's memory bound: TARIUS_MAX_BUFFER_MB, else a tenth of AWS_LAMBDA_FUNCTION_MEMORY_SIZE (at least
-/// 8 MB, at most the default), else 64 MB.
-[[nodiscard]] result<size_t> memory_bound_from_env(const aws::env_lookup& env);
-
-/// Reads the object filter from TARIUS_LANDING_BUCKET, TARIUS_LANDING_PREFIX (default raw-data/) and
-/// TARIUS_LANDING_SUFFIXES (default .csv,.csv.gz,.csv.zst).
-[[nodiscard]] object_filter object_filter_from_env(const aws::env_lookup& env);
 
 }  // namespace tarius::loader

@@ -6,8 +6,10 @@
 /// time of the next send c / rate seconds on), so within any window of T seconds the units sent stay within
 /// rate × T plus one request. The rate is the budget, or the table's measured capacity when that is lower: until
 /// the table first throttles, nothing limits the rate; from then on the units it accepted per second while
-/// throttling are its capacity, the rate settles just under it and probes above it along a cubic curve (slowly
-/// near the last capacity, quickly away from it), so that a table that grew is found again within a second or two.
+/// most requests were throttled are its capacity (when only a few were, the rate is trimmed instead: a burst or a
+/// hot partition says little about the whole table); the rate settles just under it and probes above it along a
+/// cubic curve (slowly near the last capacity, quickly away from it), so a table that grew is found again within
+/// a second or two.
 
 #include <chrono>
 #include <cstdint>
@@ -59,8 +61,17 @@ public:
 private:
     using time_point = std::chrono::steady_clock::time_point;
 
+    // One event of the measurement window: a send, or a response.
+    struct sample {
+        time_point at;
+        double sent;      // units sent
+        double accepted;  // units the table accepted
+        bool response;    // a response (else a send)
+        bool throttled;   // a response that signalled throttling
+    };
+
     [[nodiscard]] double capacity_rate(time_point now) const;
-    [[nodiscard]] double accepted_per_second(time_point now) const;
+    void forget_before(time_point now);
 
     pacer_options options_;
     clock_fn now_;
@@ -68,7 +79,7 @@ private:
     bool throttled_once_ = false;
     double capacity_ = 0;        // the table's capacity measured at the last throttle (units/s)
     time_point last_throttle_{};  // when the rate was last cut
-    std::deque<std::pair<time_point, double>> accepted_;  // consumed units by response time, the last second
+    std::deque<sample> window_;  // sends and responses of the last half second
     pacer_stats stats_;
 };
 
