@@ -92,7 +92,7 @@ result<http_request> service_core::prepare(call_request& request, bool take_body
     // A call that gets one attempt only gives its body to the attempt instead of copying it: for the loader's
     // BatchWriteItem requests that is megabytes less per request in flight.
     http_request http;
-    if (take_body) http.body = std::move(request.body);
+    http.body = take_body ? std::move(request.body) : request.body;
     return prepare_into(request, std::move(http));
 }
 

@@ -109,20 +109,8 @@ void ddb_writer::skip(pipeline::batch&& b) {
                 ++written;
                 break;
             }
-            row_problem problem;
-            problem.reason = reject_reason::REFUSED_BY_DYNAMODB;
-            problem.line = origin.line;
-            problem.byte_offset = origin.byte_offset;
-            problem.message = refused->second;
-            ++stats_.items_refused;
-            refusals_.push_back({b.sequence, refusal{origin.line, refused->second}});
-            if (on_refused_) {
-                auto handled = on_refused_(problem, b.raw_row(origin));
-                if (!handled) {
-                    fail(handled.err());
-                    return;
-                }
-            }
+            record_refusal(b.sequence, origin, b.raw_row(origin), refused->second);
+            if (failure_) return;
             version = version < 0 ? item.replaced : b.replaced[version].replaced;
             if (version < 0) break;
             ++stats_.items_revived;
@@ -415,23 +403,8 @@ void ddb_writer::on_refused(const entry& e, const std::string& message) {
     const pipeline::batch& b = state.b;
     const pipeline::batch_item& item = b.items_info[e.item];
     const pipeline::stored_origin& origin = e.version < 0 ? item.origin : b.replaced[e.version].origin;
-    row_problem problem;
-    problem.reason = reject_reason::REFUSED_BY_DYNAMODB;
-    problem.line = origin.line;
-    problem.byte_offset = origin.byte_offset;
-    problem.message = message;
-    ++stats_.items_refused;
     last_progress_ = now_();
-    refusals_.push_back({e.sequence, refusal{origin.line, message}});
-    if (on_refused_) {
-        auto handled = on_refused_(problem, b.raw_row(origin));
-        if (!handled) fail(handled.err());
-    }
-    if (stats_.items_refused > options_.max_refusals) {
-        fail(make_error(errc::LIMIT, "DynamoDB refused more than " + std::to_string(options_.max_refusals) +
-                                         " rows of this file (the last at line " + std::to_string(origin.line) +
-                                         ": " + message + "); the table does not accept this file's items"));
-    }
+    record_refusal(e.sequence, origin, b.raw_row(origin), message);
     // Writing the rows one by one would have left the row this one replaced in the table: send that instead.
     const int32_t earlier = e.version < 0 ? item.replaced : b.replaced[e.version].replaced;
     if (earlier >= 0 && !failure_ && !stopping_) {
@@ -440,6 +413,28 @@ void ddb_writer::on_refused(const entry& e, const std::string& message) {
         return;
     }
     finish_item(state);
+}
+
+// A row DynamoDB refused: counted, kept for the checkpoint (a resumed load rejects it again without sending it),
+// handed to the rejects.
+void ddb_writer::record_refusal(uint64_t sequence, const pipeline::stored_origin& origin, std::string_view raw,
+                                const std::string& message) {
+    row_problem problem;
+    problem.reason = reject_reason::REFUSED_BY_DYNAMODB;
+    problem.line = origin.line;
+    problem.byte_offset = origin.byte_offset;
+    problem.message = message;
+    ++stats_.items_refused;
+    refusals_.push_back({sequence, refusal{origin.line, message}});
+    if (on_refused_) {
+        auto handled = on_refused_(problem, raw);
+        if (!handled) fail(handled.err());
+    }
+    if (stats_.items_refused > options_.max_refusals) {
+        fail(make_error(errc::LIMIT, "DynamoDB refused more than " + std::to_string(options_.max_refusals) +
+                                         " rows of this file (the last at line " + std::to_string(origin.line) +
+                                         ": " + message + "); the table does not accept this file's items"));
+    }
 }
 
 void ddb_writer::finish_item(batch_state& state) {

@@ -125,19 +125,30 @@ public:
 
     result<void> write(std::string_view chunk) override {
         while (!chunk.empty()) {
-            TARIUS_TRY(ticker_.tick());
+            if (auto ticked = ticker_.tick(); !ticked) return stop_reading(std::move(ticked).err());
             const std::string_view slice = chunk.substr(0, SLICE);
             chunk.remove_prefix(slice.size());
             ticker_.add_bytes(slice.size());
-            TARIUS_TRY(next_.write(slice));
+            if (auto written = next_.write(slice); !written) return stop_reading(std::move(written).err());
         }
         return ok();
     }
     result<void> finish() override { return next_.finish(); }
 
+    /// Why the load stopped reading, when it did (the producer only sees that it must stop).
+    [[nodiscard]] const std::optional<error>& failure() const noexcept { return failure_; }
+
 private:
+    // The producer (an S3 download) must neither retry nor take the blame: it gets a plain "stop", the pipeline
+    // keeps the cause.
+    result<void> stop_reading(error cause) {
+        failure_ = std::move(cause);
+        return make_error(errc::CANCELLED, "the load stopped reading: " + failure_->message);
+    }
+
     byte_sink& next_;
     load_ticker& ticker_;
+    std::optional<error> failure_;
 };
 
 // Collects the rows DynamoDB refused into the rejects and the first errors, and enforces --max-rejects over
@@ -228,7 +239,7 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     auto pumped = request.pump(input);
     if (pumped) pumped = input.finish();
     if (!pumped) {
-        out.failure = pumped.err();
+        out.failure = input.failure() ? *input.failure() : pumped.err();
         // A stop (or the writer's own failure) ends the writes; a bad input does not: the rows read before it
         // are written, so the report of a failed file says exactly what reached the table.
         if (out.failure->code == errc::CANCELLED) writer.stop();

@@ -505,7 +505,7 @@ def tool_env(ddb_url, s3_url=None):
                 "TARIUS_PROGRESS_SECONDS": "0",
                 # A load that makes no progress (an outage) stops as transient after this long; a killed load's
                 # lease lapses after this long, so that its resumption does not wait minutes.
-                "TARIUS_NO_PROGRESS_SECONDS": "5", "TARIUS_LEASE_SECONDS": "8", "TARIUS_HEARTBEAT_SECONDS": "2"})
+                "TARIUS_NO_PROGRESS_SECONDS": "15", "TARIUS_LEASE_SECONDS": "8", "TARIUS_HEARTBEAT_SECONDS": "2"})
     env["AWS_ENDPOINT_URL"] = s3_url or ddb_url
     if s3_url:
         env["AWS_ENDPOINT_URL_S3"] = s3_url

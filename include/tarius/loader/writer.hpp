@@ -127,6 +127,8 @@ private:
     void complete(uint64_t request_id, result<aws::batch_write_result> outcome);
     void on_written(const entry& e);
     void on_refused(const entry& e, const std::string& message);
+    void record_refusal(uint64_t sequence, const pipeline::stored_origin& origin, std::string_view raw,
+                        const std::string& message);
     void resend(entry e, bool throttled);
     void finish_item(batch_state& state);
     void finish_batch(uint64_t sequence);
