@@ -180,7 +180,10 @@ bool ddb_writer::assemble(request& out, steady::time_point now) {
         for (const entry& e : out.entries) out.charged += units_of(e);
         return true;
     }
-    const double cost_cap = options_.max_wcu_per_second > 0 ? options_.max_wcu_per_second : INFINITY;
+    // A request costs at most one second at the current rate (the budget, or the table's capacity when it
+    // throttles), so that a slow table still sees steady progress; an item costing more goes alone.
+    const double rate = pacer_.rate();
+    const double cost_cap = rate > 0 ? rate : INFINITY;
     const size_t byte_cap = pipeline::MAX_BATCH_BYTES - 1024;
     size_t bytes = body_prefix_.size() + BODY_CLOSE.size();
     auto fits = [&](const entry& e) {

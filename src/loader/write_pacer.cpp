@@ -20,6 +20,9 @@ constexpr std::chrono::milliseconds CUT_INTERVAL{100};
 // the rate is only trimmed.
 constexpr double OVERLOADED_SHARE = 0.5;
 constexpr double TRIM = 0.9;
+constexpr double MIN_RESPONSES = 4;
+// No cut takes more than half of the rate: a drop of capacity is followed in a few cuts, a fluke costs little.
+constexpr double MAX_CUT = 0.5;
 
 }  // namespace
 
@@ -103,9 +106,12 @@ void write_pacer::on_response(double charged, double consumed, bool throttled) {
         0.05);
     const double accept_rate = accepted / seconds;
     const double send_rate = sent / seconds;
-    const bool overloaded = responses > 0 && throttles / responses >= OVERLOADED_SHARE;
-    capacity_ = overloaded ? accept_rate : std::max(accept_rate, TRIM * send_rate);
-    capacity_ = std::max(capacity_, 1.0);
+    const double current = throttled_once_ ? capacity_rate(now) : std::max(send_rate, accept_rate);
+    // The acceptance is the capacity only when the window says so: enough responses, most of them throttled,
+    // something accepted. One throttle among the first requests says little; it halves the rate at most.
+    const bool overloaded = responses >= MIN_RESPONSES && throttles / responses >= OVERLOADED_SHARE && accepted > 0;
+    const double target = overloaded ? accept_rate : std::max(accept_rate, TRIM * current);
+    capacity_ = std::max({target, MAX_CUT * current, 1.0});
     stats_.capacity_estimate = capacity_;
     throttled_once_ = true;
     last_throttle_ = now;
