@@ -146,6 +146,16 @@ result<parsed_message> parse_document(std::string_view json, int depth) {
         std::string message(string_or_empty(doc, "Message"));
         return parse_document(message, depth + 1);
     }
+    // An EventBridge event of another kind: name its source and type, as an operator reads them in the rule.
+    const std::string_view source = string_or_empty(doc, "source");
+    const std::string_view detail_type = string_or_empty(doc, "detail-type");
+    if (!source.empty() && !detail_type.empty()) {
+        return make_error(errc::INVALID_ARGUMENT,
+                          "unsupported event: an EventBridge event from '" + std::string(source.substr(0, 100)) +
+                              "' of type '" + std::string(detail_type.substr(0, 100)) +
+                              "' (expected an S3 notification, an SNS-wrapped one, an EventBridge Object Created "
+                              "event from aws.s3 or s3:TestEvent)");
+    }
     std::string keys;
     for (auto field : top) {
         if (!keys.empty()) keys += ", ";
