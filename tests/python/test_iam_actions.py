@@ -89,10 +89,11 @@ Request = collections.namedtuple("Request", "action resource context origin")
 # ---- the local stack ----------------------------------------------------------------------------------------------
 
 class failing_upload_parts:
-    """An HTTP relay in front of moto's S3 that refuses every UploadPart (400) and passes everything else on, so a
-    multipart upload of rejects fails after it was created and the loader aborts it."""
+    """An HTTP relay in front of moto's S3 that refuses every UploadPart (400 InvalidRequest, a permanent refusal, or
+    the status and code given) and passes everything else on, so a multipart upload of rejects fails after it was
+    created and the loader aborts it."""
 
-    def __init__(self, target_url):
+    def __init__(self, target_url, status=400, code="InvalidRequest"):
         target = urllib.parse.urlsplit(target_url)
         relay = self
 
@@ -107,9 +108,9 @@ class failing_upload_parts:
                 query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
                 if self.command == "PUT" and "partNumber" in query:
                     relay.refused += 1
-                    reply = (b"<?xml version=\"1.0\"?><Error><Code>InvalidRequest</Code>"
+                    reply = (b"<?xml version=\"1.0\"?><Error><Code>" + code.encode() + b"</Code>"
                              b"<Message>UploadPart refused by the test relay</Message></Error>")
-                    self.send_response(400)
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(reply)))
                     self.end_headers()
@@ -543,13 +544,19 @@ class iam_actions(unittest.TestCase):
         with cls.refusing_relay("worker") as relay_url:
             cls.outcomes["worker, refused multipart"] = worker({"AWS_ENDPOINT_URL_S3": relay_url,
                                                                  "AWS_MAX_ATTEMPTS": "2"})
+        # A transient failure (S3 answering 503 to every part): the load ends as retry and the worker hands the
+        # message back to the queue for later (ChangeMessageVisibility).
+        enqueue(cls.path("large-rejects.csv"), "raw-data/iam/rejects/transient-worker.csv")
+        with cls.refusing_relay("worker, transient", status=503, code="SlowDown") as relay_url:
+            cls.outcomes["worker, transient failure"] = worker({"AWS_ENDPOINT_URL_S3": relay_url,
+                                                                 "AWS_MAX_ATTEMPTS": "1"})
         return read_records(record)
 
     @classmethod
     @contextlib.contextmanager
-    def refusing_relay(cls, mode):
+    def refusing_relay(cls, mode, status=400, code="InvalidRequest"):
         """S3 through a relay that refuses every UploadPart; records how many it refused for `mode`."""
-        relay = failing_upload_parts(cls.st.moto.url)
+        relay = failing_upload_parts(cls.st.moto.url, status, code)
         try:
             yield relay.url
         finally:
@@ -579,7 +586,7 @@ class iam_actions(unittest.TestCase):
             with self.subTest(scenario=name):
                 self.assertEqual(o[name].outcome, "response", o[name].body)
         self.assertEqual(o["duplicate delivery"].json_body()["loads"][0]["status"], "skipped")
-        self.assertEqual(o["file with rejects"].json_body()["loads"][0]["rejected"], 1)
+        self.assertEqual(o["file with rejects"].json_body()["loads"][0]["counts"]["rejected"], 1)
         for mode in ("direct", "queue", "worker"):
             self.assertGreater(o["UploadParts refused, " + mode], 0,
                                "%s: the relay saw no UploadPart: no multipart upload was made" % mode)
