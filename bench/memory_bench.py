@@ -2,7 +2,7 @@
 """Peak memory of `tarius load` on hostile inputs (issue 10, item 5): rows of 400 KB (a 646 KB .gz of 1,600 of
 them), and rows of 400 KB of control characters (six bytes of JSON each), against a loopback DynamoDB stub that
 answers after `--latency-ms`, for each writer memory bound (TARIUS_MAX_BUFFER_MB; in Lambda the bound is a tenth of
-the function's memory, so the bound × 10 is the function size it stands for), plus the seed sample.
+the function's memory, so the bound × 10 is the function size it stands for).
 
 The peak is the process's own high-water mark (VmHWM, sampled every 20 ms while it runs): wait4's ru_maxrss would
 also count the Python parent, whose memory a child keeps until it execs.
@@ -21,7 +21,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "python"))
 import tarius_stack  # noqa: E402
 
-SEED = os.path.join(HERE, "..", "..", "shared", "seed-data", "products.csv")
 ROW_BYTES = 399 * 1000
 
 
@@ -68,7 +67,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         big = write_gz(os.path.join(tmp, "rows400k.csv.gz"), lambda i: b"x" * ROW_BYTES)
         controls = write_gz(os.path.join(tmp, "controls.csv.gz"), lambda i: bytes(range(1, 9)) * (ROW_BYTES // 8))
-        inputs = [("400 KB rows", big), ("control characters", controls), ("seed sample", SEED)]
+        inputs = [("400 KB rows", big), ("control characters", controls)]
         print("| writer bound (MB) | function it stands for | input | peak RSS | share of the function | time |")
         print("| --- | --- | --- | --- | --- | --- |")
         with tarius_stack.stack(fault_server_args=["--latency-ms", str(args.latency_ms)]) as st:
