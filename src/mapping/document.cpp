@@ -1,7 +1,4 @@
 // Mapping documents (JSON or YAML) and the --key / --types flags.
-#include <simdjson.h>
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <exception>
 #include <string>
@@ -9,157 +6,34 @@
 #include <vector>
 
 #include "tarius/mapping.hpp"
+#include "mapping/doc_tree.hpp"
 
 namespace tarius::mapping {
 namespace {
 
-struct doc_entry;
+using detail::doc_node;
+using detail::join_path;
 
-// Both syntaxes are first turned into this small tree, so one interpreter checks fields and names paths.
-struct doc_node {
-    enum class kind : uint8_t { NUL, SCALAR, SEQUENCE, MAP };
-    kind type = kind::NUL;
-    std::string scalar;              // SCALAR: its text
-    bool quoted = false;             // SCALAR: a JSON string or a quoted YAML scalar (so never a bool)
-    std::vector<doc_entry> entries;  // MAP: in document order, duplicates kept
-    std::vector<doc_node> items;     // SEQUENCE
-};
+constexpr const char* KIND = "mapping";
 
-// One key of a MAP node.
-struct doc_entry {
-    std::string first;
-    doc_node second;
-};
-
-// Aliases in YAML can make a small text expand enormously; these bound the tree we build.
-constexpr size_t MAX_DOC_NODES = 100'000;
-constexpr int MAX_DOC_DEPTH = 64;
-
-error doc_error(const std::string& path, const std::string& what) {
-    return make_error(errc::INVALID_ARGUMENT, "mapping: " + (path.empty() ? std::string() : path + ": ") + what);
-}
-
-result<doc_node> from_json(simdjson::dom::element elem, int depth, size_t& nodes) {
-    if (++nodes > MAX_DOC_NODES || depth > MAX_DOC_DEPTH) return doc_error("", "document too large or too deep");
-    doc_node node;
-    switch (elem.type()) {
-        case simdjson::dom::element_type::OBJECT: {
-            node.type = doc_node::kind::MAP;
-            for (auto field : simdjson::dom::object(elem)) {
-                TARIUS_ASSIGN_OR_RETURN(doc_node child, from_json(field.value, depth + 1, nodes));
-                node.entries.push_back(doc_entry{std::string(field.key), std::move(child)});
-            }
-            return node;
-        }
-        case simdjson::dom::element_type::ARRAY:
-            node.type = doc_node::kind::SEQUENCE;
-            for (auto item : simdjson::dom::array(elem)) {
-                TARIUS_ASSIGN_OR_RETURN(doc_node child, from_json(item, depth + 1, nodes));
-                node.items.push_back(std::move(child));
-            }
-            return node;
-        case simdjson::dom::element_type::STRING:
-            node.type = doc_node::kind::SCALAR;
-            node.scalar = std::string(std::string_view(elem));
-            node.quoted = true;
-            return node;
-        case simdjson::dom::element_type::BOOL:
-            node.type = doc_node::kind::SCALAR;
-            node.scalar = bool(elem) ? "true" : "false";
-            return node;
-        case simdjson::dom::element_type::NULL_VALUE: return node;
-        default:
-            // Numbers: kept as their text for fields that take text; no field takes a number today.
-            node.type = doc_node::kind::SCALAR;
-            node.scalar = simdjson::minify(elem);
-            return node;
-    }
-}
-
-result<doc_node> from_yaml(const YAML::Node& yaml, int depth, size_t& nodes) {
-    if (++nodes > MAX_DOC_NODES || depth > MAX_DOC_DEPTH) return doc_error("", "document too large or too deep");
-    doc_node node;
-    switch (yaml.Type()) {
-        case YAML::NodeType::Map:
-            node.type = doc_node::kind::MAP;
-            for (const auto& pair : yaml) {
-                if (!pair.first.IsScalar()) return doc_error("", "map keys must be scalars");
-                TARIUS_ASSIGN_OR_RETURN(doc_node child, from_yaml(pair.second, depth + 1, nodes));
-                node.entries.push_back(doc_entry{pair.first.Scalar(), std::move(child)});
-            }
-            return node;
-        case YAML::NodeType::Sequence:
-            node.type = doc_node::kind::SEQUENCE;
-            for (const auto& item : yaml) {
-                TARIUS_ASSIGN_OR_RETURN(doc_node child, from_yaml(item, depth + 1, nodes));
-                node.items.push_back(std::move(child));
-            }
-            return node;
-        case YAML::NodeType::Scalar:
-            node.type = doc_node::kind::SCALAR;
-            node.scalar = yaml.Scalar();
-            // yaml-cpp tags quoted scalars "!" and plain ones "?".
-            node.quoted = yaml.Tag() == "!";
-            return node;
-        default: return node;
-    }
-}
-
-std::string join_path(const std::string& path, std::string_view field) {
-    return path.empty() ? std::string(field) : path + "." + std::string(field);
-}
-
-const char* kind_name(doc_node::kind kind) {
-    switch (kind) {
-        case doc_node::kind::NUL: return "null";
-        case doc_node::kind::SCALAR: return "a scalar";
-        case doc_node::kind::SEQUENCE: return "a list";
-        case doc_node::kind::MAP: return "an object";
-    }
-    return "?";
-}
-
-result<std::string> get_text(const doc_node& node, const std::string& path) {
-    if (node.type != doc_node::kind::SCALAR) {
-        return doc_error(path, std::string("expected a string, got ") + kind_name(node.type));
-    }
-    return node.scalar;
-}
-
-// For `type` and `empty`, whose values include "null": YAML reads a plain `null` (and JSON a literal null) as
-// the null node, which here means the word.
-result<std::string> get_name(const doc_node& node, const std::string& path) {
-    if (node.type == doc_node::kind::NUL) return std::string("null");
-    return get_text(node, path);
-}
-
-result<bool> get_bool(const doc_node& node, const std::string& path) {
-    if (node.type == doc_node::kind::SCALAR && !node.quoted) {
-        std::string lower = node.scalar;
-        std::transform(lower.begin(), lower.end(), lower.begin(),
-                       [](char ch) { return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch); });
-        if (lower == "true" || lower == "yes" || lower == "on") return true;
-        if (lower == "false" || lower == "no" || lower == "off") return false;
-    }
-    return doc_error(path, "expected true or false");
-}
-
-// Rejects duplicate keys and keys outside `allowed`.
 result<void> check_fields(const doc_node& node, const std::string& path,
                           std::initializer_list<std::string_view> allowed) {
-    for (size_t idx = 0; idx < node.entries.size(); ++idx) {
-        const std::string& name = node.entries[idx].first;
-        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-            std::string list;
-            for (auto field : allowed) list += (list.empty() ? "" : ", ") + std::string(field);
-            return doc_error(join_path(path, name), "unknown field (expected one of " + list + ")");
-        }
-        for (size_t prev = 0; prev < idx; ++prev) {
-            if (node.entries[prev].first == name) return doc_error(join_path(path, name), "duplicate field");
-        }
-    }
-    return ok();
+    return detail::check_fields(KIND, node, path, allowed);
 }
+result<std::string> get_text(const doc_node& node, const std::string& path) {
+    return detail::get_text(KIND, node, path);
+}
+result<std::string> get_name(const doc_node& node, const std::string& path) {
+    return detail::get_name(KIND, node, path);
+}
+result<bool> get_bool(const doc_node& node, const std::string& path) {
+    return detail::get_bool(KIND, node, path);
+}
+
+error doc_error(const std::string& path, const std::string& what) {
+    return detail::doc_error(KIND, path, what);
+}
+
 
 result<key_type> parse_key_type(std::string_view text, const std::string& path) {
     if (text == "S") return key_type::S;
@@ -234,24 +108,26 @@ result<column_rule> parse_rule(const std::string& column, const doc_node& node, 
     return rule;
 }
 
-result<mapping> interpret(const doc_node& root) {
+result<mapping> interpret(const doc_node& root, const std::string& base) {
     mapping result_mapping;
     if (root.type == doc_node::kind::NUL) return result_mapping;
-    if (root.type != doc_node::kind::MAP) return doc_error("", "the document must be an object");
-    TARIUS_TRY(check_fields(root, "", {"partition_key", "sort_key", "defaults", "columns"}));
+    if (root.type != doc_node::kind::MAP) return doc_error(base, "the document must be an object");
+    TARIUS_TRY(check_fields(root, base, {"partition_key", "sort_key", "defaults", "columns"}));
     std::optional<key_attribute> partition;
     std::optional<key_attribute> sort;
-    for (const auto& [field, child] : root.entries) {
+    for (const auto& [name_in_doc, child] : root.entries) {
+        const std::string& field = name_in_doc;
+        const std::string field_path = join_path(base, field);
         if (field == "partition_key") {
-            TARIUS_ASSIGN_OR_RETURN(partition, parse_key_node(child, field));
+            TARIUS_ASSIGN_OR_RETURN(partition, parse_key_node(child, field_path));
         } else if (field == "sort_key") {
-            TARIUS_ASSIGN_OR_RETURN(sort, parse_key_node(child, field));
+            TARIUS_ASSIGN_OR_RETURN(sort, parse_key_node(child, field_path));
         } else if (field == "defaults") {
             if (child.type == doc_node::kind::NUL) continue;
-            if (child.type != doc_node::kind::MAP) return doc_error(field, "expected an object");
-            TARIUS_TRY(check_fields(child, field, {"type", "empty", "trim"}));
+            if (child.type != doc_node::kind::MAP) return doc_error(field_path, "expected an object");
+            TARIUS_TRY(check_fields(child, field_path, {"type", "empty", "trim"}));
             for (const auto& [name, value] : child.entries) {
-                const std::string path = join_path(field, name);
+                const std::string path = join_path(field_path, name);
                 if (name == "trim") {
                     TARIUS_ASSIGN_OR_RETURN(result_mapping.defaults.trim, get_bool(value, path));
                     continue;
@@ -265,10 +141,10 @@ result<mapping> interpret(const doc_node& root) {
             }
         } else {
             if (child.type == doc_node::kind::NUL) continue;
-            if (child.type != doc_node::kind::MAP) return doc_error(field, "expected an object of column rules");
+            if (child.type != doc_node::kind::MAP) return doc_error(field_path, "expected an object of column rules");
             for (size_t idx = 0; idx < child.entries.size(); ++idx) {
                 const auto& [column, rule_node] = child.entries[idx];
-                const std::string path = join_path(field, column);
+                const std::string path = join_path(field_path, column);
                 if (column.empty()) return doc_error(path, "empty column name");
                 for (size_t prev = 0; prev < idx; ++prev) {
                     if (child.entries[prev].first == column) return doc_error(path, "duplicate column rule");
@@ -278,9 +154,11 @@ result<mapping> interpret(const doc_node& root) {
             }
         }
     }
-    if (sort && !partition) return doc_error("sort_key", "a sort key needs a partition_key");
+    if (sort && !partition) return doc_error(join_path(base, "sort_key"), "a sort key needs a partition_key");
     if (partition) {
-        if (sort && sort->name == partition->name) return doc_error("sort_key", "same attribute as the partition key");
+        if (sort && sort->name == partition->name) {
+            return doc_error(join_path(base, "sort_key"), "same attribute as the partition key");
+        }
         result_mapping.keys = key_schema{std::move(*partition), std::move(sort)};
     }
     return result_mapping;
@@ -330,32 +208,12 @@ result<empty_policy> parse_empty_policy(std::string_view text) {
 }
 
 result<mapping> parse_mapping(std::string_view document) {
-    size_t first = 0;
-    while (first < document.size() &&
-           (document[first] == ' ' || document[first] == '\t' || document[first] == '\n' || document[first] == '\r')) {
-        ++first;
-    }
-    size_t nodes = 0;
-    if (first < document.size() && document[first] == '{') {
-        simdjson::dom::parser parser;
-        simdjson::dom::element root;
-        if (auto code = parser.parse(document.data(), document.size()).get(root)) {
-            return doc_error("", std::string("invalid JSON: ") + simdjson::error_message(code));
-        }
-        TARIUS_ASSIGN_OR_RETURN(const doc_node tree, from_json(root, 0, nodes));
-        return interpret(tree);
-    }
-    doc_node tree;
-    try {
-        const YAML::Node yaml = YAML::Load(std::string(document));
-        auto converted = from_yaml(yaml, 0, nodes);
-        if (!converted) return std::move(converted).err();
-        tree = std::move(converted).value();
-    } catch (const std::exception& caught) {
-        // yaml-cpp reports syntax errors by throwing; the core turns them into values here.
-        return doc_error("", std::string("invalid YAML: ") + caught.what());
-    }
-    return interpret(tree);
+    TARIUS_ASSIGN_OR_RETURN(const doc_node tree, detail::parse_document(KIND, document));
+    return interpret(tree, "");
+}
+
+result<mapping> detail::interpret_mapping(const doc_node& node, const std::string& path) {
+    return interpret(node, path);
 }
 
 result<key_attribute> parse_key_flag(std::string_view text) {

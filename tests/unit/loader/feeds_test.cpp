@@ -1,0 +1,172 @@
+// Feeds documents: what they describe, and a clear error naming the field for every mistake.
+
+#include "tarius/loader/feeds.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+using tarius::loader::feed_set;
+using tarius::loader::object_filter;
+using tarius::loader::object_ref;
+using tarius::loader::parse_feeds;
+using tarius::loader::sync_mode;
+
+constexpr const char* TWO_FEEDS = R"yaml(
+feeds:
+  products:
+    match: {prefix: raw-data/products/, suffixes: [.csv, .csv.gz]}
+    table: products
+    mapping: {partition_key: ID:S, columns: {"Price (USD)": {attribute: price_usd, type: number, currency: true}}}
+    mode: snapshot
+    snapshot: {max_delete_fraction: 0.05}
+  prices:
+    match: {bucket: landing, prefix: raw-data/prices/}
+    table: prices
+    mode: newer
+    version: {column: updated_at, type: timestamp}
+    max_wcu: 500
+    concurrency: 16
+    rejects_prefix: rejects/prices/
+)yaml";
+
+object_ref object(const std::string& bucket, const std::string& key) {
+    object_ref obj;
+    obj.bucket = bucket;
+    obj.key = key;
+    return obj;
+}
+
+TEST(feeds, a_document_describes_each_feed) {
+    auto parsed = parse_feeds(TWO_FEEDS);
+    ASSERT_TRUE(parsed) << parsed.err().message;
+    ASSERT_EQ(parsed->feeds.size(), 2u);
+    const auto& products = parsed->feeds[0];
+    EXPECT_EQ(products.name, "products");
+    EXPECT_EQ(products.table, "products");
+    EXPECT_EQ(products.mode, sync_mode::SNAPSHOT);
+    EXPECT_DOUBLE_EQ(products.snapshot.max_delete_fraction, 0.05);
+    ASSERT_TRUE(products.mapping.keys);
+    EXPECT_EQ(products.mapping.keys->partition.name, "ID");
+    ASSERT_EQ(products.mapping.columns.size(), 1u);
+    EXPECT_EQ(products.mapping.columns[0].attribute, "price_usd");
+    const auto& prices = parsed->feeds[1];
+    EXPECT_EQ(prices.mode, sync_mode::NEWER);
+    ASSERT_TRUE(prices.version);
+    EXPECT_EQ(prices.version->column, "updated_at");
+    EXPECT_EQ(prices.version->type, tarius::loader::version_column::kind::TIMESTAMP);
+    EXPECT_EQ(prices.max_wcu.value_or(0), 500);
+    EXPECT_EQ(prices.concurrency.value_or(0), 16u);
+    EXPECT_EQ(prices.rejects_prefix.value_or(""), "rejects/prices/");
+    EXPECT_EQ(prices.match.suffixes, (std::vector<std::string>{".csv", ".csv.gz", ".csv.zst"}));  // the default
+}
+
+TEST(feeds, objects_find_their_feed) {
+    auto parsed = parse_feeds(TWO_FEEDS);
+    ASSERT_TRUE(parsed);
+    const struct {
+        const char* bucket;
+        const char* key;
+        const char* feed;  // "" = none
+    } cases[] = {
+        {"landing", "raw-data/products/2026-12-06.csv", "products"},
+        {"other", "raw-data/products/a.csv.gz", "products"},
+        {"landing", "raw-data/products/a.csv.zst", ""},  // products takes .csv and .csv.gz only
+        {"landing", "raw-data/prices/p.csv.zst", "prices"},
+        {"other", "raw-data/prices/p.csv", ""},  // prices is bound to the landing bucket
+        {"landing", "raw-data/stock/s.csv", ""},
+    };
+    for (const auto& c : cases) {
+        const auto* found = parsed->find(object(c.bucket, c.key));
+        EXPECT_EQ(found ? found->name : std::string(), c.feed) << c.bucket << "/" << c.key;
+    }
+    EXPECT_NE(parsed->named("prices"), nullptr);
+    EXPECT_EQ(parsed->named("stock"), nullptr);
+}
+
+TEST(feeds, json_documents_too) {
+    auto parsed = parse_feeds(R"({"feeds":{"p":{"match":{"prefix":"a/"},"table":"t","mode":"delete",)"
+                              R"("op":{"column":"op","delete":["D","X"],"put":"U"}}}})");
+    ASSERT_TRUE(parsed) << parsed.err().message;
+    ASSERT_TRUE(parsed->feeds[0].op);
+    EXPECT_EQ(parsed->feeds[0].op->delete_values, (std::vector<std::string>{"D", "X"}));
+    EXPECT_EQ(parsed->feeds[0].op->put_values, (std::vector<std::string>{"U"}));
+}
+
+TEST(feeds, every_mistake_is_named) {
+    const struct {
+        const char* document;
+        const char* message;
+    } cases[] = {
+        {"feeds: {}", "feeds: feeds: expected an object of feeds by name, with at least one feed"},
+        {"nope: 1", "feeds: nope: unknown field (expected one of feeds)"},
+        {"feeds: {a: {table: t}}", "feeds: feeds.a.match: missing: which objects the feed loads"},
+        {"feeds: {a: {match: {prefix: x/}}}", "feeds: feeds.a.table: missing: the feed's table"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, tabel: u}}",
+         "feeds: feeds.a.tabel: unknown field (expected one of match, table, mapping, mode, op, version, snapshot, "
+         "rejects_prefix, reports_prefix, max_wcu, concurrency)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: upsert}}",
+         "feeds: feeds.a.mode: unknown mode \"upsert\" (expected put, merge, insert, delete, newer or snapshot)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: newer}}",
+         "feeds: feeds.a.version: missing: a newer feed names its version column, e.g. {column: updated_at, type: "
+         "timestamp}"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: delete}}",
+         "feeds: feeds.a.op: missing: a delete feed names its operation column, e.g. {column: op, delete: [D]}"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, op: {column: op, delete: [D]}}}",
+         "feeds: feeds.a.op: only delete feeds take an operation column (mode is put)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: delete, op: {column: op}}}",
+         "feeds: feeds.a.op.delete: missing: the values that make a row a delete, e.g. [D]"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: newer, version: {column: v, type: date}}}",
+         "feeds: feeds.a.version.type: unknown version type \"date\" (expected number or timestamp)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, snapshot: {max_delete_fraction: 0.1}}}",
+         "feeds: feeds.a.snapshot: only snapshot feeds take snapshot options (mode is put)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: snapshot, snapshot: {max_delete_fraction: 2}}}",
+         "feeds: feeds.a.snapshot.max_delete_fraction: a share of the items: at most 1"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, max_wcu: 0}}",
+         "feeds: feeds.a.max_wcu: expected a number above 0, not \"0\""},
+        {"feeds: {a: {match: {prefix: x/}, table: t, concurrency: 2.5}}", "feeds: feeds.a.concurrency: expected a count"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mapping: {partition_key: ID:Q}}}",
+         "feeds: feeds.a.mapping.partition_key: key \"ID:Q\": unknown type \"Q\""},
+        {"feeds: {a: {match: {prefix: raw/}, table: t}, b: {match: {prefix: raw/b/}, table: u}}",
+         "feeds: feeds.b.match: overlaps feed a (an object key could match both: give them prefixes that do not "
+         "nest, or disjoint suffixes)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t}, a: {match: {prefix: y/}, table: u}}",
+         "feeds: feeds.a: duplicate feed"},
+        {"feeds: [1, 2", "feeds: invalid YAML"},
+    };
+    for (const auto& c : cases) {
+        auto parsed = parse_feeds(c.document);
+        ASSERT_FALSE(parsed) << c.document;
+        EXPECT_EQ(parsed.err().message.rfind(c.message, 0), 0u) << c.document << "\n  got: " << parsed.err().message;
+    }
+}
+
+TEST(feeds, overlap_of_filters) {
+    auto filter = [](std::string bucket, std::string prefix, std::vector<std::string> suffixes) {
+        object_filter f;
+        f.bucket = std::move(bucket);
+        f.prefix = std::move(prefix);
+        f.suffixes = std::move(suffixes);
+        return f;
+    };
+    const struct {
+        object_filter a, b;
+        bool overlap;
+    } cases[] = {
+        {filter("", "raw/a/", {".csv"}), filter("", "raw/b/", {".csv"}), false},
+        {filter("", "raw/", {".csv"}), filter("", "raw/b/", {".csv"}), true},
+        {filter("", "raw/", {".csv"}), filter("", "raw/", {".csv.gz"}), false},
+        {filter("", "raw/", {".gz"}), filter("", "raw/", {".csv.gz"}), true},
+        {filter("", "raw/", {}), filter("", "raw/x", {".csv"}), true},
+        {filter("one", "raw/", {".csv"}), filter("two", "raw/", {".csv"}), false},
+        {filter("one", "raw/", {".csv"}), filter("", "raw/", {".csv"}), true},
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(tarius::loader::filters_overlap(c.a, c.b), c.overlap) << c.a.prefix << " vs " << c.b.prefix;
+        EXPECT_EQ(tarius::loader::filters_overlap(c.b, c.a), c.overlap) << "symmetric";
+    }
+}
+
+}  // namespace
