@@ -12,15 +12,19 @@
 #include "progress.hpp"
 #include "report.hpp"
 #include "tarius/aws/s3.hpp"
+#include "tarius/loader/feed_router.hpp"
 #include "tarius/loader/log.hpp"
+#include "tarius/loader/services.hpp"
 #include "tarius/loader/worker.hpp"
 #include "tarius/pipeline/summary.hpp"
 
 namespace tarius::cli {
 namespace {
 
-constexpr std::array<flag_spec, 8> LOAD_ONLY = {{
-    {"table", "NAME", "target DynamoDB table (required; its key schema is read with DescribeTable)"},
+constexpr std::array<flag_spec, 10> LOAD_ONLY = {{
+    {"table", "NAME", "target DynamoDB table (required without --feeds; its key schema is read with DescribeTable)"},
+    {"feeds", "DOC", "a feeds document (a YAML or JSON file, or s3://): the source's feed gives table, mapping, mode"},
+    {"feed", "NAME", "the feed to load FILE as (needed when the document has several; s3:// sources match theirs)"},
     {"concurrency", "N", "BatchWriteItem requests in flight (default 64)"},
     {"max-wcu", "N", "write budget in WCU per second that the load never exceeds (default: unlimited)"},
     {"ledger-table", "NAME", "record the load in this ledger table (s3:// sources; skips already loaded files)"},
@@ -67,6 +71,85 @@ result<double> progress_seconds(const parsed_args& args) {
     return value;
 }
 
+// With --feeds, the source's feed gives the table, mapping, prefixes, budget and concurrency: the one --feed
+// names, or the one whose match takes the s3:// source, or the only one.
+result<void> apply_feeds(const parsed_args& args, const std::string& source, aws::s3_client& s3,
+                         loader::loader_config& config) {
+    if (!args.has("feeds")) {
+        if (args.has("feed")) return make_error(errc::INVALID_ARGUMENT, "--feed NAME needs --feeds DOC");
+        return ok();
+    }
+    for (const char* flag : {"table", "mapping", "key", "sort-key", "types", "default-type", "empty", "no-trim"}) {
+        if (args.has(flag)) {
+            return make_error(errc::INVALID_ARGUMENT,
+                              std::string("--") + flag + " cannot be combined with --feeds: the feed's table and "
+                                                         "mapping apply");
+        }
+    }
+    TARIUS_ASSIGN_OR_RETURN(const std::string text, loader::read_document(*args.get("feeds"), "--feeds", s3));
+    TARIUS_ASSIGN_OR_RETURN(const loader::feed_set feeds, loader::parse_feeds(text));
+    const loader::feed* chosen = nullptr;
+    std::string bucket, key;
+    if (auto name = args.get("feed")) {
+        chosen = feeds.named(*name);
+        if (!chosen) return make_error(errc::INVALID_ARGUMENT, "--feed " + *name + ": no such feed in the document");
+    } else if (parse_s3_uri(source, bucket, key)) {
+        loader::object_ref obj;
+        obj.bucket = bucket;
+        obj.key = key;
+        chosen = feeds.find(obj);
+        if (!chosen) return make_error(errc::INVALID_ARGUMENT, source + " matches no feed of the document");
+    } else if (feeds.feeds.size() == 1) {
+        chosen = &feeds.feeds.front();
+    } else {
+        std::string names;
+        for (const auto& f : feeds.feeds) names += (names.empty() ? "" : ", ") + f.name;
+        return make_error(errc::INVALID_ARGUMENT, "name the feed of " + source + " with --feed (the document has " +
+                                                      names + ")");
+    }
+    if (chosen->mode != loader::sync_mode::PUT) {
+        return make_error(errc::INVALID_ARGUMENT, "feed " + chosen->name + ": mode " +
+                                                      loader::sync_mode_name(chosen->mode) +
+                                                      " is not supported by this version (put only)");
+    }
+    config = loader::config_for_feed(config, *chosen);
+    return ok();
+}
+
+// The load's configuration: the flags, the tuning variables of the service modes, the feed (--feeds), and last
+// --concurrency and --max-wcu, which take precedence.
+result<loader::loader_config> load_config_from(const parsed_args& args, const std::string& source, aws::s3_client& s3) {
+    TARIUS_ASSIGN_OR_RETURN(auto options, engine_options_from(args, source));
+    loader::loader_config config;
+    config.table = args.get("table").value_or("");
+    config.mapping = options.mapping;
+    config.dialect = options.dialect;
+    config.max_rejects = options.max_rejects;
+    config.ledger_table = args.get("ledger-table").value_or("");
+    config.topic_arn = args.get("topic-arn").value_or("");
+    config.kms_key_id = args.get("kms-key").value_or("");
+    TARIUS_TRY(loader::apply_tuning_from_env(aws::process_environment(), config));
+    TARIUS_TRY(apply_feeds(args, source, s3, config));
+    for (const char* flag : {"concurrency", "max-wcu"}) {
+        auto text = args.get(flag);
+        if (!text) continue;
+        const bool wcu = std::string_view(flag) == "max-wcu";
+        TARIUS_ASSIGN_OR_RETURN(const uint64_t value, parse_count(flag, *text, wcu ? "a number of WCU per second"
+                                                                                   : "a count",
+                                                                  wcu ? "100" : "64"));
+        if (value == 0) {
+            return make_error(errc::INVALID_ARGUMENT, std::string("--") + flag +
+                                                          " must be at least 1 (leave --max-wcu out for no budget)");
+        }
+        if (wcu) {
+            config.writer.max_wcu_per_second = static_cast<double>(value);
+        } else {
+            config.writer.max_in_flight = value;
+        }
+    }
+    return config;
+}
+
 // The human summary of a load: what was read, written, rejected, and what the table allowed.
 void print_load_summary(const loader::load_outcome& outcome) {
     const loader::load_counts& c = outcome.counts;
@@ -107,9 +190,9 @@ int run_load(std::span<char* const> argv) {
         std::fputs(help_text(LOAD).c_str(), stdout);
         return EXIT_OK;
     }
-    if (args.positional.size() != 1 || !args.has("table")) {
-        print_error("load",
-                    make_error(errc::INVALID_ARGUMENT, "expected FILE and --table NAME (see tarius load --help)"));
+    if (args.positional.size() != 1 || !(args.has("table") || args.has("feeds"))) {
+        print_error("load", make_error(errc::INVALID_ARGUMENT,
+                                       "expected FILE and --table NAME or --feeds DOC (see tarius load --help)"));
         return EXIT_FAILED;
     }
     if (auto files = check_outputs(files_of(args)); !files) {
@@ -117,41 +200,17 @@ int run_load(std::span<char* const> argv) {
         return EXIT_FAILED;
     }
     const std::string& source = args.positional[0];
-    auto options = engine_options_from(args, source);
-    if (!options) {
-        print_error("load", options.err());
+    auto clients = make_aws_clients();
+    if (!clients) {
+        print_error("load", clients.err());
         return EXIT_FAILED;
     }
-    loader::loader_config config;
-    config.table = *args.get("table");
-    config.mapping = options->mapping;
-    config.dialect = options->dialect;
-    config.max_rejects = options->max_rejects;
-    config.ledger_table = args.get("ledger-table").value_or("");
-    config.topic_arn = args.get("topic-arn").value_or("");
-    config.kms_key_id = args.get("kms-key").value_or("");
-    // The tuning variables of the service modes apply here too (the flags below take precedence).
-    if (auto tuned = loader::apply_tuning_from_env(aws::process_environment(), config); !tuned) {
-        print_error("load", tuned.err());
+    auto configured = load_config_from(args, source, *clients->s3);
+    if (!configured) {
+        print_error("load", configured.err());
         return EXIT_FAILED;
     }
-    for (const char* flag : {"concurrency", "max-wcu"}) {
-        if (auto text = args.get(flag)) {
-            const bool wcu = std::string_view(flag) == "max-wcu";
-            auto value = parse_count(flag, *text, wcu ? "a number of WCU per second" : "a count", wcu ? "100" : "64");
-            if (!value || *value == 0) {
-                print_error("load", value ? make_error(errc::INVALID_ARGUMENT,
-                                                       std::string("--") + flag +
-                                                           " must be at least 1 (leave --max-wcu out for no budget)")
-                                          : value.err());
-                return EXIT_FAILED;
-            }
-            if (std::string_view(flag) == "concurrency")
-                config.writer.max_in_flight = *value;
-            else
-                config.writer.max_wcu_per_second = static_cast<double>(*value);
-        }
-    }
+    loader::loader_config config = std::move(configured).value();
     auto every = progress_seconds(args);
     if (!every) {
         print_error("load", every.err());
@@ -161,11 +220,7 @@ int run_load(std::span<char* const> argv) {
                                : ::isatty(STDERR_FILENO) ? progress_mode::BAR
                                                          : progress_mode::LOG;
     const bool has_ledger = args.has("ledger-table");
-    auto clients = make_aws_clients();
-    if (!clients) {
-        print_error("load", clients.err());
-        return EXIT_FAILED;
-    }
+    const std::string table = config.table;
     loader::set_log_stream(stderr);  // stdout carries the report
     auto runner = make_runner(*clients, std::move(config));
     install_stop_signals();
@@ -205,7 +260,7 @@ int run_load(std::span<char* const> argv) {
                          : "no ledger: running it again starts over (rewriting the same items is harmless)");
     }
     if (args.has("json")) {
-        print_json_line(stdout, outcome.report_json.empty() ? loader::report_json(outcome, *args.get("table"))
+        print_json_line(stdout, outcome.report_json.empty() ? loader::report_json(outcome, table)
                                                             : outcome.report_json);
     } else {
         print_load_summary(outcome);

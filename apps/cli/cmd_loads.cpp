@@ -69,8 +69,9 @@ int run_loads(std::span<char* const> argv) {
         char when[32] = "-";
         const std::time_t started = static_cast<std::time_t>(r.started_at);
         std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::gmtime(&started));
-        std::printf("%s  %-22s  %s  (version %s, load %s, attempts %llu)\n", when, r.status.c_str(), r.source.c_str(),
-                    r.version.c_str(), r.load_id.c_str(), static_cast<unsigned long long>(r.attempts));
+        std::printf("%s  %-22s  %-12s  %s  (version %s, load %s, attempts %llu)\n", when, r.status.c_str(),
+                    r.feed.empty() ? "default" : r.feed.c_str(), r.source.c_str(), r.version.c_str(), r.load_id.c_str(),
+                    static_cast<unsigned long long>(r.attempts));
     }
     return EXIT_OK;
 }

@@ -46,7 +46,6 @@ int run_worker(std::span<char* const> argv) {
         print_error("worker", make_error(errc::INVALID_ARGUMENT, "no queue: give --queue-url URL or TARIUS_QUEUE_URL"));
         return EXIT_FAILED;
     }
-    options.filter = loader::object_filter_from_env(env);
     if (auto wait = args.get("wait-seconds")) {
         auto value = parse_count("wait-seconds", *wait, "a number of seconds", "20");
         if (!value || *value > 20) {
@@ -76,9 +75,9 @@ int run_worker(std::span<char* const> argv) {
         print_error("worker", clients.err());
         return EXIT_FAILED;
     }
-    auto config = loader::loader_config_from_env_and_s3(env, *clients->s3);
-    if (!config) {
-        print_error("worker", config.err());
+    auto router = loader::feed_router_from_env(env, *clients);
+    if (!router) {
+        print_error("worker", router.err());
         return EXIT_FAILED;
     }
     auto sqs = aws::sqs_client::create(clients->context);
@@ -86,9 +85,8 @@ int run_worker(std::span<char* const> argv) {
         print_error("worker", sqs.err());
         return EXIT_FAILED;
     }
-    auto runner = make_runner(*clients, std::move(*config));
     install_stop_signals();
-    auto stats = loader::run_worker(**sqs, *runner, options, stop_requested);
+    auto stats = loader::run_worker(**sqs, **router, options, stop_requested);
     if (!stats) {
         print_error("worker", stats.err());
         return EXIT_FAILED;

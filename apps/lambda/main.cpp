@@ -33,8 +33,8 @@ struct function_state {
     std::unique_ptr<aws::lambda_client> lambda;
     std::unique_ptr<aws::sqs_client> sqs;
     std::string sqs_endpoint;
-    std::unique_ptr<loader::load_runner> runner;
-    std::unique_ptr<lambda::runner_loader> loader;
+    std::unique_ptr<loader::feed_router> router;
+    std::unique_ptr<lambda::router_loader> loader;
     std::unique_ptr<lambda::event_handler> handler;
 };
 
@@ -53,13 +53,6 @@ result<std::unique_ptr<function_state>> initialise() {
     auto state = std::make_unique<function_state>();
     const aws::env_lookup env = aws::process_environment();
     TARIUS_ASSIGN_OR_RETURN(state->clients, loader::make_aws_clients());
-    TARIUS_ASSIGN_OR_RETURN(loader::loader_config config,
-                            loader::loader_config_from_env_and_s3(env, *state->clients.s3));
-    if (config.ledger_table.empty()) {
-        return make_error(errc::INVALID_ARGUMENT,
-                          "TARIUS_LEDGER_TABLE is not set: the function needs the ledger for exactly-once loads on "
-                          "retried events and for continuations");
-    }
     TARIUS_ASSIGN_OR_RETURN(state->lambda, aws::lambda_client::create(state->clients.context));
     TARIUS_ASSIGN_OR_RETURN(state->sqs, aws::sqs_client::create(state->clients.context));
     const auto& context = *state->clients.context;
@@ -68,7 +61,6 @@ result<std::unique_ptr<function_state>> initialise() {
     state->sqs_endpoint = sqs_endpoint.url();
 
     lambda::handler_options options;
-    options.filter = loader::object_filter_from_env(env);
     TARIUS_ASSIGN_OR_RETURN(long margin, env_number(env, "TARIUS_DEADLINE_MARGIN_MS", 20000));
     TARIUS_ASSIGN_OR_RETURN(long max_continuations, env_number(env, "TARIUS_MAX_CONTINUATIONS", 1000));
     options.deadline_margin = std::chrono::milliseconds(margin);
@@ -85,9 +77,14 @@ result<std::unique_ptr<function_state>> initialise() {
         (void)id;
         return ok();
     };
-    // DescribeTable is not called here: it runs on the first load and is cached by the runner, keeping init short.
-    state->runner = loader::make_runner(state->clients, std::move(config));
-    state->loader = std::make_unique<lambda::runner_loader>(*state->runner);
+    // DescribeTable is not called here: it runs on a feed's first load and is cached by its runner, keeping init short.
+    TARIUS_ASSIGN_OR_RETURN(state->router, loader::feed_router_from_env(env, state->clients));
+    if (!aws::env_value(env, "TARIUS_LEDGER_TABLE")) {
+        return make_error(errc::INVALID_ARGUMENT,
+                          "TARIUS_LEDGER_TABLE is not set: the function needs the ledger for exactly-once loads on "
+                          "retried events and for continuations");
+    }
+    state->loader = std::make_unique<lambda::router_loader>(*state->router);
     state->handler = std::make_unique<lambda::event_handler>(*state->loader, std::move(options), std::move(hand));
     return state;
 }

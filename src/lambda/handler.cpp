@@ -167,9 +167,8 @@ event_handler::records_result event_handler::load_objects(const std::vector<load
     load_opts.stop_grace = stop_grace;
     for (size_t i = 0; i < objects.size(); ++i) {
         const loader::object_ref& obj = objects[i];
-        if (!options_.filter.accepts(obj)) {
-            loader::log_entry("info", "object outside the configured bucket/prefix/suffixes ignored")
-                .with("source", obj.uri());
+        if (!loader_.accepts(obj)) {
+            loader::log_unmatched(obj);
             ++out.ignored;
             continue;
         }
@@ -178,7 +177,7 @@ event_handler::records_result event_handler::load_objects(const std::vector<load
             break;
         }
         loader::load_outcome outcome = loader_.load(obj, request_id, stop, load_opts);
-        loader::log_load(outcome, loader_.table());
+        loader::log_load(outcome, outcome.table);
         const loader::load_status status = outcome.status;
         const bool configuration = status == loader::load_status::FAILED && outcome.failure == aws::error_class::FATAL;
         if (status == loader::load_status::RETRY || configuration) {

@@ -99,9 +99,13 @@ result<void> apply_tuning_from_env(const aws::env_lookup& env, loader_config& co
 
 result<loader_config> loader_config_from_env(const aws::env_lookup& env) {
     loader_config config;
+    // With a feeds document each feed names its table; without one, TARIUS_TABLE is the one feed's.
     auto table = aws::env_value(env, "TARIUS_TABLE");
-    if (!table) return make_error(errc::INVALID_ARGUMENT, "TARIUS_TABLE is not set: name the target DynamoDB table");
-    config.table = *table;
+    if (!table && !aws::env_value(env, "TARIUS_FEEDS")) {
+        return make_error(errc::INVALID_ARGUMENT,
+                          "TARIUS_TABLE is not set: name the target DynamoDB table (or describe feeds in TARIUS_FEEDS)");
+    }
+    config.table = table.value_or("");
     config.ledger_table = aws::env_value(env, "TARIUS_LEDGER_TABLE").value_or("");
     config.topic_arn = aws::env_value(env, "TARIUS_TOPIC_ARN").value_or("");
     config.rejects_prefix = aws::env_value(env, "TARIUS_REJECTS_PREFIX").value_or(config.rejects_prefix);

@@ -117,6 +117,7 @@ load_record record_from(simdjson::dom::element item) {
     load_record r;
     r.pk = s_attr(item, "pk");
     r.source = s_attr(item, "source");
+    r.feed = s_attr(item, "feed");
     r.version = s_attr(item, "object_version");
     r.status = s_attr(item, "load_status");
     r.owner = s_attr(item, "lease_owner");
@@ -237,6 +238,7 @@ result<claim_result> ledger::claim(const object_ref& obj, const std::string& req
             w.key("Item").begin_object();
             s_value(w, "pk", r.pk);
             s_value(w, "source", r.source);
+            s_value(w, "feed", feed_);
             s_value(w, "object_version", r.version);
             s_value(w, "load_status", r.status);
             s_value(w, "lease_owner", r.owner);
@@ -423,6 +425,7 @@ std::string load_record_json(const load_record& record) {
     std::string out;
     json::writer w(out);
     w.begin_object();
+    w.key("feed").value(record.feed.empty() ? std::string("default") : record.feed);
     w.key("source").value(record.source).key("version").value(record.version);
     w.key("status").value(record.status).key("load_id").value(record.load_id);
     w.key("started_at").value(record.started_at).key("attempts").value(record.attempts);

@@ -81,6 +81,7 @@ load_runner::load_runner(std::shared_ptr<aws::s3_client> s3, std::shared_ptr<aws
     }
     if (!config_.ledger_table.empty() && ddb_) {
         ledger_ = std::make_unique<ledger>(*ddb_, config_.ledger_table, config_.worker_id, config_.lease);
+        ledger_->set_feed(config_.feed);
     }
 }
 
@@ -106,6 +107,8 @@ result<mapping::key_schema> load_runner::key_schema() {
 load_outcome load_runner::load_object(const object_ref& obj, const std::string& request_id, const stop_predicate& stop,
                                       const load_options& options) {
     object_load load{obj, request_id, {}, {}, false, {}, {}};
+    load.out.feed = config_.feed;
+    load.out.table = config_.table;
     load.out.source = obj.uri();
     load.out.version = obj.version_id.empty() ? obj.etag : obj.version_id;
     if (!claim(load, stop)) return load.out;
@@ -288,7 +291,10 @@ void load_runner::publish(object_load& load) {
     msg.message = structured;
     msg.json_structure = true;
     msg.string_attributes = {
-        {"status", load_status_name(out.status)}, {"table", config_.table}, {"bucket", load.obj.bucket}};
+        {"status", load_status_name(out.status)},
+        {"table", config_.table},
+        {"bucket", load.obj.bucket},
+        {"feed", config_.feed}};
     auto published = sns_->publish(msg);
     if (!published) {
         ++out.counts.notifications_not_sent;
@@ -321,6 +327,8 @@ void load_runner::finish(object_load& load) {
 load_outcome load_runner::load_file(const std::string& path, const std::string& rejects_path,
                                     const stop_predicate& stop, const load_options& options) {
     load_outcome out;
+    out.feed = config_.feed;
+    out.table = config_.table;
     out.source = path;
     out.load_id = random_id();
     const auto started = steady::now();

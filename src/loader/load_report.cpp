@@ -21,6 +21,7 @@ std::string report_json(const load_outcome& outcome, const std::string& table) {
     json::writer w(out);
     w.begin_object();
     w.key("source").value(outcome.source);
+    if (!outcome.feed.empty()) w.key("feed").value(outcome.feed);
     if (!outcome.version.empty()) w.key("version").value(outcome.version);
     w.key("table").value(table);
     w.key("load_id").value(outcome.load_id);
@@ -78,12 +79,17 @@ std::string emf_metrics_line(const load_outcome& outcome, const std::string& tab
     w.begin_object();
     w.key("_aws").begin_object().key("Timestamp").value(static_cast<int64_t>(now_ms));
     w.key("CloudWatchMetrics").begin_array().begin_object().key("Namespace").value("Tarius");
-    w.key("Dimensions").begin_array().begin_array().value("table").value("status").end_array().end_array();
+    // By table and status (the alarms' dimensions), and by feed and status.
+    w.key("Dimensions").begin_array();
+    w.begin_array().value("table").value("status").end_array();
+    w.begin_array().value("feed").value("status").end_array();
+    w.end_array();
     w.key("Metrics").begin_array();
     write_count_metric_definitions(w);
     w.begin_object().key("Name").value("LoadsFailed").key("Unit").value("Count").end_object();
     w.end_array().end_object().end_array().end_object();
     w.key("table").value(table);
+    w.key("feed").value(outcome.feed.empty() ? std::string("default") : outcome.feed);
     w.key("status").value(load_status_name(outcome.status));
     w.key("load_id").value(outcome.load_id);
     w.key("source").value(outcome.source);
@@ -97,7 +103,7 @@ void log_load(const load_outcome& outcome, const std::string& table) {
     const bool bad = outcome.status == load_status::FAILED || outcome.status == load_status::RETRY;
     {
         log_entry line(bad ? "error" : "info", std::string("load ") + load_status_name(outcome.status));
-        line.with("load_id", outcome.load_id).with("source", outcome.source).with("table", table);
+        line.with("load_id", outcome.load_id).with("feed", outcome.feed).with("source", outcome.source).with("table", table);
         if (outcome.status != load_status::SKIPPED) line.with_counts(outcome.counts);
         if (bad) line.with("failure", aws::error_class_name(outcome.failure));
         if (!outcome.message.empty()) line.with("detail", outcome.message);

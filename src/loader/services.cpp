@@ -1,5 +1,10 @@
 #include "tarius/loader/services.hpp"
 
+#include <fstream>
+#include <sstream>
+
+#include "tarius/loader/feed_router.hpp"
+
 #include "tarius/loader/worker.hpp"
 #include "tarius/pipeline/rejects.hpp"
 
@@ -28,6 +33,33 @@ std::unique_ptr<load_runner> make_runner(const aws_clients& clients, loader_conf
     return std::make_unique<load_runner>(clients.s3, clients.ddb, factory, clients.sns, std::move(config));
 }
 
+result<std::string> read_document(const std::string& value, const char* what, aws::s3_client& s3) {
+    if (value.rfind("s3://", 0) == 0) {
+        const std::string rest = value.substr(5);
+        const size_t slash = rest.find('/');
+        if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size()) {
+            return make_error(errc::INVALID_ARGUMENT, std::string(what) + ": not an s3://bucket/key URI: " + value);
+        }
+        pipeline::string_sink body;
+        auto got = s3.get_object(rest.substr(0, slash), rest.substr(slash + 1), {}, body);
+        if (!got) {
+            error failure = std::move(got).err();
+            failure.message = std::string(what) + ": reading " + value + ": " + failure.message;
+            return failure;
+        }
+        return body.data();
+    }
+    // A one-line value without braces or colons names a file (a document always has one or the other).
+    if (value.find_first_of("{:\n") == std::string::npos) {
+        std::ifstream file(value, std::ios::binary);
+        if (!file) return make_error(errc::IO, std::string(what) + ": cannot read the file " + value);
+        std::ostringstream text;
+        text << file.rdbuf();
+        return text.str();
+    }
+    return value;
+}
+
 result<loader_config> loader_config_from_env_and_s3(const aws::env_lookup& env, aws::s3_client& s3) {
     const auto mapping_uri = aws::env_value(env, "TARIUS_MAPPING");
     if (!mapping_uri || mapping_uri->rfind("s3://", 0) != 0) return loader_config_from_env(env);
@@ -38,23 +70,26 @@ result<loader_config> loader_config_from_env_and_s3(const aws::env_lookup& env, 
         return env(name);
     };
     TARIUS_ASSIGN_OR_RETURN(loader_config config, loader_config_from_env(without_mapping));
-    const std::string rest = mapping_uri->substr(5);
-    const size_t slash = rest.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size()) {
-        return make_error(errc::INVALID_ARGUMENT, "TARIUS_MAPPING: not an s3://bucket/key URI: " + *mapping_uri);
-    }
-    pipeline::string_sink body;
-    auto got = s3.get_object(rest.substr(0, slash), rest.substr(slash + 1), {}, body);
-    if (!got) {
-        error failure = std::move(got).err();
-        failure.message = "TARIUS_MAPPING: reading " + *mapping_uri + ": " + failure.message;
-        return failure;
-    }
-    auto parsed = mapping::parse_mapping(body.data());
+    TARIUS_ASSIGN_OR_RETURN(const std::string document, read_document(*mapping_uri, "TARIUS_MAPPING", s3));
+    auto parsed = mapping::parse_mapping(document);
     if (!parsed)
         return make_error(errc::INVALID_ARGUMENT, "TARIUS_MAPPING " + *mapping_uri + ": " + parsed.err().message);
     config.mapping = std::move(parsed).value();
     return config;
+}
+
+result<std::unique_ptr<feed_router>> feed_router_from_env(const aws::env_lookup& env, const aws_clients& clients) {
+    TARIUS_ASSIGN_OR_RETURN(loader_config base, loader_config_from_env_and_s3(env, *clients.s3));
+    feed_set feeds;
+    if (auto document = aws::env_value(env, "TARIUS_FEEDS")) {
+        TARIUS_ASSIGN_OR_RETURN(const std::string text, read_document(*document, "TARIUS_FEEDS", *clients.s3));
+        auto parsed = parse_feeds(text);
+        if (!parsed) return make_error(errc::INVALID_ARGUMENT, "TARIUS_FEEDS: " + parsed.err().message);
+        feeds = std::move(parsed).value();
+    } else {
+        feeds = single_feed(base, object_filter_from_env(env));
+    }
+    return feed_router::create(clients, base, std::move(feeds));
 }
 
 }  // namespace tarius::loader

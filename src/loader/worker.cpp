@@ -24,7 +24,7 @@ struct in_progress {
 
 }  // namespace
 
-result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const worker_options& options,
+result<worker_stats> run_worker(aws::sqs_client& sqs, feed_router& router, const worker_options& options,
                                 const std::atomic<bool>& stop) {
     worker_stats stats;
     const auto extend_every = std::chrono::seconds(std::max(1, options.visibility_timeout / 3));
@@ -32,7 +32,7 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const
     // Runs on the job's thread: counters are returned, not shared. Every record of the message is loaded on its
     // own; the message is deleted when each one ended for good, and returns to the queue (a retry then skips what
     // already finished) when any failed transiently or by a deployment error.
-    auto process = [&runner, &options](in_progress& job) -> std::pair<bool, worker_stats> {
+    auto process = [&router](in_progress& job) -> std::pair<bool, worker_stats> {
         worker_stats stats;
         set_log_request_id(job.message.message_id);
         auto parsed = parse_s3_message(job.message.body);
@@ -48,8 +48,9 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const
         }
         bool delete_message = true;
         for (const object_ref& obj : parsed->objects) {
-            if (!options.filter.accepts(obj)) {
-                log_entry("info", "object outside the configured bucket/prefix/suffixes ignored").with("source", obj.uri());
+            const feed* f = router.route(obj);
+            if (f == nullptr) {
+                log_unmatched(obj);
                 ++stats.ignored;
                 continue;
             }
@@ -57,8 +58,9 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const
                 delete_message = false;
                 break;
             }
-            load_outcome outcome = runner.load_object(obj, job.message.message_id, [&job] { return job.stop.load(); });
-            log_load(outcome, runner.config().table);
+            load_outcome outcome =
+                router.runner(*f).load_object(obj, job.message.message_id, [&job] { return job.stop.load(); });
+            log_load(outcome, outcome.table);
             const bool again = outcome.status == load_status::RETRY || outcome.status == load_status::STOPPED ||
                                (outcome.status == load_status::FAILED && outcome.failure == aws::error_class::FATAL);
             if (again) {

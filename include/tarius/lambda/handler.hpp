@@ -18,6 +18,7 @@
 
 #include "tarius/lambda/runtime_api.hpp"
 #include "tarius/loader/events.hpp"
+#include "tarius/loader/feed_router.hpp"
 #include "tarius/loader/load_job.hpp"
 
 namespace tarius::lambda {
@@ -32,31 +33,31 @@ inline constexpr const char* ERROR_HANDOVER = "Function.HandoverFailed";
 inline constexpr const char* ERROR_RESPONSE_REJECTED = "Function.ResponseRejected";
 inline constexpr const char* ERROR_INIT = "Function.InitError";
 
-/// What the handler needs of the loader: load_runner in the function, a fake in tests.
+/// What the handler needs of the loader: the feed router in the function, a fake in tests.
 class object_loader {
 public:
     virtual ~object_loader() = default;
-    /// Loads one object (see load_runner::load_object).
+    /// True when a feed loads `obj` (others are ignored, logged and counted).
+    [[nodiscard]] virtual bool accepts(const loader::object_ref& obj) const = 0;
+    /// Loads one object its feed accepts (see load_runner::load_object).
     [[nodiscard]] virtual loader::load_outcome load(const loader::object_ref& obj, const std::string& request_id,
                                                     const loader::stop_predicate& stop,
                                                     const loader::load_options& options) = 0;
-    /// The target table, for logs and metrics.
-    [[nodiscard]] virtual const std::string& table() const = 0;
 };
 
-/// object_loader over a load_runner.
-class runner_loader final : public object_loader {
+/// object_loader over a feed router.
+class router_loader final : public object_loader {
 public:
-    /// Precondition: `runner` outlives this.
-    explicit runner_loader(loader::load_runner& runner) : runner_(runner) {}
+    /// Precondition: `router` outlives this.
+    explicit router_loader(loader::feed_router& router) : router_(router) {}
+    bool accepts(const loader::object_ref& obj) const override { return router_.route(obj) != nullptr; }
     loader::load_outcome load(const loader::object_ref& obj, const std::string& request_id,
                               const loader::stop_predicate& stop, const loader::load_options& options) override {
-        return runner_.load_object(obj, request_id, stop, options);
+        return router_.runner(*router_.route(obj)).load_object(obj, request_id, stop, options);
     }
-    const std::string& table() const override { return runner_.config().table; }
 
 private:
-    loader::load_runner& runner_;
+    loader::feed_router& router_;
 };
 
 /// How the rest of a stopped load reaches a new invocation.
@@ -67,9 +68,8 @@ struct handover {
     std::function<result<void>(const std::string& queue_arn, const std::string& body)> enqueue;
 };
 
-/// Handler settings (TARIUS_DEADLINE_MARGIN_MS, TARIUS_MAX_CONTINUATIONS and the landing filter).
+/// Handler settings (TARIUS_DEADLINE_MARGIN_MS, TARIUS_MAX_CONTINUATIONS).
 struct handler_options {
-    loader::object_filter filter;                      ///< which objects to load; others are ignored
     std::chrono::milliseconds deadline_margin{20000};  ///< stop this long before the deadline
     uint32_t max_continuations = 1000;                 ///< a load handed over more often than this fails
     size_t max_loads_listed = 100;                     ///< loads listed in the answer (the rest are counted)

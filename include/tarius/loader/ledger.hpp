@@ -23,6 +23,7 @@ namespace tarius::loader {
 /// The state of one load in the ledger.
 struct load_record {
     std::string pk;                ///< "s3://bucket/key#version"
+    std::string feed;              ///< the feed the object belongs to
     std::string source;            ///< "s3://bucket/key"
     std::string version;           ///< versionId or ETag
     std::string status;            ///< in_progress, succeeded, succeeded_with_rejects, failed
@@ -77,6 +78,9 @@ public:
     /// The most recent load records (Scan; the ledger is small), newest first.
     [[nodiscard]] result<std::vector<load_record>> recent(size_t limit);
 
+    /// Names the feed recorded with each new load (default "default").
+    void set_feed(std::string feed) { feed_ = std::move(feed); }
+
     /// The record key of a load: "s3://bucket/key#version".
     [[nodiscard]] static std::string load_key(const object_ref& obj);
 
@@ -89,6 +93,7 @@ private:
     std::string owner_;
     std::chrono::seconds lease_;
     std::chrono::seconds ttl_;
+    std::string feed_ = "default";
 };
 
 /// One load record as a JSON line for `tarius loads --json`: source, version, status, load_id, started_at,

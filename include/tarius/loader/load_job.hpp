@@ -33,6 +33,7 @@ namespace tarius::loader {
 
 /// Configuration of the loader (environment variables in service modes, flags in the CLI; see README).
 struct loader_config {
+    std::string feed = "default";                     ///< the feed's name (reports, metrics, ledger, messages)
     std::string table;                                ///< TARIUS_TABLE: target table
     std::string ledger_table;                         ///< TARIUS_LEDGER_TABLE: empty = no ledger (one-off CLI loads)
     std::string topic_arn;                            ///< TARIUS_TOPIC_ARN: empty = no notification
@@ -71,6 +72,8 @@ struct load_outcome {
     /// For FAILED and RETRY: what the failure was (RECORD: this object; FATAL: the deployment — nothing was
     /// recorded, the event should go back for a retry after the fix; THROTTLED/TRANSIENT for RETRY).
     aws::error_class failure = aws::error_class::RECORD;
+    std::string feed;                        ///< the feed it belongs to
+    std::string table;                       ///< its table
     std::string source;                      ///< s3://bucket/key or the local path
     std::string version;                     ///< the object's version id or ETag
     std::string load_id;                     ///< ledger load id (a random id without a ledger)

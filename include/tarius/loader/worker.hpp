@@ -10,14 +10,14 @@
 #include "tarius/aws/sqs.hpp"
 #include "tarius/loader/events.hpp"
 #include "tarius/loader/config_env.hpp"
+#include "tarius/loader/feed_router.hpp"
 #include "tarius/loader/load_job.hpp"
 
 namespace tarius::loader {
 
 /// Worker settings.
 struct worker_options {
-    std::string queue_url;         ///< the queue receiving the notifications
-    object_filter filter;          ///< which objects to load (others are deleted from the queue as ignored)
+    std::string queue_url;         ///< the queue receiving the notifications (objects no feed loads are ignored)
     int parallel_loads = 2;        ///< messages processed at once
     int visibility_timeout = 60;   ///< seconds; extended every third of it while a load runs
     int wait_seconds = 20;         ///< long polling
@@ -37,7 +37,7 @@ struct worker_stats {
 
 /// Runs until `stop` becomes true (or, with exit_when_idle, the queue is empty). Loads in progress when stop
 /// is requested are stopped with their checkpoint saved and their messages made visible again.
-[[nodiscard]] result<worker_stats> run_worker(aws::sqs_client& sqs, load_runner& runner, const worker_options& options,
+[[nodiscard]] result<worker_stats> run_worker(aws::sqs_client& sqs, feed_router& router, const worker_options& options,
                                               const std::atomic<bool>& stop);
 
 }  // namespace tarius::loader

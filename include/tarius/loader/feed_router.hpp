@@ -1,0 +1,46 @@
+#pragma once
+/// The loaders of a deployment: one load_runner per feed (its table, mapping, prefixes, budget), and the route from
+/// an object to its feed. The worker, the Lambda function and `tarius load s3://…` load through it.
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "tarius/loader/feeds.hpp"
+#include "tarius/loader/load_job.hpp"
+#include "tarius/loader/services.hpp"
+
+namespace tarius::loader {
+
+/// The configuration of one feed's loads: `base` (the ledger, topic, KMS key, dialect, writer settings) with the
+/// feed's name, table, mapping, prefixes, budget and concurrency.
+[[nodiscard]] loader_config config_for_feed(const loader_config& base, const feed& f);
+
+/// The one-feed shorthand of the single-feed variables: a feed named "default" loading `filter`'s objects into
+/// `base.table` with `base.mapping`.
+[[nodiscard]] feed_set single_feed(const loader_config& base, const object_filter& filter);
+
+/// Routes objects to their feed's runner. Thread-safe (the runners are).
+class feed_router {
+public:
+    /// One runner per feed. Fails (INVALID_ARGUMENT) for a feed whose mode this version cannot load.
+    [[nodiscard]] static result<std::unique_ptr<feed_router>> create(const aws_clients& clients,
+                                                                     const loader_config& base, feed_set feeds);
+
+    /// The feed of `obj`, or null when none matches.
+    [[nodiscard]] const feed* route(const object_ref& obj) const { return feeds_.find(obj); }
+    /// The runner of a feed. Precondition: `f` is one of feeds().
+    [[nodiscard]] load_runner& runner(const feed& f);
+    /// The feeds.
+    [[nodiscard]] const feed_set& feeds() const noexcept { return feeds_; }
+
+private:
+    feed_router() = default;
+    feed_set feeds_;
+    std::vector<std::unique_ptr<load_runner>> runners_;  // runners_[i] loads feeds_.feeds[i]
+};
+
+/// An EMF line counting an object that matched no feed (metric ObjectsUnmatched), and a log line saying why.
+void log_unmatched(const object_ref& obj);
+
+}  // namespace tarius::loader

@@ -1,0 +1,71 @@
+#include "tarius/loader/feed_router.hpp"
+
+#include <chrono>
+
+#include "json/writer.hpp"
+#include "tarius/loader/log.hpp"
+
+namespace tarius::loader {
+
+loader_config config_for_feed(const loader_config& base, const feed& f) {
+    loader_config config = base;
+    config.feed = f.name;
+    config.table = f.table;
+    config.mapping = f.mapping;
+    if (f.rejects_prefix) config.rejects_prefix = *f.rejects_prefix;
+    if (f.reports_prefix) config.reports_prefix = *f.reports_prefix;
+    if (f.max_wcu) config.writer.max_wcu_per_second = *f.max_wcu;
+    if (f.concurrency) config.writer.max_in_flight = *f.concurrency;
+    return config;
+}
+
+feed_set single_feed(const loader_config& base, const object_filter& filter) {
+    feed f;
+    f.name = base.feed.empty() ? "default" : base.feed;
+    f.match = filter;
+    f.table = base.table;
+    f.mapping = base.mapping;
+    feed_set out;
+    out.feeds.push_back(std::move(f));
+    return out;
+}
+
+result<std::unique_ptr<feed_router>> feed_router::create(const aws_clients& clients, const loader_config& base,
+                                                         feed_set feeds) {
+    std::unique_ptr<feed_router> router(new feed_router());
+    for (const feed& f : feeds.feeds) {
+        if (f.mode != sync_mode::PUT) {
+            return make_error(errc::INVALID_ARGUMENT, "feeds: feeds." + f.name + ".mode: " + sync_mode_name(f.mode) +
+                                                          " is not supported by this version (put only)");
+        }
+        router->runners_.push_back(make_runner(clients, config_for_feed(base, f)));
+    }
+    router->feeds_ = std::move(feeds);
+    return router;
+}
+
+load_runner& feed_router::runner(const feed& f) {
+    for (size_t idx = 0; idx < feeds_.feeds.size(); ++idx) {
+        if (&feeds_.feeds[idx] == &f) return *runners_[idx];
+    }
+    TARIUS_ASSERT(false && "feed_router::runner: not one of this router's feeds");
+    return *runners_.front();
+}
+
+void log_unmatched(const object_ref& obj) {
+    log_entry("info", "object matches no feed: ignored").with("source", obj.uri());
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    std::string out;
+    json::writer w(out);
+    w.begin_object().key("_aws").begin_object().key("Timestamp").value(static_cast<int64_t>(now_ms));
+    w.key("CloudWatchMetrics").begin_array().begin_object().key("Namespace").value("Tarius");
+    w.key("Dimensions").begin_array().begin_array().end_array().end_array();
+    w.key("Metrics").begin_array().begin_object().key("Name").value("ObjectsUnmatched").key("Unit").value("Count");
+    w.end_object().end_array().end_object().end_array().end_object();
+    w.key("source").value(obj.uri()).key("ObjectsUnmatched").value(uint64_t{1}).end_object();
+    print_log_line(out);
+}
+
+}  // namespace tarius::loader
