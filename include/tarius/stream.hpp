@@ -26,6 +26,9 @@ public:
         (void)min_size;
         return {};
     }
+    /// Asked by a producer that can wait for its next chunk (a network download) while it waits: true ends the
+    /// stream (the producer fails with errc::CANCELLED). By default, never.
+    [[nodiscard]] virtual bool stop_requested() { return false; }
 };
 
 /// The compression of a stream, recognised by its first bytes.

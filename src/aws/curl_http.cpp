@@ -182,6 +182,15 @@ size_t on_body(char* data, size_t size, size_t count, void* user) noexcept {
     return n;
 }
 
+// Runs about once a second while a streamed download waits: the sink may want the transfer to end (a load whose
+// deadline came while the object stalled).
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
+    auto* t = static_cast<transfer*>(user);
+    if (t->request.body_sink == nullptr || !t->request.body_sink->stop_requested()) return 0;
+    t->callback_error = make_error(errc::CANCELLED, "the reader of the body stopped the transfer");
+    return 1;  // libcurl aborts with CURLE_ABORTED_BY_CALLBACK
+}
+
 /// Settings applied to every easy handle.
 struct easy_settings {
     std::chrono::milliseconds connect_timeout;
@@ -234,7 +243,12 @@ result<void> configure(CURL* easy, transfer& t, const easy_settings& settings) {
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE, TCP_KEEPIDLE_S);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL, TCP_KEEPINTVL_S);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    if (req.body_sink != nullptr) curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
+    if (req.body_sink != nullptr) {
+        curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
+        curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &on_progress);
+        curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &t);
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     if (!settings.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_bundle.c_str());
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error_buffer);

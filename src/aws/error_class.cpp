@@ -1,6 +1,5 @@
 #include "tarius/aws/error_class.hpp"
 
-#include <array>
 
 #include "tarius/aws/retry.hpp"
 
@@ -16,8 +15,9 @@ struct code_rule {
 // Codes whose meaning the status alone does not give. Throttling and transient codes come from the retry rules
 // (retry.cpp), so both places agree; these are the permanent ones, and the auth codes that stop everything.
 // Sources: the API references' error lists of each operation, and botocore's retry handlers.
-constexpr std::array<code_rule, 52> RULES = {{
-    // Credentials and signatures: nothing this process sends can succeed.
+constexpr code_rule RULES[] = {
+    // Credentials, signatures, authorisation of the caller: nothing this deployment sends can succeed until it is
+    // fixed, and the file is not to blame.
     {"", "UnrecognizedClientException", error_class::FATAL},
     {"", "InvalidClientTokenId", error_class::FATAL},
     {"", "InvalidAccessKeyId", error_class::FATAL},
@@ -31,9 +31,15 @@ constexpr std::array<code_rule, 52> RULES = {{
     {"", "ExpiredTokenException", error_class::FATAL},
     {"", "InvalidToken", error_class::FATAL},
     {"", "AuthFailure", error_class::FATAL},
-    // DynamoDB: a table that is missing or not ours fails the record; a refused item only itself.
+    {"", "NotAuthorized", error_class::FATAL},
+    {"", "OptInRequired", error_class::FATAL},
+    {"dynamodb", "AccessDeniedException", error_class::FATAL},
+    {"dynamodb", "InvalidEndpointException", error_class::TRANSIENT},
+    // A request signed too long ago (a clock that jumped): signed afresh, it goes through.
+    {"", "RequestExpired", error_class::TRANSIENT},
+    // DynamoDB: a table that is missing fails the record; a refused item only itself. These are the only codes
+    // that make a write's failure one item's: anything else about a write concerns the whole request.
     {"dynamodb", "ResourceNotFoundException", error_class::RECORD},
-    {"dynamodb", "AccessDeniedException", error_class::RECORD},
     {"dynamodb", "ValidationException", error_class::ITEM},
     {"dynamodb", "ItemCollectionSizeLimitExceededException", error_class::ITEM},
     {"dynamodb", "SerializationException", error_class::ITEM},
@@ -74,7 +80,7 @@ constexpr std::array<code_rule, 52> RULES = {{
     {"lambda", "AccessDeniedException", error_class::RECORD},
     {"lambda", "RequestTooLargeException", error_class::RECORD},
     {"lambda", "InvalidRequestContentException", error_class::RECORD},
-}};
+};
 
 }  // namespace
 
@@ -105,9 +111,13 @@ error_class classify(std::string_view service, std::string_view code, long http_
     if (http_status == 429) return error_class::THROTTLED;
     if (http_status >= 500) return error_class::TRANSIENT;
     if (http_status >= 400) {
-        // An unknown 4xx: the request is wrong, so sending it again cannot help.
         if (retryable) return error_class::TRANSIENT;  // a code the retry rules know (e.g. RequestTimeout)
-        return scope == call_scope::ITEM_WRITE ? error_class::ITEM : error_class::RECORD;
+        // An unknown refusal of the caller (a proxy's, a VPC endpoint policy's) is the deployment's; S3 answers a
+        // HEAD of an object it will not show with a bare 403, which is that object's.
+        if ((http_status == 401 || http_status == 403) && service != "s3") return error_class::FATAL;
+        // An unknown 4xx: the request is wrong, so sending it again cannot help; it is never one item's (only
+        // the codes above single out an item).
+        return error_class::RECORD;
     }
     // No answer from a service: the error's kind decides.
     switch (kind) {

@@ -25,6 +25,7 @@ public:
         return ok();
     }
     result<void> finish() override { return ok(); }
+    bool stop_requested() override { return next_->stop_requested(); }
     [[nodiscard]] uint64_t written() const { return written_; }
 
 private:

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "json/writer.hpp"
+#include "tarius/text.hpp"
 #include "tarius/lambda/continuation.hpp"
 #include "tarius/loader/log.hpp"
 
@@ -66,7 +67,7 @@ public:
         w.key("load_id").value(outcome.load_id).key("counts");
         loader::write_counts(w, outcome.counts);
         if (!outcome.message.empty()) {
-            w.key("message").value(std::string_view(outcome.message).substr(0, MAX_MESSAGE_IN_ANSWER));
+            w.key("message").value(utf8_prefix(outcome.message, MAX_MESSAGE_IN_ANSWER));
         }
         w.end_object();
     }

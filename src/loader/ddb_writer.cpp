@@ -64,7 +64,7 @@ ddb_writer::ddb_writer(aws::dynamodb_client& client, writer_options options, ref
     json::append_string(body_prefix_, options_.table);
     body_prefix_ += ":[";
     for (const refusal& r : options_.earlier_refusals) earlier_refusals_by_line_[r.line] = r.message;
-    last_tick_ = last_progress_ = now_();
+    started_ = last_tick_ = last_progress_ = now_();
 }
 
 ddb_writer::~ddb_writer() = default;
@@ -410,7 +410,10 @@ void ddb_writer::on_refused(const entry& e, const std::string& message) {
     record_refusal(e.sequence, origin, b.raw_row(origin), message);
     // Writing the rows one by one would have left the row this one replaced in the table: send that instead.
     const int32_t earlier = e.version < 0 ? item.replaced : b.replaced[e.version].replaced;
-    if (earlier >= 0 && !failure_ && !stopping_) {
+    if (earlier >= 0) {
+        // Stopping or failed: the batch stays open, below the checkpoint, so that a resumed load sends it again
+        // (the refusal, in this unfinished batch, is not in the checkpoint) and writes the earlier row then.
+        if (failure_ || stopping_) return;
         ++stats_.items_revived;
         retry_.push_front(entry{e.sequence, e.item, earlier, 0, {}});
         return;
@@ -468,6 +471,11 @@ void ddb_writer::finish_batch(uint64_t sequence) {
 
 checkpoint ddb_writer::current_checkpoint() const {
     checkpoint out = checkpoint_;
+    out.work = options_.earlier_work;
+    out.work.requests += stats_.requests_sent;
+    out.work.requests_throttled += stats_.requests_throttled;
+    out.work.wcu_consumed += stats_.wcu_consumed;
+    out.work.seconds += std::chrono::duration<double>(now_() - started_).count();
     for (const auto& [sequence, r] : refusals_) {
         if (sequence < next_sequence_) out.refused.push_back(r);
     }
@@ -515,6 +523,8 @@ void ddb_writer::wait_for_progress() {
             return;
         }
     }
+    // Waiting for the budget is the load going as fast as it was asked to: not a stall.
+    if (pacer_wait_.count() > 0 && pacer_.budget_bound()) last_progress_ = now;
     check_progress();
     pump();
     // Sleep until something can happen: a response, the pacer's next slot, a resend's backoff, the next tick.

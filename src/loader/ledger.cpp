@@ -7,6 +7,7 @@
 #include <random>
 
 #include "json/writer.hpp"
+#include "tarius/text.hpp"
 
 namespace tarius::loader {
 namespace {
@@ -71,6 +72,11 @@ std::string s_attr(simdjson::dom::element item, std::string_view name) {
     if (item[name]["S"].get(value) != simdjson::SUCCESS) return {};
     return std::string(value);
 }
+double d_attr(simdjson::dom::element item, std::string_view name) {
+    std::string_view value;
+    if (item[name]["N"].get(value) != simdjson::SUCCESS) return 0;
+    return std::strtod(std::string(value).c_str(), nullptr);
+}
 int64_t n_attr(simdjson::dom::element item, std::string_view name) {
     std::string_view value;
     if (item[name]["N"].get(value) != simdjson::SUCCESS) return 0;
@@ -87,9 +93,7 @@ std::string refused_json(const checkpoint& at) {
     json::writer w(out);
     w.begin_array();
     for (const refusal& r : at.refused) {
-        size_t cut = std::min(r.message.size(), MAX_REFUSAL_MESSAGE);
-        while (cut > 0 && cut < r.message.size() && (static_cast<unsigned char>(r.message[cut]) & 0xC0) == 0x80) --cut;
-        w.begin_array().value(r.line).value(std::string_view(r.message).substr(0, cut)).end_array();
+        w.begin_array().value(r.line).value(utf8_prefix(r.message, MAX_REFUSAL_MESSAGE)).end_array();
     }
     w.end_array();
     return out;
@@ -129,6 +133,10 @@ load_record record_from(simdjson::dom::element item) {
     r.resume.batches_done = static_cast<uint64_t>(n_attr(item, "checkpoint_batches"));
     r.resume.items_written = static_cast<uint64_t>(n_attr(item, "checkpoint_items"));
     r.resume.refused = parse_refused(s_attr(item, "checkpoint_refused"));
+    r.resume.work.requests = static_cast<uint64_t>(n_attr(item, "work_requests"));
+    r.resume.work.requests_throttled = static_cast<uint64_t>(n_attr(item, "work_throttled"));
+    r.resume.work.wcu_consumed = d_attr(item, "work_wcu");
+    r.resume.work.seconds = d_attr(item, "work_seconds");
     r.started_at = n_attr(item, "started_at");
     r.updated_at = n_attr(item, "updated_at");
     r.report_json = s_attr(item, "report");
@@ -143,11 +151,15 @@ void checkpoint_values(json::writer& w, const checkpoint& at) {
     n_value(w, ":cpb", at.batches_done);
     n_value(w, ":cpi", at.items_written);
     s_value(w, ":cpr", refused_json(at));
+    n_value(w, ":cwr", at.work.requests);
+    n_value(w, ":cwt", at.work.requests_throttled);
+    w.key(":cwu").begin_object().key("N").value(std::to_string(at.work.wcu_consumed)).end_object();
+    w.key(":cws").begin_object().key("N").value(std::to_string(at.work.seconds)).end_object();
 }
 
 constexpr const char* CHECKPOINT_SET =
     "checkpoint_offset = :cpo, checkpoint_line = :cpl, checkpoint_batches = :cpb, checkpoint_items = :cpi, "
-    "checkpoint_refused = :cpr";
+    "checkpoint_refused = :cpr, work_requests = :cwr, work_throttled = :cwt, work_wcu = :cwu, work_seconds = :cws";
 
 }  // namespace
 

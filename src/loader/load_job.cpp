@@ -12,6 +12,7 @@
 #include "tarius/loader/log.hpp"
 #include "tarius/loader/output_keys.hpp"
 #include "tarius/pipeline/rejects.hpp"
+#include "tarius/text.hpp"
 
 namespace tarius::loader {
 namespace {
@@ -281,7 +282,7 @@ void load_runner::publish(object_load& load) {
     aws::sns_message msg;
     msg.topic_arn = config_.topic_arn;
     const std::string file_name = load.obj.key.substr(load.obj.key.rfind('/') + 1);
-    msg.subject = std::string("Tarius: ") + load_status_name(out.status) + " " + file_name.substr(0, 60);
+    msg.subject = std::string("Tarius: ") + load_status_name(out.status) + " " + std::string(utf8_prefix(file_name, 60));
     const std::string text = notification_text(out, config_.table);
     std::string structured;
     json::writer w(structured);

@@ -48,6 +48,7 @@ public:
         batches_ = &batches;
     }
     void add_bytes(uint64_t n) noexcept { bytes_read_ += n; }
+    [[nodiscard]] bool stop_requested() const { return request_.stop && request_.stop(); }
     [[nodiscard]] uint64_t bytes_read() const noexcept { return bytes_read_; }
 
     result<void> tick() {
@@ -134,6 +135,12 @@ public:
         return ok();
     }
     result<void> finish() override { return next_.finish(); }
+    // A download that stalls gives no chunk to tick on: the deadline still ends it.
+    bool stop_requested() override {
+        if (!ticker_.stop_requested()) return false;
+        if (!failure_) failure_ = make_error(errc::CANCELLED, "stopped on request");
+        return true;
+    }
 
     /// Why the load stopped reading, when it did (the producer only sees that it must stop).
     [[nodiscard]] const std::optional<error>& failure() const noexcept { return failure_; }
@@ -173,7 +180,8 @@ struct refusal_collector {
     }
 };
 
-load_counts count_of(const pipeline::summary& s, const writer_stats& ws, double seconds) {
+load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const load_work& earlier,
+                     double seconds) {
     load_counts c;
     c.rows = s.rows_read;
     c.items_written = ws.items_written;
@@ -188,11 +196,11 @@ load_counts count_of(const pipeline::summary& s, const writer_stats& ws, double 
     c.bytes = s.bytes_in;
     c.compressed_bytes = s.compressed_bytes_in;
     c.compression = s.compression;
-    c.requests = ws.requests_sent;
-    c.requests_throttled = ws.requests_throttled;
-    c.wcu_consumed = ws.wcu_consumed;
-    c.write_seconds = seconds;
-    c.seconds = seconds;
+    c.requests = earlier.requests + ws.requests_sent;
+    c.requests_throttled = earlier.requests_throttled + ws.requests_throttled;
+    c.wcu_consumed = earlier.wcu_consumed + ws.wcu_consumed;
+    c.write_seconds = earlier.seconds + seconds;
+    c.seconds = earlier.seconds + seconds;
     return c;
 }
 
@@ -211,6 +219,7 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     wopts.stop_grace = request.options.stop_grace;
     wopts.already_written_through = request.resume.offset;
     wopts.earlier_refusals = request.resume.refused;
+    wopts.earlier_work = request.resume.work;
     wopts.max_refusals = std::min(wopts.max_refusals, request.max_refusals);
     ddb_writer writer(writer_client, wopts, std::ref(refusals), [&ticker] { return ticker.tick(); });
     counting_batch_sink batches(writer);
@@ -253,7 +262,7 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
 
     const pipeline::summary& s = (*eng)->current_summary();
     const double seconds = std::chrono::duration<double>(steady::now() - started).count();
-    out.counts = count_of(s, writer.stats(), seconds);
+    out.counts = count_of(s, writer.stats(), request.resume.work, seconds);
     out.first_errors = s.first_errors;
     for (const row_problem& p : refusals.problems) {
         if (out.first_errors.size() >= config.max_errors_listed) break;

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "tarius/text.hpp"
+
 namespace tarius::loader {
 namespace {
 
@@ -21,21 +23,13 @@ std::string hash_hex(const std::string& text) {
     return buf;
 }
 
-// The longest head of `key` of at most `bytes` bytes that ends on a UTF-8 character boundary.
-std::string utf8_head(const std::string& key, size_t bytes) {
-    if (bytes >= key.size()) return key;
-    size_t cut = bytes;
-    while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;
-    return key.substr(0, cut);
-}
-
 // The source key as it appears in output keys under `prefix`: whole when everything fits, else shortened.
 std::string key_part(const std::string& prefix, const std::string& source_key, const std::string& load_id) {
     const size_t fixed = prefix.size() + 1 + load_id.size() + LONGEST_SUFFIX.size();
     if (fixed + source_key.size() <= MAX_S3_KEY_BYTES) return source_key;
     const std::string tag = "~" + hash_hex(source_key);
     const size_t room = MAX_S3_KEY_BYTES > fixed + tag.size() ? MAX_S3_KEY_BYTES - fixed - tag.size() : 0;
-    return utf8_head(source_key, room) + tag;
+    return std::string(utf8_prefix(source_key, room)) + tag;
 }
 
 }  // namespace

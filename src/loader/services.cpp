@@ -25,8 +25,12 @@ result<aws_clients> make_aws_clients() {
 std::unique_ptr<load_runner> make_runner(const aws_clients& clients, loader_config config) {
     auto context = clients.context;
     auto factory = [context]() -> std::shared_ptr<aws::dynamodb_client> {
+        // Each load's writer drives its own transport: a transport's asynchronous pair (submit/poll) belongs to one
+        // thread, and the worker runs loads on several. Its requests end with it, too: none outlives its load.
+        auto own = std::make_shared<aws::client_context>(*context);
+        own->http = aws::make_curl_http_client();
         // The writer retries, paces and counts every request itself.
-        auto client = aws::dynamodb_client::create(context, true);
+        auto client = aws::dynamodb_client::create(own, true);
         if (!client) return nullptr;
         return std::shared_ptr<aws::dynamodb_client>(std::move(client).value());
     };

@@ -8,8 +8,9 @@ namespace {
 
 using seconds_d = std::chrono::duration<double>;
 
-// Lateness the pacer forgives: a send that comes this late (the writer polls in milliseconds) keeps its slot
-// instead of losing the time, which would cost a few percent of the rate at hundreds of requests per second.
+// How early a send may go: the writer polls in milliseconds, and a send that waited for its exact slot would come
+// late and lose that time, a few percent of the rate at hundreds of requests per second. After an idle period it
+// allows a burst of this much of the rate (plus one request).
 constexpr std::chrono::milliseconds TOLERANCE{50};
 // The window over which sending and acceptance are measured.
 constexpr std::chrono::milliseconds MEASURE_WINDOW{500};
@@ -50,6 +51,10 @@ double write_pacer::rate() const {
     return rate;
 }
 
+bool write_pacer::budget_bound() const {
+    return options_.budget_wcu > 0 && rate() >= options_.budget_wcu;
+}
+
 std::chrono::microseconds write_pacer::wait_for(double units) const {
     (void)units;
     if (rate() <= 0) return std::chrono::microseconds(0);
@@ -73,7 +78,8 @@ void write_pacer::on_sent(double units) {
         next_send_ = now;
         return;
     }
-    next_send_ = std::max(next_send_, now - TOLERANCE) +
+    // The tolerance lets a send go up to TOLERANCE early (wait_for); a late send starts the schedule anew.
+    next_send_ = std::max(next_send_, now) +
                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds_d(units / r));
 }
 

@@ -14,6 +14,14 @@ struct refusal {
     std::string message;  ///< DynamoDB's reason
 };
 
+/// What the runs of a load did so far (a run that crashed adds what it did up to its last checkpoint).
+struct load_work {
+    uint64_t requests = 0;            ///< BatchWriteItem requests sent
+    uint64_t requests_throttled = 0;  ///< of them throttled
+    double wcu_consumed = 0;          ///< write units consumed
+    double seconds = 0;               ///< time spent loading
+};
+
 /// A point in the input below which every row is written or rejected.
 struct checkpoint {
     uint64_t offset = 0;         ///< decoded-byte offset (csv row boundary)
@@ -23,6 +31,9 @@ struct checkpoint {
     /// Rows below `offset` that DynamoDB refused: a resumed load (which reads the input again from the start and
     /// sends nothing below `offset`) rejects these rows again, with these reasons, instead of counting them written.
     std::vector<refusal> refused;
+    /// The work of every run of the load so far (not only below `offset`), so the report of a load that continued
+    /// shows what the whole load cost.
+    load_work work;
 };
 
 }  // namespace tarius::loader

@@ -55,6 +55,8 @@ public:
 
     /// The sending rate now in units/s; 0 = unlimited.
     [[nodiscard]] double rate() const;
+    /// True when the budget, not the table, sets the rate now (waiting for it is the user's choice, not a stall).
+    [[nodiscard]] bool budget_bound() const;
     /// The counters.
     [[nodiscard]] const pacer_stats& stats() const noexcept { return stats_; }
 

@@ -55,6 +55,8 @@ struct writer_options {
     uint64_t already_written_through = 0;
     /// Rows below `already_written_through` that DynamoDB refused in the earlier run (see checkpoint::refused).
     std::vector<refusal> earlier_refusals;
+    /// The work of the earlier runs (see checkpoint::work): checkpoints carry it on, added to this run's.
+    load_work earlier_work;
 };
 
 /// Counters of a writer.
@@ -164,6 +166,7 @@ private:
     size_t held_bytes_ = 0;
     uint64_t jitter_state_;
     std::chrono::microseconds pacer_wait_{0};  // what the pacer asked for at the last refused send
+    std::chrono::steady_clock::time_point started_{};
     std::chrono::steady_clock::time_point last_tick_{};
     std::chrono::steady_clock::time_point last_progress_{};
     std::chrono::steady_clock::time_point stop_deadline_{};

@@ -456,6 +456,37 @@ TEST(curl_http, sink_failure_stops_the_transfer) {
     }
 }
 
+TEST(curl_http, a_sink_that_wants_to_stop_ends_a_stalled_download) {
+    // The server waits 20 s before answering; the reader's deadline comes after 300 ms. The transfer must end
+    // about then (libcurl asks about once a second), not when the server answers.
+    auto fake = start_fake([](const fake_request&) {
+        fake_response resp;
+        resp.delay = std::chrono::milliseconds(20000);
+        resp.body = "late";
+        return resp;
+    });
+    struct stopping_sink final : tarius::byte_sink {
+        std::chrono::steady_clock::time_point stop_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+        tarius::result<void> write(std::string_view) override { return tarius::ok(); }
+        tarius::result<void> finish() override { return tarius::ok(); }
+        bool stop_requested() override { return std::chrono::steady_clock::now() >= stop_at; }
+    };
+    auto client = tarius::aws::make_curl_http_client();
+    for (bool async : {false, true}) {
+        stopping_sink sink;
+        http_request req = make_request("GET", fake->url() + "/object");
+        req.timeout = std::chrono::milliseconds(-1);
+        req.body_sink = &sink;
+        const auto started = std::chrono::steady_clock::now();
+        auto r = async ? submit_and_wait(*client, req) : client->perform(req);
+        ASSERT_FALSE(r.has_value());
+        EXPECT_EQ(r.err().code, errc::CANCELLED) << r.err().message;
+        EXPECT_FALSE(r.err().retryable);
+        // Far less than the server's 20 s (a bound, not a timing measurement: any run well under it passes).
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+    }
+}
+
 TEST(curl_http, many_concurrent_submits_run_each_callback_once) {
     constexpr int COUNT = 150;
     auto fake = start_fake([](const fake_request& req) {

@@ -199,6 +199,33 @@ TEST(ddb_writer, a_refused_row_leaves_the_row_it_replaced_in_the_table) {
     EXPECT_EQ(writer.stats().items_revived, 3u);  // a=1, b=2, c=POISON were tried in place of a later row
 }
 
+TEST(ddb_writer, a_stop_while_a_replaced_row_waits_keeps_its_batch_below_the_checkpoint) {
+    // a=1 then a=POISON in one batch: the refusal comes back after the writer was told to stop, so the row a=1
+    // that writing the rows one by one would leave in the table is not sent. The batch must stay open (the
+    // checkpoint below it), so that the resumed load sends it again and writes a=1.
+    const std::vector<row> rows = {{"a", "1", 0}, {"a", "POISON", 0}};
+    fake_dynamodb ddb;
+    auto options = options_for_tests();
+    ddb_writer first(ddb, options);
+    for (auto& b : make_batches(rows)) ASSERT_TRUE(first.on_batch(std::move(b)));
+    first.stop();
+    auto drained = first.drain();
+    ASSERT_FALSE(drained);
+    EXPECT_EQ(first.stats().items_refused, 1u);
+    EXPECT_EQ(first.current_checkpoint().offset, 0u);
+    EXPECT_TRUE(first.current_checkpoint().refused.empty());
+
+    auto resumed_options = options_for_tests();
+    resumed_options.already_written_through = first.current_checkpoint().offset;
+    resumed_options.earlier_refusals = first.current_checkpoint().refused;
+    ddb_writer resumed(ddb, resumed_options);
+    for (auto& b : make_batches(rows)) ASSERT_TRUE(resumed.on_batch(std::move(b)));
+    ASSERT_TRUE(resumed.drain());
+    EXPECT_EQ(ddb.table, (std::map<std::string, std::string>{{"a", "1"}}));
+    EXPECT_EQ(resumed.stats().items_written, 1u);
+    EXPECT_EQ(resumed.stats().items_refused, 1u);
+}
+
 TEST(ddb_writer, a_record_level_failure_fails_the_load_and_is_not_retried) {
     fake_dynamodb ddb;
     ddb.fail_call = [](size_t) -> std::optional<tarius::error> {
