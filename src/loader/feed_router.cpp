@@ -1,5 +1,6 @@
 #include "tarius/loader/feed_router.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "json/writer.hpp"
@@ -16,6 +17,18 @@ loader_config config_for_feed(const loader_config& base, const feed& f) {
     if (f.reports_prefix) config.reports_prefix = *f.reports_prefix;
     if (f.max_wcu) config.writer.max_wcu_per_second = *f.max_wcu;
     if (f.concurrency) config.writer.max_in_flight = *f.concurrency;
+    if (f.op) {
+        config.operation = pipeline::row_operation{f.op->column, f.op->delete_values, f.op->put_values};
+        // The operation column says what a row does; it is not an attribute of the item.
+        const bool ruled = std::any_of(config.mapping.columns.begin(), config.mapping.columns.end(),
+                                       [&](const mapping::column_rule& rule) { return rule.column == f.op->column; });
+        if (!ruled) {
+            mapping::column_rule skip;
+            skip.column = f.op->column;
+            skip.skip = true;
+            config.mapping.columns.push_back(std::move(skip));
+        }
+    }
     return config;
 }
 

@@ -234,6 +234,7 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     options.max_errors_listed = config.max_errors_listed;
     options.max_rejects = config.max_rejects;
     options.keep_rows = true;
+    options.operation = config.operation;
     options.finish_rejects = false;
     // Several requests in flight must fit the memory bound: a request body takes at most an eighth of it.
     options.max_batch_bytes = std::clamp<size_t>(config.writer.max_held_bytes / 8, 1 << 20, pipeline::MAX_BATCH_BYTES);
