@@ -32,6 +32,12 @@ loader_config config_for_feed(const loader_config& base, const feed& f) {
     return config;
 }
 
+result<void> check_mode_supported(const feed& f) {
+    if (f.mode == sync_mode::PUT || f.mode == sync_mode::DELETE) return ok();
+    return make_error(errc::INVALID_ARGUMENT, "feeds: feeds." + f.name + ".mode: " + sync_mode_name(f.mode) +
+                                                  " is not supported by this version (put and delete only)");
+}
+
 feed_set single_feed(const loader_config& base, const object_filter& filter) {
     feed f;
     f.name = base.feed.empty() ? "default" : base.feed;
@@ -47,10 +53,7 @@ result<std::unique_ptr<feed_router>> feed_router::create(const aws_clients& clie
                                                          feed_set feeds) {
     std::unique_ptr<feed_router> router(new feed_router());
     for (const feed& f : feeds.feeds) {
-        if (f.mode != sync_mode::PUT) {
-            return make_error(errc::INVALID_ARGUMENT, "feeds: feeds." + f.name + ".mode: " + sync_mode_name(f.mode) +
-                                                          " is not supported by this version (put only)");
-        }
+        if (auto supported = check_mode_supported(f); !supported) return std::move(supported).err();
         router->runners_.push_back(make_runner(clients, config_for_feed(base, f)));
     }
     router->feeds_ = std::move(feeds);
