@@ -42,15 +42,18 @@ constexpr std::chrono::seconds PEAK_MEMORY{60};
 constexpr double PEAK_KEEP = 0.9;
 // A round lasts at most this long when responses are few (it still needs one).
 constexpr std::chrono::milliseconds LONGEST_ROUND{500};
-// Throttling that does not follow the rate: a table whose refusals come from its capacity hands back about
+// Refusals that do not follow the rate: a table whose refusals come from its capacity hands back about
 // `headroom` of the units once the rate is cut to what it accepted. When STUBBORN_SHARE or more is still handed
-// back in STUBBORN_ROUNDS rounds in a row after the spell was measured, the refusals are not about the rate
-// (cutting would only chase the accepted rate down to nothing): the rate goes back to what it was before the spell
-// (the provisional cut when nothing limited it), and throttling is not followed for IGNORE_AFTER_STUBBORN (items
-// handed back are still sent again). A capacity that falls, even tenfold, is measured again within two rounds.
+// back in STUBBORN_ROUNDS rounds in a row after the spell was measured, part of what comes back does not depend on
+// the rate — a bucket smaller than a request (each request gets at most that many items, however slowly they come),
+// or refusals that are not about capacity — and cutting would chase the accepted rate down to nothing. That share,
+// less FLOOR_MARGIN, becomes the floor: only what is handed back beyond it counts as throttling (beyond it by
+// 2 × FLOOR_MARGIN, judged round by round), the rate goes back to what it was before the spell, and the capacity's rate
+// is set so that the units it accepts are what remains after the floor. A round that hands back less than half the
+// floor forgets it.
 constexpr double STUBBORN_SHARE = 0.5;
 constexpr uint32_t STUBBORN_ROUNDS = 3;
-constexpr std::chrono::milliseconds IGNORE_AFTER_STUBBORN{3000};
+constexpr double FLOOR_MARGIN = 0.03;
 
 steady::duration as_duration(double seconds) {
     return std::chrono::duration_cast<steady::duration>(seconds_d(seconds));
@@ -101,14 +104,17 @@ double write_pacer::capacity_rate() const {
     const auto now = now_();
     const double t = seconds_d(now - growth_start_).count();
     const double c = options_.cubic_scale;
-    const double last = std::max(capacity_, MIN_RATE);
+    // Units sent for the table to accept a capacity (more than it, beyond a floor: see STUBBORN_SHARE).
+    const double sending = 1.0 / (1.0 - floor_share_);
+    const double last = std::max(capacity_, MIN_RATE) * sending;
     const double start = last * (1.0 + options_.headroom);
+    const double peak = peak_ * sending;
     double probe = start + last * c * t * t * t;
-    if (peak_ > start && now - peak_at_ <= PEAK_MEMORY) {
+    if (peak > start && now - peak_at_ <= PEAK_MEMORY) {
         // A capacity measured not long ago and higher than the last one (the table was scaled down, and may be
         // back up): CUBIC's curve around it — quickly up to it, flat near it, probing beyond it ever faster.
-        const double k = std::cbrt((1.0 - start / peak_) / c);
-        probe = peak_ * (1.0 + c * (t - k) * (t - k) * (t - k));
+        const double k = std::cbrt((1.0 - start / peak) / c);
+        probe = peak * (1.0 + c * (t - k) * (t - k) * (t - k));
     }
     const double bound = std::max(rate_, 2.0 * sent_per_second(now));
     return std::min(probe, bound);
@@ -203,11 +209,13 @@ void write_pacer::on_response(double charged, double consumed, bool throttled) {
     if (throttled) {
         ++stats_.throttle_events;
         stats_.units_throttled += std::max(0.0, charged - consumed);
-        round_throttled_ = true;
         if (!sends_.empty()) sends_.back().throttled = true;
     }
-    if (options_.follow_capacity && now >= ignore_until_) {
-        if (throttled && !throttling_) {
+    // With a floor (see STUBBORN_SHARE), whole rounds are judged (end_round), not single responses.
+    const bool counts = throttled && floor_share_ <= 0;
+    round_throttled_ = round_throttled_ || counts;
+    if (options_.follow_capacity) {
+        if (counts && !throttling_) {
             start_spell(now);
         } else if (throttling_) {
             spell_accepted_ += consumed;
@@ -228,7 +236,6 @@ void write_pacer::start_spell(time_point now) {
     const double provisional =
         current > 0 ? current / (1.0 + options_.headroom) : PROVISIONAL_SHARE * sent_per_second(now);
     rate_before_spell_ = current > 0 ? current : provisional;
-    capacity_before_spell_ = rate_before_spell_ / (1.0 + options_.headroom);
     throttling_ = true;
     spell_began_ = spell_start_ = now;
     spell_accepted_ = 0;
@@ -249,7 +256,7 @@ void write_pacer::measure(time_point now) {
                                                               : window_accepted_ / seconds_d(MEASURE_WINDOW).count();
     capacity_ = accepted_per_second;
     stats_.capacity_estimate = capacity_;
-    rate_ = std::max(MIN_RATE, capacity_ * (1.0 + options_.headroom));
+    rate_ = std::max(MIN_RATE, capacity_ / (1.0 - floor_share_) * (1.0 + options_.headroom));
     const bool stale = now - peak_at_ > PEAK_MEMORY;
     if (stale || capacity_ >= PEAK_KEEP * peak_) {
         peak_ = stale ? capacity_ : std::max(peak_, capacity_);
@@ -266,19 +273,34 @@ void write_pacer::measure_from(time_point now) {
 }
 
 void write_pacer::end_round(time_point now) {
+    const double handed_back = round_charged_ > 0 ? 1.0 - round_accepted_ / round_charged_ : 0;
+    if (floor_share_ > 0) {
+        if (handed_back < floor_share_ / 2) floor_share_ = 0;
+        round_throttled_ = handed_back > floor_share_ + 2 * FLOOR_MARGIN;
+        if (round_throttled_ && !throttling_ && options_.follow_capacity) {
+            // Beyond the floor: a spell, measured from this round's responses.
+            start_spell(now);
+            spell_start_ = round_start_;
+            spell_accepted_ = round_accepted_;
+            spell_answers_ = round_answers_;
+            spell_settled_ = true;
+            measure(now);
+        }
+    }
     if (throttling_) {
-        const double handed_back = round_charged_ > 0 ? 1.0 - round_accepted_ / round_charged_ : 0;
         const bool measured_before = spell_began_ < round_start_ && capacity_ > 0;
-        const bool stubborn = round_throttled_ && measured_before && handed_back >= STUBBORN_SHARE;
+        const bool stubborn = round_throttled_ && measured_before &&
+                              handed_back >= std::max(STUBBORN_SHARE, floor_share_ + 2 * FLOOR_MARGIN);
         stubborn_rounds_ = stubborn ? stubborn_rounds_ + 1 : 0;
+        stubborn_least_ = stubborn_rounds_ > 1 ? std::min(stubborn_least_, handed_back) : handed_back;
         if (stubborn_rounds_ >= STUBBORN_ROUNDS) {
-            // Not the table's capacity: back to the rate before the spell.
+            // Not all about the rate: a floor, and back to the rate before the spell.
+            floor_share_ = stubborn_least_ - FLOOR_MARGIN;
             throttling_ = false;
             growth_start_ = now;
             rate_ = rate_before_spell_;
-            capacity_ = capacity_before_spell_;
+            capacity_ = rate_before_spell_ / (1.0 + options_.headroom) * (1.0 - floor_share_);
             stats_.capacity_estimate = capacity_;
-            ignore_until_ = now + IGNORE_AFTER_STUBBORN;
             ++stats_.stubborn_spells;
         } else if (!round_throttled_) {
             // A whole round accepted: the table has capacity to spare. Probe upwards from the last capacity.

@@ -44,7 +44,7 @@ struct pacer_stats {
     uint64_t throttle_events = 0;  ///< responses that signalled throttling (errors or unprocessed items)
     double capacity_estimate = 0;  ///< the last measured capacity in units/s; 0 until the table throttled
     double peak_unthrottled = 0;   ///< most units/s sent over a measuring slot while nothing limited the rate
-    uint64_t stubborn_spells = 0;  ///< throttled spells given up because the refusals did not follow the rate
+    uint64_t stubborn_spells = 0;  ///< spells whose refusals did not follow the rate (a floor was set)
 };
 
 /// Paces one writer. Not thread-safe (the writer's thread).
@@ -124,9 +124,9 @@ private:
     double round_accepted_ = 0;
     double round_charged_ = 0;
     double rate_before_spell_ = 0;  // the rate when the spell started (the provisional cut when none)
-    double capacity_before_spell_ = 0;
     uint32_t stubborn_rounds_ = 0;  // rounds in a row that handed back most units after the spell was measured
-    time_point ignore_until_{};     // throttling is not followed before this (after a stubborn spell)
+    double stubborn_least_ = 0;     // the least share handed back over those rounds
+    double floor_share_ = 0;        // the share of units handed back whatever the rate (see STUBBORN_SHARE)
     bool round_throttled_ = false;
     std::deque<answer> answers_;  // responses of the last second
     double window_charged_ = 0;   // sums over answers_
