@@ -145,6 +145,7 @@ std::chrono::microseconds write_pacer::wait_for(double units) const {
 
 void write_pacer::on_sent(double units) {
     const auto now = now_();
+    if (stats_.units_sent <= 0) first_send_ = now;
     stats_.units_sent += units;
     forget_before(now);
     if (sends_.empty() || now - sends_.back().start >= SEND_SLOT) {
@@ -232,6 +233,11 @@ void write_pacer::on_response(double charged, double consumed, bool throttled) {
 // the writer then sends many times what a table accepts, and the tokens a deep cut leaves unused are saved in the
 // table's burst, not lost).
 void write_pacer::start_spell(time_point now) {
+    if (stats_.throttle_events <= 1 && options_.budget_wcu <= 0 && now - first_send_ >= MIN_SPAN) {
+        // The first throttle: until now the writer went at its own pace.
+        const double pace = stats_.units_sent / seconds_d(now - first_send_).count();
+        stats_.peak_unthrottled = std::max(stats_.peak_unthrottled, pace);
+    }
     const double current = capacity_rate();
     const double provisional =
         current > 0 ? current / (1.0 + options_.headroom) : PROVISIONAL_SHARE * sent_per_second(now);

@@ -43,7 +43,9 @@ struct pacer_stats {
     double units_throttled = 0;    ///< write units of requests it handed back or refused for capacity
     uint64_t throttle_events = 0;  ///< responses that signalled throttling (errors or unprocessed items)
     double capacity_estimate = 0;  ///< the last measured capacity in units/s; 0 until the table throttled
-    double peak_unthrottled = 0;   ///< most units/s sent over a measuring slot while nothing limited the rate
+    /// Most units/s sent while nothing limited the rate (over a measuring slot, or from the first send to the first
+    /// throttle): the writer's own pace, what the table would have to accept for the load not to wait on it.
+    double peak_unthrottled = 0;
     uint64_t stubborn_spells = 0;  ///< spells whose refusals did not follow the rate (a floor was set)
 };
 
@@ -106,6 +108,7 @@ private:
     // the capacity's units sent.
     time_point budget_next_{};
     time_point capacity_next_{};
+    time_point first_send_{};
 
     // Capacity following. rate_ is 0 until the table first throttled.
     double rate_ = 0;
