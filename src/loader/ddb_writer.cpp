@@ -24,7 +24,7 @@ constexpr size_t BODY_COPIES = 2;
 // Batches active at once, per request allowed in flight. More than one: a batch stays active until its last item
 // is acknowledged, so batches waiting for a few handed-back items must not keep fresh items from filling requests
 // (with one, 64 such batches starved the writer into sending small requests of leftovers only).
-constexpr size_t ACTIVE_PER_IN_FLIGHT = 2;
+constexpr size_t ACTIVE_PER_IN_FLIGHT = 8;
 
 // DynamoDB's write units of a put: one per started KB of the item, at least one.
 double write_units(uint32_t item_size) {
