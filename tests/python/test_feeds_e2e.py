@@ -16,6 +16,7 @@ landed and Python's csv module for what the files hold:
 
 TARIUS_BIN is the directory of the binaries (as ctest sets it); a path to the tarius binary itself is accepted too.
 """
+import collections
 import csv
 import decimal
 import io
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 if os.path.isfile(os.environ.get("TARIUS_BIN", "")):  # TARIUS_BIN=/path/to/tarius: its directory holds the rest
     os.environ["TARIUS_BIN"] = os.path.dirname(os.path.abspath(os.environ["TARIUS_BIN"]))
@@ -77,10 +79,13 @@ class op_feed:
         return "invalid_operation"
 
 
-def apply_in_order(table, rows, feed):
-    """Applies `rows` one by one in file order to `table` ({ID: item}); returns [(row index, reason)] rejected."""
+def apply_in_order(table, rows, feed, skip=()):
+    """Applies `rows` one by one in file order to `table` ({ID: item}); returns [(row index, reason)] rejected.
+    Rows whose index is in `skip` (refused by DynamoDB) are left out."""
     rejected = []
     for index, row in enumerate(rows):
+        if index in skip:
+            continue
         kind = feed.kind(row)
         if kind == "delete":
             table.pop(row["ID"].strip(), None)
@@ -91,31 +96,45 @@ def apply_in_order(table, rows, feed):
     return rejected
 
 
-def batch_counts(rows, feed):
-    """(items_written, deleted, duplicates_collapsed) when the accepted rows go out in batches of 25 entries, a later
-    entry with the same key replacing an earlier one of the same batch (the earlier one counted as collapsed)."""
+def batch_outcome(rows, feed, refused=lambda row, kind: False):
+    """What the writer does with the accepted rows: batches of 25 distinct keys, a later row with the same key
+    replacing an earlier one of the open batch. A row DynamoDB refuses (`refused(row, kind)`) is rejected alone,
+    and the row it replaced, if any, is written instead. Returns (items_written, deleted, duplicates_collapsed,
+    [indices of refused rows])."""
     written = deleted = collapsed = 0
-    batch = {}
+    refused_rows = []
+    batch = {}  # key -> [(row index, kind)], the rows of the key in the open batch, in file order
 
     def flush():
-        nonlocal written, deleted
-        written += sum(1 for k in batch.values() if k == "put")
-        deleted += sum(1 for k in batch.values() if k == "delete")
+        nonlocal written, deleted, collapsed
+        for chain in batch.values():
+            index, kind = chain[-1]
+            if refused(rows[index], kind):
+                refused_rows.append(index)
+                chain = chain[:-1]
+                if not chain:
+                    continue
+                kind = chain[-1][1]
+            written += kind == "put"
+            deleted += kind == "delete"
+            collapsed += len(chain) - 1
         batch.clear()
 
-    for row in rows:
+    for index, row in enumerate(rows):
         kind = feed.kind(row)
         if kind not in ("put", "delete"):
             continue
         key = row["ID"].strip()
-        if key in batch:
-            collapsed += 1
-            del batch[key]
-        elif len(batch) == BATCH:
+        if key not in batch and len(batch) == BATCH:
             flush()
-        batch[key] = kind
+        batch.setdefault(key, []).append((index, kind))
     flush()
-    return written, deleted, collapsed
+    return written, deleted, collapsed, sorted(refused_rows)
+
+
+def batch_counts(rows, feed):
+    """(items_written, deleted, duplicates_collapsed) of `rows` when DynamoDB refuses none."""
+    return batch_outcome(rows, feed)[:3]
 
 
 # --- The stack. ---
@@ -347,6 +366,90 @@ class feeds_e2e(unittest.TestCase):
         self.assertIn("op", bad["message"])
         self.assertIn('"Z"', bad["message"])
         self.assertEqual(bad["byte_offset"], data.index(b"\nA05,Z,") + 1)
+
+    def test_2b_delete_feed_through_faults_and_refusals(self):
+        """The same file-order promise when DynamoDB answers with UnprocessedItems, throttles, 500s and delays
+        (ddb_fault_proxy in front of dynalite, 8 requests in flight), and refuses (ValidationException) any request
+        holding the marker POISON: a refused put or delete is rejected alone (refused_by_dynamodb), the row it
+        replaced in its batch is written instead, and a delete row's other cells are never sent, so a marker there
+        refuses nothing."""
+        table = "t2b-events"
+        create_table(self.ddb, table)
+        doc_path = self.write("t2b-feeds.yaml", self.delete_feed_document(table, "t2b/").encode())
+        feed = op_feed()
+        header = "ID,op,Title"
+        first = (header + "\n" + "".join("E%d,U,early %d\n" % (i, i) for i in range(1, 9))).encode()
+        proc = self.load(self.write("t2b-first.csv", first), "--feeds", doc_path, "--feed", "events", "--json")
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode()[-2000:])
+
+        rng = random.Random(2026120602)
+        lines = ["E1,D,", "E1,U,POISON title",  # refused: the delete it replaced is written instead
+                 "E2,U,e2 new", "E2,D,", "E2,U,POISON again",  # refused: the delete is written, the put collapsed
+                 "E3,D,POISON unread",  # a delete never sends its other cells: not refused
+                 "POISON-K1,D,",  # a delete refused for its key
+                 "E4,U,POISON only"]  # refused, nothing replaced: E4 keeps the earlier file's item
+        for index in range(220):
+            key = "R%02d" % rng.randrange(30)
+            roll = rng.random()
+            if roll < 0.33:
+                lines.append("%s,D," % key)
+            elif roll < 0.36:
+                lines.append("%s,U,POISON %d" % (key, index))
+            elif roll < 0.37:
+                lines.append("%s,?,bad %d" % (key, index))
+            else:
+                lines.append("%s,%s,title %d" % (key, rng.choice("UI"), index))
+        data = (header + "\n" + "".join(l + "\n" for l in lines)).encode()
+        rows = csv_rows(data)[1]
+
+        def refused(row, kind):
+            cells = [row["ID"]] if kind == "delete" else [v for k, v in row.items() if k != "op"]
+            return any("POISON" in cell for cell in cells)
+
+        written, deleted, collapsed, refused_rows = batch_outcome(rows, feed, refused)
+        expected = {r["ID"]: item_of(r, skip=("op",)) for r in csv_rows(first)[1]}
+        invalid = apply_in_order(expected, rows, feed, skip=set(refused_rows))
+        self.assertIn(1, refused_rows)
+        self.assertNotIn(5, refused_rows)
+        self.assertNotIn("E1", expected)
+        self.assertNotIn("E2", expected)
+        self.assertEqual(expected["E4"], {"ID": {"S": "E4"}, "Title": {"S": "early 4"}})
+
+        log_path = self.path("t2b-proxy.jsonl")
+        with tarius_stack.start_ddb_fault_proxy(self.st.dynalite.url) as proxy:
+            spec = {"table": table, "seed": 7, "poison": "POISON", "max_faults": 2, "log": log_path,
+                    "partial": 0.3, "throttle": 0.1, "error_before": 0.05, "delay": 0.3, "delay_max_ms": 150}
+            request = urllib.request.Request(proxy.url + "/__proxy/profile", data=json.dumps(spec).encode(),
+                                             method="POST")
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as answer:
+                answer.read()
+            rejects_path = self.path("t2b-rejects.csv")
+            proc = self.load(self.write("t2b-second.csv", data), "--feeds", doc_path, "--feed", "events", "--json",
+                             "--rejects", rejects_path, "--concurrency", "8",
+                             env=dict(self.env, AWS_ENDPOINT_URL_DYNAMODB=proxy.url))
+        self.assertEqual(proc.returncode, 1, proc.stderr.decode()[-2000:])
+        report = self.report_of(proc)
+        with open(log_path, encoding="utf-8") as f:
+            actions = collections.Counter(json.loads(l).get("action") for l in f if l.strip())
+        self.assertGreater(actions["partial"] + actions["throttle"] + actions["error_before"], 0, actions)
+        self.assertGreater(actions["refuse"], 0, actions)
+
+        got = scan(self.ddb, table)
+        self.assertEqual(sorted(got), sorted(expected))
+        for key, item in expected.items():
+            self.assertEqual(got[key], item, key)
+
+        counts = report["counts"]
+        self.assertEqual(counts["rows"], len(rows))
+        self.assertEqual(counts["rejected_by_reason"], {"invalid_operation": len(invalid),
+                                                        "refused_by_dynamodb": len(refused_rows)})
+        self.assertEqual((counts["items_written"], counts["deleted"], counts["duplicates_collapsed"]),
+                         (written, deleted, collapsed))
+        assert_reconciles(self, counts)
+        with open(rejects_path + ".reasons.jsonl", encoding="utf-8") as f:
+            reasons = sorted((json.loads(l)["line"], json.loads(l)["reason"]) for l in f if l.strip())
+        self.assertEqual(reasons, sorted([(i + 2, "invalid_operation") for i, _ in invalid] +
+                                         [(i + 2, "refused_by_dynamodb") for i in refused_rows]))
 
     # 3 -----------------------------------------------------------------------------------------------------------
     def test_3_delete_feed_killed_mid_load_resumes_exactly(self):
