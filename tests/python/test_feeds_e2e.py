@@ -455,7 +455,8 @@ class feeds_e2e(unittest.TestCase):
     def test_3_delete_feed_killed_mid_load_resumes_exactly(self):
         table = "t3-events"
         create_table(self.ddb, table)
-        document = self.delete_feed_document(table, "t3/")
+        document = self.delete_feed_document(table, "t3/") + ("    rejects_prefix: rejects/events/\n"
+                                                              "    reports_prefix: reports/events/\n")
         self.s3.put_object(Bucket=BUCKET, Key="config/t3-feeds.yaml", Body=document.encode())
         feed = op_feed()
         rng = random.Random(20261206)
@@ -527,9 +528,24 @@ class feeds_e2e(unittest.TestCase):
         self.assertEqual(record["load_status"]["S"], "succeeded_with_rejects")
         self.assertEqual(record["attempts"]["N"], "2")
         self.assertEqual(record["feed"]["S"], "events")
-        reasons = self.s3.get_object(Bucket=BUCKET, Key=report["rejects"]["reasons"][len("s3://%s/" % BUCKET):])
+        # The feed's own prefixes: the rejects and the one report of the load are there.
+        reasons_key = report["rejects"]["reasons"][len("s3://%s/" % BUCKET):]
+        self.assertTrue(reasons_key.startswith("rejects/events/" + key + "/"), reasons_key)
+        reasons = self.s3.get_object(Bucket=BUCKET, Key=reasons_key)
         reasons = [json.loads(l) for l in reasons["Body"].read().decode().splitlines() if l]
         self.assertEqual([r["line"] for r in reasons], [i + 2 for i, _ in rejected], "each rejected row once")
+        reports = [o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET, Prefix="reports/events/")
+                   .get("Contents", [])]
+        self.assertEqual(reports, ["reports/events/%s/%s.json" % (key, load_id)])
+        stored = json.loads(self.s3.get_object(Bucket=BUCKET, Key=reports[0])["Body"].read())
+        self.assertEqual((stored["feed"], stored["counts"]), ("events", counts))
+
+        # `tarius loads` names the feed of the load.
+        listing = subprocess.run([TARIUS, "loads", "--ledger-table", "ledger", "--json"], env=self.env,
+                                 capture_output=True, timeout=60)
+        self.assertEqual(listing.returncode, 0, listing.stderr.decode())
+        mine = [l for l in json_lines(listing.stdout.decode()) if l.get("source") == source]
+        self.assertEqual([l.get("feed") for l in mine], ["events"], listing.stdout.decode())
 
     # 4 -----------------------------------------------------------------------------------------------------------
     def service_feeds(self, tag):
@@ -539,11 +555,12 @@ class feeds_e2e(unittest.TestCase):
             create_table(self.ddb, "%s-%s" % (tag, name))
         return json.dumps({"feeds": {
             "products": {"match": {"prefix": "raw-data/%s-products/" % tag}, "table": "%s-products" % tag},
-            "prices": {"match": {"prefix": "raw-data/%s-prices/" % tag}, "table": "%s-prices" % tag}}})
+            "prices": {"match": {"prefix": "raw-data/%s-prices/" % tag}, "table": "%s-prices" % tag,
+                       "mode": "delete", "op": {"column": "op", "delete": ["D"], "put": ["U"]}}}})
 
     def service_files(self, tag):
         products = b'ID,Title\nS1,"Lamp, brass"\nS2,Chair\n'
-        prices = b"ID,Price\nS1,10\nS3,30\nS4,40\n"
+        prices = b"ID,op,Price\nS1,U,10\nS3,U,30\nS1,D,\nS4,U,40\nS5,D,\nS4,U,44\n"
         unmatched = b"ID,Title\nU1,nobody's\n"
         keys = {"products": "raw-data/%s-products/a.csv" % tag, "prices": "raw-data/%s-prices/b.csv" % tag,
                 None: "raw-data/%s-unmatched/c.csv" % tag}
@@ -551,7 +568,9 @@ class feeds_e2e(unittest.TestCase):
 
     def assert_service_outcome(self, tag, bodies, keys, log_lines):
         self.assert_table_equals_rows("%s-products" % tag, csv_rows(bodies["products"])[1])
-        self.assert_table_equals_rows("%s-prices" % tag, csv_rows(bodies["prices"])[1])
+        expected_prices = {}
+        self.assertEqual(apply_in_order(expected_prices, csv_rows(bodies["prices"])[1], op_feed()), [])
+        self.assertEqual(scan(self.ddb, "%s-prices" % tag), expected_prices)
         unmatched = "s3://%s/%s" % (BUCKET, keys[None])
         ignored = [l for l in log_lines if l.get("msg") == "object matches no feed: ignored"]
         self.assertEqual([l.get("source") for l in ignored], [unmatched], log_lines)
@@ -581,8 +600,16 @@ class feeds_e2e(unittest.TestCase):
             self.assertEqual(report["feed"], name)
             self.assertEqual(report["source"], "s3://%s/%s" % (BUCKET, keys[name]))
             self.assertEqual(note["MessageAttributes"]["table"]["Value"], "%s-%s" % (tag, name))
-            self.assertEqual(report["counts"]["items_written"], len(csv_rows(bodies[name])[1]))
+            rows = csv_rows(bodies[name])[1]
+            written, deleted, collapsed = batch_counts(rows, op_feed()) if name == "prices" else (len(rows), 0, 0)
+            self.assertEqual((report["counts"]["items_written"], report["counts"]["deleted"],
+                              report["counts"]["duplicates_collapsed"]), (written, deleted, collapsed))
             assert_reconciles(self, report["counts"])
+            # The load's metrics (EMF) count the deletes too, with the feed as a dimension.
+            metrics = [l for l in log_lines if "_aws" in l and l.get("feed") == name and "ItemsWritten" in l]
+            self.assertEqual([(m["ItemsWritten"], m.get("ItemsDeleted")) for m in metrics], [(written, deleted)],
+                             log_lines)
+            self.assertIn(["feed", "status"], metrics[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"])
 
     def test_4a_worker_routes_objects_to_their_feeds(self):
         document = self.service_feeds("t4w")
