@@ -137,6 +137,22 @@ def batch_counts(rows, feed):
     return batch_outcome(rows, feed)[:3]
 
 
+def delete_feed_csv(count, seed):
+    """`count` rows of a delete feed over 8,000 keys: about 30 % deletes, 0.2 % invalid operations, puts."""
+    rng = random.Random(seed)
+    lines = []
+    for index in range(count):
+        key = "K%05d" % rng.randrange(8000)
+        roll = rng.random()
+        if roll < 0.30:
+            lines.append("%s,D,," % key)
+        elif roll < 0.302:
+            lines.append("%s,BAD,x,1" % key)
+        else:
+            lines.append("%s,%s,title %d,%d" % (key, rng.choice("UI"), index, index))
+    return ("ID,op,Title,Price\n" + "".join(l + "\n" for l in lines)).encode()
+
+
 # --- The stack. ---
 
 def create_table(ddb, name):
@@ -459,18 +475,7 @@ class feeds_e2e(unittest.TestCase):
                                                               "    reports_prefix: reports/events/\n")
         self.s3.put_object(Bucket=BUCKET, Key="config/t3-feeds.yaml", Body=document.encode())
         feed = op_feed()
-        rng = random.Random(20261206)
-        lines = []
-        for index in range(30000):
-            key = "K%05d" % rng.randrange(8000)
-            roll = rng.random()
-            if roll < 0.30:
-                lines.append("%s,D,," % key)
-            elif roll < 0.302:
-                lines.append("%s,BAD,x,1" % key)
-            else:
-                lines.append("%s,%s,title %d,%d" % (key, rng.choice("UI"), index, index))
-        data = ("ID,op,Title,Price\n" + "".join(l + "\n" for l in lines)).encode()
+        data = delete_feed_csv(30000, 20261206)
         rows = csv_rows(data)[1]
         expected = {}
         rejected = apply_in_order(expected, rows, feed)
@@ -655,6 +660,61 @@ class feeds_e2e(unittest.TestCase):
                          sorted(("s3://%s/%s" % (BUCKET, keys[f]), "succeeded") for f in ("products", "prices")), body)
         self.assertEqual(body.get("ignored"), 1, body)
         self.assert_service_outcome("t4l", bodies, keys, json_lines(log_text))
+
+    def test_4c_bootstrap_continues_a_delete_feed_load_across_invocations(self):
+        """A delete feed load longer than the function's deadline (15 s timeout, stopping 10 s before it, a
+        2,500 WCU/s budget): continued by self-invocation, exactly the table and counts of one run."""
+        table = "t4c-events"
+        create_table(self.ddb, table)
+        document = json.dumps({"feeds": {"events": {
+            "match": {"prefix": "raw-data/t4c/"}, "table": table, "mode": "delete",
+            "op": {"column": "op", "delete": ["D"], "put": ["U", "I"]}}}})
+        feed = op_feed()
+        data = delete_feed_csv(40000, 2026120604)
+        rows = csv_rows(data)[1]
+        expected = {}
+        rejected = apply_in_order(expected, rows, feed)
+        written, deleted, collapsed = batch_counts(rows, feed)
+        self.local.drain(self.local.queue_url)
+        self.local.notifications()
+        key = "raw-data/t4c/big.csv"
+        event = lambda_support.upload(self.local, self.write("t4c.csv", data), key)
+        env = dict(self.env, TARIUS_FEEDS=document, TARIUS_DEADLINE_MARGIN_MS="10000", TARIUS_MAX_WCU="2500",
+                   TARIUS_HEARTBEAT_SECONDS="1")
+        log_path = self.path("t4c-bootstrap.log")
+        with fake_runtime.FakeRuntime(timeout_s=15) as rt:
+            proc = lambda_support.start_bootstrap(rt, env, log_path=log_path)
+            try:
+                rt.invoke(event, asynchronous=True)
+                rt.wait_idle(600, settle_s=2)
+            finally:
+                lambda_support.stop(proc)
+            with open(log_path, encoding="utf-8", errors="replace") as f:
+                log_text = f.read()
+            outcomes = [(i.origin, i.outcome, i.error_type) for i in rt.invocations]
+            self.assertGreaterEqual(len(rt.invocations), 2, log_text[-3000:])
+            self.assertTrue(all(o[1] == "response" for o in outcomes), (outcomes, log_text[-3000:]))
+            bodies = [i.json_body() for i in rt.invocations]
+        self.assertTrue(all(b["continued"] for b in bodies[:-1]), bodies)
+        final = bodies[-1]["loads"][0]
+        self.assertEqual(final["status"], "succeeded_with_rejects")
+        counts = final["counts"]
+        self.assertEqual(counts["rows"], len(rows))
+        self.assertEqual(counts["rejected_by_reason"], {"invalid_operation": len(rejected)})
+        self.assertEqual((counts["items_written"], counts["deleted"], counts["duplicates_collapsed"]),
+                         (written, deleted, collapsed))
+        assert_reconciles(self, counts)
+        got = scan(self.ddb, table)
+        self.assertEqual(sorted(got), sorted(expected))
+        for item_key, item in expected.items():
+            self.assertEqual(got[item_key], item, item_key)
+        source = "s3://%s/%s" % (BUCKET, key)
+        record = local_loader.ledger_load_record(self.local, source)
+        self.assertEqual((record["feed"]["S"], record["load_status"]["S"]), ("events", "succeeded_with_rejects"))
+        notes = [n for n in self.local.notifications() if json.loads(n["Message"])["source"] == source]
+        self.assertEqual(len(notes), 1, notes)
+        self.assertEqual(notes[0]["MessageAttributes"]["feed"]["Value"], "events")
+        self.assertEqual(json.loads(notes[0]["Message"])["counts"], counts)
 
     # 5 -----------------------------------------------------------------------------------------------------------
     def test_5_bad_documents_exit_2_naming_the_field_and_write_nothing(self):
