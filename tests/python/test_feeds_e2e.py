@@ -272,8 +272,8 @@ class feeds_e2e(unittest.TestCase):
         self.assertEqual(scan(self.ddb, "t1-prices"), {}, "the other feed's table was written")
 
         self.s3.put_object(Bucket=BUCKET, Key="t1/prices/2026-12-06.csv", Body=prices)
-        proc = self.load("s3://%s/t1/prices/2026-12-06.csv" % BUCKET, "--feeds", "s3://%s/config/t1-feeds.yaml" % BUCKET,
-                         "--json")
+        proc = self.load("s3://%s/t1/prices/2026-12-06.csv" % BUCKET,
+                         "--feeds", "s3://%s/config/t1-feeds.yaml" % BUCKET, "--json")
         self.assertEqual(proc.returncode, 0, proc.stderr.decode()[-2000:])
         report = self.report_of(proc)
         self.assertEqual((report["feed"], report["table"], report["status"]), ("prices", "t1-prices", "succeeded"))
@@ -759,6 +759,28 @@ class feeds_e2e(unittest.TestCase):
                     self.assertEqual(error_type, "Function.InitError")
                     self.assertIn(field, json.loads(body)["errorMessage"])
                     self.assertIsNone(rt.first_next_at)
+                self.assertEqual(scan(self.ddb, table), {})
+
+    def test_5b_feed_flags_misused_exit_2_and_write_nothing(self):
+        table = "t5b-target"
+        create_table(self.ddb, table)
+        path = self.write("t5b.csv", b"ID,Title\nM1,one\n")
+        two = self.write("t5b-two.yaml", ("feeds: {a: {match: {prefix: t5b/a/}, table: %s}, "
+                                          "b: {match: {prefix: t5b/b/}, table: %s}}" % (table, table)).encode())
+        self.s3.put_object(Bucket=BUCKET, Key="t5b/a/file.txt", Body=b"ID,Title\nM2,two\n")
+        cases = [
+            ("several feeds and no --feed", [path, "--feeds", two], "--feed"),
+            ("--feed naming no feed", [path, "--feeds", two, "--feed", "nope"], "nope"),
+            ("--table with --feeds", [path, "--feeds", two, "--feed", "a", "--table", table], "--table"),
+            ("a document that does not exist", [path, "--feeds", self.path("missing.yaml")], "missing.yaml"),
+            ("an object no feed matches (suffix)", ["s3://%s/t5b/a/file.txt" % BUCKET, "--feeds", two],
+             "matches no feed"),
+        ]
+        for name, args, named in cases:
+            with self.subTest(name):
+                proc = self.load(*args, "--json")
+                self.assertEqual(proc.returncode, 2, (proc.stdout, proc.stderr))
+                self.assertIn(named, proc.stderr.decode())
                 self.assertEqual(scan(self.ddb, table), {})
 
 
