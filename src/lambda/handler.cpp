@@ -63,7 +63,9 @@ public:
         ++listed_;
         if (loads_.size() > 1) loads_ += ',';
         json::writer w(loads_);
-        w.begin_object().key("source").value(outcome.source).key("status").value(loader::load_status_name(outcome.status));
+        w.begin_object().key("source").value(outcome.source);
+        if (!outcome.feed.empty()) w.key("feed").value(outcome.feed);
+        w.key("status").value(loader::load_status_name(outcome.status));
         w.key("load_id").value(outcome.load_id).key("counts");
         loader::write_counts(w, outcome.counts);
         if (!outcome.message.empty()) {

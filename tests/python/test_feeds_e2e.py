@@ -655,9 +655,10 @@ class feeds_e2e(unittest.TestCase):
             log_text = f.read()
         self.assertEqual(inv.outcome, "response", "%s: %s\n%s" % (inv.error_type, inv.body, log_text[-3000:]))
         body = inv.json_body()
-        # The answer lists the loads by source (it does not name their feeds) and counts the ignored object.
-        self.assertEqual(sorted((l["source"], l["status"]) for l in body["loads"]),
-                         sorted(("s3://%s/%s" % (BUCKET, keys[f]), "succeeded") for f in ("products", "prices")), body)
+        # The answer lists each load with its source and feed, and counts the ignored object.
+        self.assertEqual(sorted((l["source"], l.get("feed"), l["status"]) for l in body["loads"]),
+                         sorted(("s3://%s/%s" % (BUCKET, keys[f]), f, "succeeded") for f in ("products", "prices")),
+                         body)
         self.assertEqual(body.get("ignored"), 1, body)
         self.assert_service_outcome("t4l", bodies, keys, json_lines(log_text))
 
