@@ -288,8 +288,12 @@ void append_key_comment(std::string& out, const sample_profile& p, const std::st
     for (const std::optional<size_t> key : {std::optional<size_t>(p.keys.partition), p.keys.sort}) {
         if (!key || p.columns[*key].type != value_type::NUMBER) continue;
         const std::string name = comment_text(yaml_scalar(p.columns[*key].name));
-        out += indent + "# Type N: every sampled value of " + name + " is a number as DynamoDB writes it (" + name +
-               ":S would keep them as strings).\n";
+        out += indent;
+        out += "# Type N: every sampled value of ";
+        out += name;
+        out += " is a number as DynamoDB writes it (";
+        out += name;
+        out += ":S would keep them as strings).\n";
     }
 }
 

@@ -14,9 +14,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(__file__))
+import tarius_stack  # noqa: E402
 
 try:
     import yaml
@@ -25,7 +29,7 @@ except ImportError:  # the document is then read back by tarius validate alone
 
 BIN = os.environ.get("TARIUS_BIN", "")
 TARIUS = os.path.join(BIN, "tarius")
-SEED = "/work/shared/seed-data/products.csv"
+SEED = os.path.join(tarius_stack.source_dir(), "..", "shared", "seed-data", "products.csv")
 
 
 def run(*args, **kwargs):
@@ -145,6 +149,10 @@ class infer_helpers(unittest.TestCase):
             f.write(data if isinstance(data, bytes) else data.encode())
         return path
 
+    def read(self, path):
+        with open(path, encoding="utf-8", newline="") as f:
+            return f.read()
+
     def write_csv(self, name, header, rows, delimiter=","):
         out = io.StringIO()
         writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
@@ -244,10 +252,11 @@ class infer_types(infer_helpers):
                 "1" * 39,                                        # 39 significant digits
                 "$%d,299.00" % (i + 1),                          # an amount
                 "1" + "0" * 126 if i == 30 else str(i),          # 1E+126: out of DynamoDB's range
+                "1.0e500" if i == 45 else str(i * 7),            # not a DynamoDB number at all
             ])
-        header = ["id", "canonical", "padded", "plus", "trailing", "exponent", "digits39", "amount", "range"]
+        header = ["id", "canonical", "padded", "plus", "trailing", "exponent", "digits39", "amount", "range", "huge"]
         path = self.write_csv("numbers.csv", header, rows)
-        doc, feed, _ = self.check(path, open(path).read())
+        doc, feed, _ = self.check(path, self.read(path))
         self.assertEqual(feed["mapping"]["partition_key"], "id:N")
         self.assertEqual(feed["mapping"]["columns"], {"canonical": {"type": "number"}})
         table = column_table(doc)
@@ -269,7 +278,7 @@ class infer_types(infer_helpers):
             ])
         header = ["key", "flag", "bits", "mixed", "object", "array", "jstring", "broken"]
         path = self.write_csv("flags.csv", header, rows)
-        doc, feed, summary = self.check(path, open(path).read())
+        doc, feed, summary = self.check(path, self.read(path))
         self.assertEqual(summary["rows_rejected"], 0)
         self.assertEqual(feed["mapping"]["partition_key"], "key:S")
         self.assertEqual(feed["mapping"]["columns"], {
@@ -280,7 +289,7 @@ class infer_types(infer_helpers):
     def test_empty_cells_are_counted(self):
         rows = [[str(i), "" if i % 3 == 0 else str(i * 2), "   " if i % 2 else "x", "", "v%d" % i] for i in range(30)]
         path = self.write_csv("sparse.csv", ["n", "sparse", "blanks", "nothing", "label"], rows)
-        doc, feed, _ = self.check(path, open(path).read())
+        doc, feed, _ = self.check(path, self.read(path))
         table = column_table(doc)
         self.assertEqual(table["sparse"][:2], ("number", 10))
         self.assertEqual(table["blanks"][:2], ("string", 15))
@@ -292,7 +301,7 @@ class infer_types(infer_helpers):
         header = ["Price (USD)", "true", "123", "a: b", "#x", 'say "hi"', "Caf\u00e9", "yes", "-dash", "~", "ID"]
         rows = [["p%d" % i, "x", "y", "z", "w", "v", "u", "t", "s", "r", "id-%d" % i] for i in range(5)]
         path = self.write_csv("names.csv", header, rows)
-        doc, feed, _ = self.check(path, open(path, encoding="utf-8").read())
+        doc, feed, _ = self.check(path, self.read(path))
         self.assertEqual(feed["mapping"]["partition_key"], "ID:S")
         for name in header:
             self.assertIn(name, column_table(doc))
@@ -302,7 +311,7 @@ class infer_types(infer_helpers):
         header = ["key: one", "#n", "y", "Zip Code"]
         rows = [["k%d" % i, str(i), ["yes", "no"][i % 2], "%05d" % i] for i in range(5)]
         path = self.write_csv("quoted.csv", header, rows)
-        doc, feed, _ = self.check(path, open(path).read())
+        doc, feed, _ = self.check(path, self.read(path))
         self.assertEqual(feed["mapping"]["partition_key"], "key: one:S")
         self.assertEqual(feed["mapping"]["columns"], {"#n": {"type": "number"}, "y": {"type": "bool"}})
 
@@ -311,7 +320,7 @@ class infer_keys(infer_helpers):
     def test_a_unique_pair_when_no_column_is_unique(self):
         rows = [["s%d" % store, "sku-%d" % sku, str(store * sku)] for store in range(3) for sku in range(5)]
         path = self.write_csv("stock.csv", ["store", "item", "qty"], rows)
-        doc, feed, summary = self.check(path, open(path).read())
+        doc, feed, summary = self.check(path, self.read(path))
         self.assertEqual(feed["mapping"]["partition_key"], "store:S")
         self.assertEqual(feed["mapping"]["sort_key"], "item:S")
         self.assertEqual(summary["duplicates_collapsed"], 0)
@@ -320,16 +329,17 @@ class infer_keys(infer_helpers):
     def test_duplicate_keys(self):
         rows = [["a%d" % (i % 4), "x"] for i in range(12)]
         path = self.write_csv("dups.csv", ["code", "v"], rows)
-        doc, feed, summary = self.check(path, open(path).read())
+        doc, feed, summary = self.check(path, self.read(path))
         self.assertEqual(feed["mapping"]["partition_key"], "code:S")
         self.assertIn("No column, nor pair of columns, is non-empty and unique", doc)
         self.assertEqual(summary["rows_read"], 12)
         self.assertEqual(summary["rows_rejected"], 0)
 
     def test_a_key_with_empty_cells_rejects_those_rows(self):
-        rows = [["" if i % 4 == 0 else "a%d" % (i % 3), str(i % 2)] for i in range(12)]
+        # Both columns have empty cells: a, with more distinct values, is the better key of the two.
+        rows = [["" if i % 4 == 0 else "a%d" % (i % 3), "" if i % 6 == 1 else str(i % 2)] for i in range(12)]
         path = self.write_csv("holes.csv", ["a", "b"], rows)
-        doc, feed, summary = self.check(path, open(path).read())
+        doc, feed, summary = self.check(path, self.read(path))
         self.assertEqual(feed["mapping"]["partition_key"], "a:S")  # more distinct values than b
         self.assertEqual(summary["rows_rejected"], 3)  # exit status 1, not 2
 
