@@ -1,11 +1,33 @@
 #include "feeds_flags.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "tarius/loader/services.hpp"
 
 namespace tarius::cli {
+namespace {
+
+// The S3 client of a command that made no AWS clients (validate with a local or inline document):
+// loader::read_document calls it only for s3:// values, which read_feeds_flag refuses without a real client. It
+// keeps the rule "a file, an inline document or s3://" in one place, loader::read_document.
+class no_s3_client final : public aws::s3_client {
+public:
+    result<aws::s3_object_info> head_object(const std::string&, const std::string&,
+                                            const aws::s3_get_options&) override {
+        return unused();
+    }
+    result<aws::s3_object_info> get_object(const std::string&, const std::string&, const aws::s3_get_options&,
+                                           byte_sink&) override {
+        return unused();
+    }
+    result<aws::s3_put_result> put_object(const std::string&, const std::string&, std::string,
+                                          const aws::s3_put_options&) override {
+        return unused();
+    }
+
+private:
+    static error unused() { return make_error(errc::INTERNAL, "--feeds: an s3:// document without an S3 client"); }
+};
+
+}  // namespace
 
 bool parse_s3_uri(const std::string& uri, std::string& bucket, std::string& key) {
     if (uri.rfind("s3://", 0) != 0) return false;
@@ -33,21 +55,11 @@ result<void> check_feeds_flags(const parsed_args& args) {
 
 result<loader::feed_set> read_feeds_flag(const parsed_args& args, aws::s3_client* s3) {
     const std::string value = args.get("feeds").value_or("");
-    std::string text;
-    if (s3 != nullptr) {
-        TARIUS_ASSIGN_OR_RETURN(text, loader::read_document(value, "--feeds", *s3));
-    } else if (value.rfind("s3://", 0) == 0) {
+    if (s3 == nullptr && value.rfind("s3://", 0) == 0) {
         return make_error(errc::INTERNAL, "--feeds: an s3:// document without an S3 client");
-    } else if (value.find_first_of("{:\n") == std::string::npos) {
-        // As loader::read_document: a one-line value without braces or colons names a file.
-        std::ifstream file(value, std::ios::binary);
-        if (!file) return make_error(errc::IO, "--feeds: cannot read the file " + value);
-        std::ostringstream content;
-        content << file.rdbuf();
-        text = content.str();
-    } else {
-        text = value;
     }
+    no_s3_client none;
+    TARIUS_ASSIGN_OR_RETURN(const std::string text, loader::read_document(value, "--feeds", s3 ? *s3 : none));
     return loader::parse_feeds(text);
 }
 
