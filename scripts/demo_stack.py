@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Helpers of scripts/demo: provision the local stack, upload a file, show the outcome (boto3 as the observer).
 
-usage: demo_stack.py provision | upload FILE KEY | show N_NOTIFICATIONS
+usage: demo_stack.py provision | upload FILE KEY | stock FILE ROWS DELETE_EVERY | show N_NOTIFICATIONS
 Reads AWS_ENDPOINT_URL (moto) and AWS_ENDPOINT_URL_DYNAMODB (dynalite) from the environment."""
 import json
 import os
@@ -12,6 +12,7 @@ import boto3
 
 BUCKET = "tarius-landing-local"
 TABLE = "product"
+STOCK = "stock"
 LEDGER = "tarius-ledger-local"
 
 
@@ -50,13 +51,13 @@ def provision():
     inbox = sqs.create_queue(QueueName="tarius-notifications-local")["QueueUrl"]
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
-    for name, key in ((TABLE, "ID"), (LEDGER, "pk")):
+    for name, key in ((TABLE, "ID"), (STOCK, "SKU"), (LEDGER, "pk")):
         ddb.create_table(TableName=name, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                          BillingMode="PAY_PER_REQUEST")
-    for name in (TABLE, LEDGER):
+    for name in (TABLE, STOCK, LEDGER):
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1})
-    for key, value in {"TARIUS_QUEUE_URL": queue, "TARIUS_TABLE": TABLE, "TARIUS_LEDGER_TABLE": LEDGER,
+    for key, value in {"TARIUS_QUEUE_URL": queue, "TARIUS_LEDGER_TABLE": LEDGER,
                        "TARIUS_TOPIC_ARN": topic, "TARIUS_LANDING_BUCKET": BUCKET,
                        "TARIUS_DEMO_INBOX": inbox, "TARIUS_DEMO_DLQ": dlq}.items():
         print("export %s=%s" % (key, value))
@@ -65,6 +66,28 @@ def provision():
 def upload(path, key):
     client("s3").upload_file(path, BUCKET, key)
     print("demo: uploaded %s to s3://%s/%s (%.1f MB)" % (path, BUCKET, key, os.path.getsize(path) / 1e6))
+
+
+def stock(path, rows, delete_every):
+    """A stock-levels file of the delete feed: every row a put (U) of SKU-0..rows-1, except every `delete_every`-th,
+    which deletes that SKU (0: none)."""
+    import csv
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["SKU", "Warehouse", "Qty", "op"])
+        for n in range(rows):
+            deletes = delete_every and n % delete_every == 0
+            out.writerow(["SKU-%05d" % n, "" if deletes else "WH-%d" % (n % 3), "" if deletes else n % 500,
+                          "D" if deletes else "U"])
+
+
+def count_items(ddb, table):
+    scanned = ddb.scan(TableName=table, Select="COUNT")
+    total = scanned["Count"]
+    while "LastEvaluatedKey" in scanned:
+        scanned = ddb.scan(TableName=table, Select="COUNT", ExclusiveStartKey=scanned["LastEvaluatedKey"])
+        total += scanned["Count"]
+    return total
 
 
 def show(expected):
@@ -82,20 +105,17 @@ def show(expected):
     print("\n== notifications (what the e-mail subscribers read)")
     for note in notes:
         report = json.loads(note["Message"])
-        print("  [%s] %s" % (report["status"], note.get("Subject", "")))
-        text = report.get("error") or "rows %d, items %d, rejected %d" % (
-            report["counts"]["rows"], report["counts"]["items_written"], report["counts"]["rejected"])
+        print("  [%s] feed %s: %s" % (report["status"], report.get("feed", "-"), note.get("Subject", "")))
+        counts = report["counts"]
+        text = report.get("error") or "rows %d, items %d, deleted %d, rejected %d" % (
+            counts["rows"], counts["items_written"], counts.get("deleted", 0), counts["rejected"])
         print("    " + text)
         if "rejects" in report:
             print("    rejects: %s\n             %s" % (report["rejects"]["csv"], report["rejects"]["reasons"]))
-    scanned = ddb.scan(TableName=TABLE, Select="COUNT")
-    total = scanned["Count"]
-    while "LastEvaluatedKey" in scanned:
-        scanned = ddb.scan(TableName=TABLE, Select="COUNT", ExclusiveStartKey=scanned["LastEvaluatedKey"])
-        total += scanned["Count"]
-    print("\n== table %s: %d items (counted with Scan); three of them:" % (TABLE, total))
-    for item in ddb.scan(TableName=TABLE, Limit=3)["Items"]:
-        print("  " + json.dumps(item, ensure_ascii=False)[:300])
+    for table in (TABLE, STOCK):
+        print("\n== table %s: %d items (counted with Scan); three of them:" % (table, count_items(ddb, table)))
+        for item in ddb.scan(TableName=table, Limit=3)["Items"]:
+            print("  " + json.dumps(item, ensure_ascii=False)[:300])
 
 
 if __name__ == "__main__":
@@ -103,6 +123,8 @@ if __name__ == "__main__":
         provision()
     elif len(sys.argv) == 4 and sys.argv[1] == "upload":
         upload(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "stock":
+        stock(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 3 and sys.argv[1] == "show":
         show(int(sys.argv[2]))
     else:

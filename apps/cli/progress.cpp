@@ -42,6 +42,30 @@ std::string short_number(double value) {
     return fixed(value / 1e6, value < 1e7 ? 2 : 1) + "M";
 }
 
+// What limits the writes now: the table's capacity (it throttles), the write budget, or nothing (Tarius's pace).
+const char* limited_by(const loader::load_progress& p) {
+    if (p.table_limited) return "table";
+    if (p.budget_wcu > 0 && p.rate_limit > 0 && p.rate_limit >= 0.999 * p.budget_wcu) return "budget";
+    return "none";
+}
+
+// The write rate and its limit for the bar: "9.98k WCU/s", "9.98k WCU/s table-limited (could use 110k)",
+// "8.00k WCU/s (--max-wcu)". Tarius could use more than the table's capacity when it sent more before the table
+// first throttled: that is the capacity the table would need for this load not to wait on it.
+std::string write_rate_text(const loader::load_progress& p, const progress_rates& rates) {
+    std::string out = short_number(rates.wcu_per_second) + " WCU/s";
+    const std::string limit = limited_by(p);
+    if (limit == "table") {
+        out += " table-limited";
+        if (p.demand_wcu > 1.2 * std::max(p.table_capacity, rates.wcu_per_second)) {
+            out += " (could use " + short_number(p.demand_wcu) + ")";
+        }
+    } else if (limit == "budget") {
+        out += " (--max-wcu)";
+    }
+    return out;
+}
+
 int terminal_columns(std::FILE* out) {
     winsize size{};
     if (::ioctl(::fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col > 20) return size.ws_col;
@@ -79,6 +103,10 @@ std::string bar_line(const loader::load_progress& p, const progress_rates& rates
         tail += " in " + fixed(p.elapsed_seconds, 1) + " s (" + short_number(rates.rows_per_second) + " rows/s, " +
                 fixed(rates.bytes_per_second / 1e6, 1) + " MB/s)";
         if (p.rows_rejected) tail += ", " + with_commas(p.rows_rejected) + " rejected";
+        if (p.wcu_consumed > 0) {
+            tail += ", " + short_number(rates.wcu_per_second) + " WCU/s";
+            if (p.throttles) tail += ", " + fixed(100 * p.throttled_share, 0) + "% of requests throttled";
+        }
     } else {
         tail +=
             "  " + short_number(rates.rows_per_second) + " rows/s  " + fixed(rates.bytes_per_second / 1e6, 1) + " MB/s";
@@ -86,6 +114,7 @@ std::string bar_line(const loader::load_progress& p, const progress_rates& rates
             tail += "  ETA " + clock_text(rates.eta_seconds);
         else if (p.total_bytes == 0)
             tail += "  " + fixed(static_cast<double>(p.bytes_read) / 1e6, 1) + " MB read";
+        if (p.wcu_consumed > 0) tail += "  " + write_rate_text(p, rates);
     }
     if (rates.percent < 0) return tail.substr(2);
     const std::string percent = fixed(std::min(rates.percent, 100.0), 0);
@@ -114,6 +143,14 @@ std::string log_line(const loader::load_progress& p, const progress_rates& rates
     out += ",\"items_written\":" + std::to_string(p.items_written);
     if (p.done) out += ",\"rows_rejected\":" + std::to_string(p.rows_rejected);
     out += ",\"throttles\":" + std::to_string(p.throttles);
+    out += ",\"throttled_share\":" + fixed(p.throttled_share, 3);
+    out += ",\"wcu_per_second\":" + fixed(rates.wcu_per_second, 0);
+    out += ",\"limited_by\":";
+    append_json_string(out, limited_by(p));
+    if (p.rate_limit > 0) out += ",\"rate_limit_wcu\":" + fixed(p.rate_limit, 0);
+    if (p.table_capacity > 0) out += ",\"table_capacity_wcu\":" + fixed(p.table_capacity, 0);
+    out += ",\"handed_back_share\":" + fixed(p.recent_handed_back, 3);
+    if (p.demand_wcu > 0) out += ",\"demand_wcu\":" + fixed(p.demand_wcu, 0);
     out += ",\"rows_per_second\":" + fixed(rates.rows_per_second, 0);
     out += ",\"mb_per_second\":" + fixed(rates.bytes_per_second / 1e6, 2);
     if (rates.eta_seconds >= 0 && !p.done) out += ",\"eta_seconds\":" + fixed(rates.eta_seconds, 0);
@@ -128,7 +165,7 @@ progress_reporter::progress_reporter(progress_mode mode, std::chrono::millisecon
     : mode_(mode), log_every_(log_every), out_(out) {}
 
 progress_rates progress_reporter::rates_for(const loader::load_progress& p) {
-    window_.push_back({p.elapsed_seconds, p.bytes_read, p.rows});
+    window_.push_back({p.elapsed_seconds, p.bytes_read, p.rows, p.wcu_consumed});
     while (window_.size() > 2 && p.elapsed_seconds - window_[1].seconds >= RATE_WINDOW_SECONDS) window_.pop_front();
     progress_rates rates;
     if (p.done) {
@@ -136,13 +173,15 @@ progress_rates progress_reporter::rates_for(const loader::load_progress& p) {
         if (p.elapsed_seconds > 0) {
             rates.rows_per_second = static_cast<double>(p.rows) / p.elapsed_seconds;
             rates.bytes_per_second = static_cast<double>(p.bytes_read) / p.elapsed_seconds;
+            rates.wcu_per_second = p.wcu_consumed / p.elapsed_seconds;
         }
     } else {
-        const sample& first = window_.size() > 1 ? window_.front() : sample{0, 0, 0};
+        const sample& first = window_.size() > 1 ? window_.front() : sample{0, 0, 0, 0};
         const double span = p.elapsed_seconds - first.seconds;
         if (span > 0) {
             rates.rows_per_second = static_cast<double>(p.rows - std::min(p.rows, first.rows)) / span;
             rates.bytes_per_second = static_cast<double>(p.bytes_read - std::min(p.bytes_read, first.bytes)) / span;
+            rates.wcu_per_second = std::max(0.0, p.wcu_consumed - first.wcu) / span;
         }
     }
     if (p.total_bytes > 0) {

@@ -1,6 +1,7 @@
 #pragma once
 // Progress of `tarius load` on stderr: a bar redrawn in place on a terminal (rows/s, MB/s, percent and ETA from the
-// object size), otherwise one JSON log line every few seconds.
+// object size, write units per second and what limits them: the table's capacity, the budget, or nothing),
+// otherwise one JSON log line every few seconds.
 
 #include <chrono>
 #include <cstdint>
@@ -23,6 +24,7 @@ enum class progress_mode : uint8_t {
 struct progress_rates {
     double rows_per_second = 0;   ///< over the last few seconds (the whole run when shorter)
     double bytes_per_second = 0;  ///< bytes read as stored, same window
+    double wcu_per_second = 0;    ///< write units DynamoDB consumed per second, same window
     double eta_seconds = -1;      ///< time left at `bytes_per_second`; -1 when unknown (no size, no rate yet)
     double percent = -1;          ///< bytes read / total bytes × 100; -1 when the size is unknown
 };
@@ -53,6 +55,7 @@ private:
         double seconds;
         uint64_t bytes;
         uint64_t rows;
+        double wcu;
     };
     progress_rates rates_for(const loader::load_progress& p);
 

@@ -19,6 +19,11 @@ constexpr std::string_view BODY_CLOSE = "]},\"ReturnConsumedCapacity\":\"TOTAL\"
 // A request body is held twice while in flight: by the client's call and by the transport's attempt.
 constexpr size_t BODY_COPIES = 2;
 
+// Batches active at once, per request allowed in flight. More than one: a batch stays active until its last item
+// is acknowledged, so batches waiting for a few handed-back items must not keep fresh items from filling requests
+// (with one, 64 such batches starved the writer into sending small requests of leftovers only).
+constexpr size_t ACTIVE_PER_IN_FLIGHT = 8;
+
 // DynamoDB's write units of a put: one per started KB of the item, at least one.
 double write_units(uint32_t item_size) {
     return std::max(1.0, std::ceil(static_cast<double>(item_size) / 1024.0));
@@ -133,7 +138,7 @@ void ddb_writer::skip(pipeline::batch&& b) {
 // Moves sealed batches into the active set, in file order; the head waits while an active batch holds one of its
 // keys (rows of one key keep file order).
 void ddb_writer::activate() {
-    while (!queued_.empty() && active_.size() < options_.max_in_flight &&
+    while (!queued_.empty() && active_.size() < ACTIVE_PER_IN_FLIGHT * options_.max_in_flight &&
            fresh_.size() < pipeline::MAX_BATCH_ITEMS * 2) {
         pipeline::batch& head = queued_.front();
         bool free = true;
@@ -368,7 +373,11 @@ void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> o
             } else {
                 ++stats_.requests_failed;
             }
-            pacer_.on_response(r.charged, 0, throttled);
+            if (throttled) {
+                pacer_.on_response(r.charged, 0, true);
+            } else {
+                pacer_.on_failed(r.charged);
+            }
             if (r.pinned) {
                 if (failure_ || stopping_) return;
                 for (entry& e : r.entries) e.not_before = now_() + backoff(e.attempts);
@@ -379,7 +388,7 @@ void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> o
             return;
         }
         case aws::error_class::ITEM: {
-            pacer_.on_response(r.charged, 0, false);
+            pacer_.on_failed(r.charged);
             if (r.entries.size() == 1) {
                 on_refused(r.entries.front(), err.service && !err.service->message.empty()
                                                   ? err.service->code + ": " + err.service->message
@@ -402,9 +411,11 @@ void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> o
 }
 
 void ddb_writer::resend(entry e, bool throttled) {
-    (void)throttled;
     if (failure_ || stopping_) return;  // abandoned: not counted, and beyond the checkpoint
-    e.not_before = now_() + backoff(e.attempts);
+    // Items the table handed back for capacity are due at once: the pacer already cut the rate to what the table
+    // accepts, and a jittered backoff per item would scatter them into many small requests (each one a request
+    // more) instead of merging them, in order, into the next full ones. Faults back off.
+    e.not_before = throttled && options_.follow_capacity ? now_() : now_() + backoff(e.attempts);
     retry_.push_back(e);
 }
 

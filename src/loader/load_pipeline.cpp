@@ -93,6 +93,13 @@ public:
                                                        static_cast<double>(ws.requests_sent)
                                                  : 0;
             p.rate_limit = writer_->rate();
+            p.budget_wcu = config_.writer.max_wcu_per_second;
+            p.wcu_consumed = ws.wcu_consumed;
+            const write_pacer& pacer = writer_->pacer();
+            p.table_limited = pacer.table_limited();
+            p.table_capacity = pacer.stats().capacity_estimate;
+            p.recent_handed_back = pacer.recent_throttled_share();
+            p.demand_wcu = pacer.stats().peak_unthrottled;
         }
         p.elapsed_seconds = std::chrono::duration<double>(steady::now() - started_).count();
         if (p.elapsed_seconds > 0 && writer_) p.wcu_per_second = writer_->stats().wcu_consumed / p.elapsed_seconds;

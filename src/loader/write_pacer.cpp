@@ -7,120 +7,337 @@ namespace tarius::loader {
 namespace {
 
 using seconds_d = std::chrono::duration<double>;
+using steady = std::chrono::steady_clock;
 
 // How early a send may go: the writer polls in milliseconds, and a send that waited for its exact slot would come
 // late and lose that time, a few percent of the rate at hundreds of requests per second. After an idle period it
 // allows a burst of this much of the rate (plus one request).
 constexpr std::chrono::milliseconds TOLERANCE{50};
-// The window over which sending and acceptance are measured.
-constexpr std::chrono::milliseconds MEASURE_WINDOW{500};
-// One throttling burst is one event: responses to requests sent before a cut keep arriving for a round trip.
-constexpr std::chrono::milliseconds CUT_INTERVAL{100};
-// A window in which at least this share of responses throttled says the sending rate is well over capacity:
-// what the table accepted then is its capacity. Below it, a throttle may be a burst or one hot partition, and
-// the rate is only trimmed.
-constexpr double OVERLOADED_SHARE = 0.5;
-constexpr double TRIM = 0.9;
-constexpr double MIN_RESPONSES = 4;
-// No cut takes more than half of the rate: a drop of capacity is followed in a few cuts, a fluke costs little.
-constexpr double MAX_CUT = 0.5;
+// Responses are judged in rounds: a round without a throttled response ends a throttled spell (the table had
+// capacity to spare). A round lasts at least this long and holds at least MIN_ROUND_ANSWERS responses, so that at
+// a few requests per second one lucky response does not end a spell.
+constexpr std::chrono::milliseconds ROUND{100};
+constexpr uint32_t MIN_ROUND_ANSWERS = 6;
+// The capacity is measured over at most the last second of a spell, and over at least this span and this many
+// responses (before that, the rate is a provisional cut).
+constexpr std::chrono::milliseconds MEASURE_WINDOW{1000};
+constexpr std::chrono::milliseconds MIN_SPAN{30};
+constexpr uint32_t MIN_SPAN_ANSWERS = 6;
+// Responses that arrive just after the first throttled one may still carry units of the spent burst (the table
+// answered requests in parallel and their answers arrive in any order): once the spell is this old, its measure
+// starts again without them.
+constexpr std::chrono::milliseconds SETTLE{60};
+// Until the first measure, the rate is this share of what was sent when nothing limited it.
+constexpr double PROVISIONAL_SHARE = 0.1;
+// A round that accepted less than this share of the measured capacity while throttled says the capacity fell: the
+// measure starts again from that round rather than averaging the old capacity in for a second.
+constexpr double DROP_SHARE = 0.75;
+// Sends are counted in slots of this length (the writer's own pace, for the growth bound and the demand).
+constexpr std::chrono::milliseconds SEND_SLOT{100};
+// The rate never falls below this (units/s): a table that accepted nothing for a while is still tried about once
+// a second with a full request, and the probe has something to grow from.
+constexpr double MIN_RATE = 50;
+// The highest capacity measured is remembered this long (refreshed while the capacity stays within PEAK_KEEP of
+// it): when the table stops throttling below it, the probe heads for it quickly (a table scaled down and back up).
+constexpr std::chrono::seconds PEAK_MEMORY{60};
+constexpr double PEAK_KEEP = 0.9;
+// A round lasts at most this long when responses are few (it still needs one).
+constexpr std::chrono::milliseconds LONGEST_ROUND{500};
+// Refusals that do not follow the rate: a table whose refusals come from its capacity hands back about
+// `headroom` of the units once the rate is cut to what it accepted. When STUBBORN_SHARE or more is still handed
+// back in STUBBORN_ROUNDS rounds in a row after the spell was measured, part of what comes back does not depend on
+// the rate — a bucket smaller than a request (each request gets at most that many items, however slowly they come),
+// or refusals that are not about capacity — and cutting would chase the accepted rate down to nothing. That share,
+// less FLOOR_MARGIN, becomes the floor: only what is handed back beyond it counts as throttling (beyond it by
+// 2 × FLOOR_MARGIN, judged round by round), the rate goes back to what it was before the spell, and the capacity's rate
+// is set so that the units it accepts are what remains after the floor. A round that hands back less than half the
+// floor forgets it.
+constexpr double STUBBORN_SHARE = 0.5;
+constexpr uint32_t STUBBORN_ROUNDS = 3;
+constexpr double FLOOR_MARGIN = 0.03;
+
+steady::duration as_duration(double seconds) {
+    return std::chrono::duration_cast<steady::duration>(seconds_d(seconds));
+}
+
+// GCRA: a send of `units` at `now` moves the schedule on by units / rate from the later of the schedule and now.
+void charge(steady::time_point& next, steady::time_point now, double units, double rate) {
+    if (rate <= 0) {
+        next = now;
+        return;
+    }
+    // The tolerance applies once: wait_until lets a send go TOLERANCE early; the schedule itself never starts in
+    // the past (starting it at now − TOLERANCE too would allow a burst of twice the tolerance after an idle spell).
+    next = std::max(next, now) + as_duration(units / rate);
+}
+
+std::chrono::microseconds wait_until(steady::time_point next, steady::time_point now) {
+    if (now + TOLERANCE >= next) return std::chrono::microseconds(0);
+    return std::chrono::duration_cast<std::chrono::microseconds>(next - TOLERANCE - now) + std::chrono::microseconds(1);
+}
 
 }  // namespace
 
 write_pacer::write_pacer(pacer_options options, clock_fn now)
-    : options_(options), now_(now ? std::move(now) : [] { return std::chrono::steady_clock::now(); }) {
-    next_send_ = now_();
+    : options_(options), now_(now ? std::move(now) : [] { return steady::now(); }) {
+    const auto start = now_();
+    budget_next_ = capacity_next_ = round_start_ = start;
 }
 
-double write_pacer::capacity_rate(time_point now) const {
-    // CUBIC around the last measured capacity: backoff_share of it right after a cut, back to it after K
-    // seconds, then probing above it ever faster.
+// ---- the rate ------------------------------------------------------------------------------------------------
+
+double write_pacer::sent_per_second(time_point now) const {
+    double units = 0;
+    time_point first = now;
+    for (const send_slot& slot : sends_) {
+        if (now - slot.start > MEASURE_WINDOW) continue;
+        units += slot.units;
+        first = std::min(first, slot.start);
+    }
+    const double span = std::max(seconds_d(now - first).count(), seconds_d(SEND_SLOT).count());
+    return units / span;
+}
+
+double write_pacer::capacity_rate() const {
+    if (!options_.follow_capacity || rate_ <= 0) return 0;
+    if (throttling_) return rate_;
+    // Probing: cubic growth from the last capacity, bounded by twice what the writer sent over the last second
+    // (a writer that cannot use the rate learns nothing by raising it).
+    const auto now = now_();
+    const double t = seconds_d(now - growth_start_).count();
     const double c = options_.cubic_scale;
-    const double k = std::cbrt((1.0 - options_.backoff_share) / c);
-    const double t = seconds_d(now - last_throttle_).count();
-    const double factor = 1.0 + c * std::pow(t - k, 3.0);
-    return capacity_ * std::clamp(factor, 0.1, 100.0);
+    // Units sent for the table to accept a capacity (more than it, beyond a floor: see STUBBORN_SHARE).
+    const double sending = 1.0 / (1.0 - floor_share_);
+    const double last = std::max(capacity_, MIN_RATE) * sending;
+    const double start = last * (1.0 + options_.headroom);
+    const double peak = peak_ * sending;
+    double probe = start + last * c * t * t * t;
+    if (peak > start && now - peak_at_ <= PEAK_MEMORY) {
+        // A capacity measured not long ago and higher than the last one (the table was scaled down, and may be
+        // back up): CUBIC's curve around it — quickly up to it, flat near it, probing beyond it ever faster.
+        const double k = std::cbrt((1.0 - start / peak) / c);
+        probe = peak * (1.0 + c * (t - k) * (t - k) * (t - k));
+    }
+    const double bound = std::max(rate_, 2.0 * sent_per_second(now));
+    return std::min(probe, bound);
 }
 
 double write_pacer::rate() const {
-    double rate = options_.budget_wcu > 0 ? options_.budget_wcu : 0;
-    if (options_.follow_capacity && throttled_once_) {
-        const double capacity = capacity_rate(now_());
-        rate = rate > 0 ? std::min(rate, capacity) : capacity;
-    }
-    return rate;
+    const double budget = options_.budget_wcu > 0 ? options_.budget_wcu : 0;
+    const double capacity = capacity_rate();
+    if (budget > 0 && capacity > 0) return std::min(budget, capacity);
+    return budget > 0 ? budget : capacity;
 }
 
 bool write_pacer::budget_bound() const {
     return options_.budget_wcu > 0 && rate() >= options_.budget_wcu;
 }
 
-std::chrono::microseconds write_pacer::wait_for(double units) const {
-    (void)units;
-    if (rate() <= 0) return std::chrono::microseconds(0);
-    const auto now = now_();
-    if (now + TOLERANCE >= next_send_) return std::chrono::microseconds(0);
-    return std::chrono::duration_cast<std::chrono::microseconds>(next_send_ - TOLERANCE - now) +
-           std::chrono::microseconds(1);
+
+double write_pacer::recent_throttled_share() const noexcept {
+    if (window_charged_ <= 0) return 0;
+    return std::clamp(1.0 - window_accepted_ / window_charged_, 0.0, 1.0);
 }
 
-void write_pacer::forget_before(time_point now) {
-    while (!window_.empty() && now - window_.front().at > MEASURE_WINDOW) window_.pop_front();
+// ---- sends ---------------------------------------------------------------------------------------------------
+
+std::chrono::microseconds write_pacer::wait_for(double units) const {
+    (void)units;
+    const auto now = now_();
+    std::chrono::microseconds wait{0};
+    if (options_.budget_wcu > 0) wait = std::max(wait, wait_until(budget_next_, now));
+    if (capacity_rate() > 0) wait = std::max(wait, wait_until(capacity_next_, now));
+    return wait;
 }
 
 void write_pacer::on_sent(double units) {
-    stats_.units_sent += units;
     const auto now = now_();
+    if (stats_.units_sent <= 0) first_send_ = now;
+    stats_.units_sent += units;
     forget_before(now);
-    window_.push_back({now, units, 0, false, false});
-    const double r = rate();
-    if (r <= 0) {
-        next_send_ = now;
-        return;
+    if (sends_.empty() || now - sends_.back().start >= SEND_SLOT) {
+        // The slot that just ended measured the writer's own pace if nothing limited it.
+        if (!sends_.empty() && rate() <= 0 && !sends_.back().throttled && sends_.size() > 1) {
+            const double seconds = seconds_d(now - sends_.back().start).count();
+            stats_.peak_unthrottled = std::max(stats_.peak_unthrottled, sends_.back().units / seconds);
+        }
+        sends_.push_back({now, 0, false});
     }
-    // The tolerance lets a send go up to TOLERANCE early (wait_for); a late send starts the schedule anew.
-    next_send_ = std::max(next_send_, now) +
-                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds_d(units / r));
+    sends_.back().units += units;
+    charge(budget_next_, now, units, options_.budget_wcu);
+    charge(capacity_next_, now, units, capacity_rate());
+}
+
+// ---- responses -----------------------------------------------------------------------------------------------
+
+void write_pacer::forget_before(time_point now) {
+    while (!answers_.empty() && now - answers_.front().at > MEASURE_WINDOW) {
+        window_charged_ -= answers_.front().charged;
+        window_accepted_ -= answers_.front().accepted;
+        answers_.pop_front();
+    }
+    if (answers_.empty()) window_charged_ = window_accepted_ = 0;  // no drift from the running sums
+    while (sends_.size() > 1 && now - sends_.front().start > MEASURE_WINDOW + SEND_SLOT) sends_.pop_front();
+}
+
+void write_pacer::on_failed(double charged) {
+    stats_.units_sent -= charged;
+    // Nothing was consumed: the budget gets the units back. The capacity schedule too — the request did not
+    // reach the table's capacity.
+    if (options_.budget_wcu > 0) budget_next_ -= as_duration(charged / options_.budget_wcu);
+    const double capacity = capacity_rate();
+    if (capacity > 0) capacity_next_ -= as_duration(charged / capacity);
 }
 
 void write_pacer::on_response(double charged, double consumed, bool throttled) {
     const auto now = now_();
     stats_.units_accepted += consumed;
     forget_before(now);
-    window_.push_back({now, 0, consumed, true, throttled});
-    // Units charged but not consumed (unprocessed items, a failed request) or consumed beyond the estimate (an
-    // overwritten larger item): the schedule follows what the table counted.
-    const double r = rate();
-    if (r > 0 && consumed != charged) {
-        next_send_ +=
-            std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds_d((consumed - charged) / r));
+
+    // The budget counts what the table consumed: units charged but not consumed (items handed back) are given
+    // back, units consumed beyond the estimate (an item larger than estimated) are taken.
+    if (options_.budget_wcu > 0 && consumed != charged) {
+        budget_next_ += as_duration((consumed - charged) / options_.budget_wcu);
     }
-    if (!throttled) return;
-    ++stats_.throttle_events;
-    if (!options_.follow_capacity) return;
-    if (throttled_once_ && now - last_throttle_ < CUT_INTERVAL) return;
-    double sent = 0, accepted = 0, responses = 0, throttles = 0;
-    for (const sample& s : window_) {
-        sent += s.sent;
-        accepted += s.accepted;
-        responses += s.response ? 1 : 0;
-        throttles += s.throttled ? 1 : 0;
+    // The capacity schedule counts what was sent: items handed back did take the table's attention and are sent
+    // again, so they are not given back (giving them back would pace only accepted units, and the units sent
+    // would grow with the share throttled). A fully accepted response corrects the estimate.
+    const double capacity = capacity_rate();
+    if (!throttled && capacity > 0 && consumed != charged) {
+        capacity_next_ += as_duration((consumed - charged) / capacity);
     }
-    // A window shorter than the whole (the load just started) is measured over what it covers.
-    const double seconds = std::max(
-        seconds_d(std::min<std::chrono::steady_clock::duration>(MEASURE_WINDOW, now - window_.front().at)).count(),
-        0.05);
-    const double accept_rate = accepted / seconds;
-    const double send_rate = sent / seconds;
-    const double current = throttled_once_ ? capacity_rate(now) : std::max(send_rate, accept_rate);
-    // The acceptance is the capacity only when the window says so: enough responses, most of them throttled,
-    // something accepted. One throttle among the first requests says little; it halves the rate at most.
-    const bool overloaded = responses >= MIN_RESPONSES && throttles / responses >= OVERLOADED_SHARE && accepted > 0;
-    const double target = overloaded ? accept_rate : std::max(accept_rate, TRIM * current);
-    capacity_ = std::max({target, MAX_CUT * current, 1.0});
+
+    answers_.push_back({now, charged, consumed});
+    window_charged_ += charged;
+    window_accepted_ += consumed;
+    ++round_answers_;
+    round_accepted_ += consumed;
+    round_charged_ += charged;
+
+    if (throttled) {
+        ++stats_.throttle_events;
+        stats_.units_throttled += std::max(0.0, charged - consumed);
+        if (!sends_.empty()) sends_.back().throttled = true;
+    }
+    // With a floor (see STUBBORN_SHARE), whole rounds are judged (end_round), not single responses.
+    const bool counts = throttled && floor_share_ <= 0;
+    round_throttled_ = round_throttled_ || counts;
+    if (options_.follow_capacity) {
+        if (counts && !throttling_) {
+            start_spell(now);
+        } else if (throttling_) {
+            spell_accepted_ += consumed;
+            ++spell_answers_;
+            measure(now);
+        }
+    }
+    const auto round = now - round_start_;
+    if ((round >= ROUND && round_answers_ >= MIN_ROUND_ANSWERS) || round >= LONGEST_ROUND) end_round(now);
+}
+
+// The first throttled response of a spell: the table's saved capacity is spent from here on. Until the spell has
+// been measured, the rate is cut provisionally: to what was being sent (a tenth of it when nothing limited it:
+// the writer then sends many times what a table accepts, and the tokens a deep cut leaves unused are saved in the
+// table's burst, not lost).
+void write_pacer::start_spell(time_point now) {
+    if (stats_.throttle_events <= 1 && options_.budget_wcu <= 0 && now - first_send_ >= MIN_SPAN) {
+        // The first throttle: until now the writer went at its own pace.
+        const double pace = stats_.units_sent / seconds_d(now - first_send_).count();
+        stats_.peak_unthrottled = std::max(stats_.peak_unthrottled, pace);
+    }
+    const double current = capacity_rate();
+    const double provisional =
+        current > 0 ? current / (1.0 + options_.headroom) : PROVISIONAL_SHARE * sent_per_second(now);
+    rate_before_spell_ = current > 0 ? current : provisional;
+    throttling_ = true;
+    spell_began_ = spell_start_ = now;
+    spell_accepted_ = 0;
+    spell_answers_ = 0;
+    spell_settled_ = false;
+    stubborn_rounds_ = 0;
+    rate_ = std::max(MIN_RATE, provisional);
+}
+
+// While throttled, the units accepted per second are the table's capacity; the rate is set a little above it.
+void write_pacer::measure(time_point now) {
+    if (!spell_settled_ && now - spell_start_ >= SETTLE && spell_answers_ >= MIN_SPAN_ANSWERS) {
+        measure_from(now);
+    }
+    const auto since = now - spell_start_;
+    if (since < MIN_SPAN || spell_answers_ < MIN_SPAN_ANSWERS) return;
+    const double accepted_per_second = since < MEASURE_WINDOW ? spell_accepted_ / seconds_d(since).count()
+                                                              : window_accepted_ / seconds_d(MEASURE_WINDOW).count();
+    capacity_ = accepted_per_second;
     stats_.capacity_estimate = capacity_;
-    throttled_once_ = true;
-    last_throttle_ = now;
+    rate_ = std::max(MIN_RATE, capacity_ / (1.0 - floor_share_) * (1.0 + options_.headroom));
+    const bool stale = now - peak_at_ > PEAK_MEMORY;
+    if (stale || capacity_ >= PEAK_KEEP * peak_) {
+        peak_ = stale ? capacity_ : std::max(peak_, capacity_);
+        peak_at_ = now;
+    }
+}
+
+// The measure of the spell starts again from now (the rate keeps the last measure until the new one has enough).
+void write_pacer::measure_from(time_point now) {
+    spell_start_ = now;
+    spell_accepted_ = 0;
+    spell_answers_ = 0;
+    spell_settled_ = true;
+}
+
+void write_pacer::end_round(time_point now) {
+    const double handed_back = round_charged_ > 0 ? 1.0 - round_accepted_ / round_charged_ : 0;
+    if (floor_share_ > 0) {
+        if (handed_back < floor_share_ / 2) floor_share_ = 0;
+        round_throttled_ = handed_back > floor_share_ + 2 * FLOOR_MARGIN;
+        if (round_throttled_ && !throttling_ && options_.follow_capacity) {
+            // Beyond the floor: a spell, measured from this round's responses.
+            start_spell(now);
+            spell_start_ = round_start_;
+            spell_accepted_ = round_accepted_;
+            spell_answers_ = round_answers_;
+            spell_settled_ = true;
+            measure(now);
+        }
+    }
+    if (throttling_) {
+        const bool measured_before = spell_began_ < round_start_ && capacity_ > 0;
+        const bool stubborn = round_throttled_ && measured_before &&
+                              handed_back >= std::max(STUBBORN_SHARE, floor_share_ + 2 * FLOOR_MARGIN);
+        stubborn_rounds_ = stubborn ? stubborn_rounds_ + 1 : 0;
+        stubborn_least_ = stubborn_rounds_ > 1 ? std::min(stubborn_least_, handed_back) : handed_back;
+        if (stubborn_rounds_ >= STUBBORN_ROUNDS) {
+            // Not all about the rate: a floor, and back to the rate before the spell.
+            floor_share_ = stubborn_least_ - FLOOR_MARGIN;
+            throttling_ = false;
+            growth_start_ = now;
+            rate_ = rate_before_spell_;
+            capacity_ = rate_before_spell_ / (1.0 + options_.headroom) * (1.0 - floor_share_);
+            stats_.capacity_estimate = capacity_;
+            ++stats_.stubborn_spells;
+        } else if (!round_throttled_) {
+            // A whole round accepted: the table has capacity to spare. Probe upwards from the last capacity.
+            throttling_ = false;
+            growth_start_ = now;
+            if (capacity_ <= 0) capacity_ = rate_;
+        } else if (capacity_ > 0 && now - spell_began_ > 2 * ROUND) {
+            // The capacity fell (10,000 → 2,000): measure from this round on instead of averaging the old
+            // capacity in for a second.
+            const double round_rate = round_accepted_ / seconds_d(now - round_start_).count();
+            if (round_rate < DROP_SHARE * capacity_) {
+                spell_start_ = round_start_;
+                spell_accepted_ = round_accepted_;
+                spell_answers_ = round_answers_;
+                spell_settled_ = true;
+                measure(now);
+            }
+        }
+    }
+    round_start_ = now;
+    round_answers_ = 0;
+    round_accepted_ = 0;
+    round_charged_ = 0;
+    round_throttled_ = false;
 }
 
 }  // namespace tarius::loader

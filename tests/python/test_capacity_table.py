@@ -37,6 +37,14 @@ def start_cpp(*args):
     return server
 
 
+def partition_of(key_json, partitions):
+    """The stand-in's partition of a partition key value: FNV-1a (64 bits) of its minified JSON, modulo N."""
+    h = 0xcbf29ce484222325
+    for byte in key_json.encode():
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h % partitions
+
+
 def puts(n, size=10, prefix="k"):
     return [{"PutRequest": {"Item": {"ID": {"S": "%s%03d" % (prefix, i)}, "V": {"S": "é" * (size // 2)}}}}
             for i in range(n)]
@@ -95,6 +103,43 @@ class stand_in_checks:
 
 class capacity_table_cpp(stand_in_checks, unittest.TestCase):
     start = staticmethod(start_cpp)
+
+    def test_partitions_limit_each_key_range_and_a_sort_key_is_described(self):
+        # Four partitions of 10 units each (2 per second, a burst of 5 seconds); the table itself has plenty.
+        with start_cpp("--wcu", "100000", "--burst-seconds", "5", "--sort-key", "SK:N", "--partitions", "4",
+                       "--partition-wcu", "2") as server:
+            ddb = tarius_stack.dynamodb_client(server.url)
+            described = ddb.describe_table(TableName=TABLE)["Table"]
+            self.assertEqual(described["KeySchema"], [{"AttributeName": "ID", "KeyType": "HASH"},
+                                                      {"AttributeName": "SK", "KeyType": "RANGE"}])
+            self.assertIn({"AttributeName": "SK", "AttributeType": "N"}, described["AttributeDefinitions"])
+            # One partition key value: one partition, 10 tokens. The first 10 items are taken, the other 15 come
+            # back byte for byte, in order.
+            one_key = [{"PutRequest": {"Item": {"ID": {"S": "u1"}, "SK": {"N": str(i)}}}} for i in range(25)]
+            first = ddb.batch_write_item(RequestItems={TABLE: one_key}, ReturnConsumedCapacity="TOTAL")
+            self.assertEqual(first["UnprocessedItems"], {TABLE: one_key[10:]})
+            self.assertEqual(first["ConsumedCapacity"][0]["CapacityUnits"], 10.0)
+            # 25 partition key values over the four partitions (FNV-1a of the key value's JSON, modulo 4): the
+            # items of a partition with tokens are taken even after an item of the request was handed back.
+            tokens = [10] * 4
+            tokens[partition_of('{"S":"u1"}', 4)] = 0
+            spread = [{"PutRequest": {"Item": {"ID": {"S": "k%02d" % i}, "SK": {"N": "1"}}}} for i in range(25)]
+            expected_back = []
+            for i, item in enumerate(spread):
+                p = partition_of('{"S":"k%02d"}' % i, 4)
+                if tokens[p] >= 1:
+                    tokens[p] -= 1
+                else:
+                    expected_back.append(item)
+            self.assertTrue(expected_back and expected_back[0] != spread[-len(expected_back)],
+                            "the key values chosen must mix taken and handed-back items")
+            second = ddb.batch_write_item(RequestItems={TABLE: spread}, ReturnConsumedCapacity="TOTAL")
+            self.assertEqual(second["UnprocessedItems"], {TABLE: expected_back})
+            self.assertEqual(second["ConsumedCapacity"][0]["CapacityUnits"], 25.0 - len(expected_back))
+            totals = self.stats(server)["totals"]
+            self.assertEqual(totals["items"], 10 + 25 - len(expected_back))
+            self.assertEqual(totals["partition_refused"], 15 + len(expected_back))
+            self.assertGreaterEqual(totals["span_seconds"], 0)
 
 
 class capacity_table_python(stand_in_checks, unittest.TestCase):

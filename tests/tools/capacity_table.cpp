@@ -6,8 +6,14 @@
 /// A BatchWriteItem gets the items, in request order, that the tokens cover (one unit per started KB of each item,
 /// DynamoDB's rule); the rest comes back byte for byte as UnprocessedItems; a request that gets nothing is answered
 /// ProvisionedThroughputExceededException. ConsumedCapacity is returned when the request asks for it. DescribeTable
-/// reports a provisioned table keyed on --key. Items are counted, not stored. Each second's accepted write units
-/// go to --log as one JSON line; GET /stats answers the totals and the seconds so far.
+/// reports a provisioned table keyed on --key (and --sort-key). Items are counted, not stored. Each second's accepted
+/// write units go to --log as one JSON line; GET /stats answers the totals and the seconds so far.
+///
+/// With --partitions N, the table is also split the way DynamoDB splits it: each item goes to the partition a hash
+/// of its partition key value picks, and each partition has its own bucket (--partition-wcu per second, 1,000 by
+/// default: DynamoDB's limit per partition). An item is accepted when both its partition and the table have the
+/// tokens; an item of a partition without tokens comes back unprocessed while the other items of the request are
+/// still taken (DynamoDB writes a batch's items to their partitions independently).
 
 #include <signal.h>
 #include <time.h>
@@ -38,12 +44,16 @@ using tarius::fake::fake_response;
 using steady = std::chrono::steady_clock;
 
 constexpr const char* USAGE =
-    "usage: capacity_table --wcu SCHEDULE [--burst-seconds S] [--key NAME[:S|N|B]] [--log FILE] [--port N]\n"
-    "                      [--max-seconds S]\n"
+    "usage: capacity_table --wcu SCHEDULE [--burst-seconds S] [--key NAME[:S|N|B]] [--sort-key NAME[:S|N|B]]\n"
+    "                      [--partitions N --partition-wcu P] [--log FILE] [--port N] [--max-seconds S]\n"
     "Prints the port it listens on (127.0.0.1) on stdout and serves until SIGTERM/SIGINT.\n"
     "  --wcu SCHEDULE       write units per second: '10000', or '0:10000,5:2000,10:10000' (from the first write)\n"
     "  --burst-seconds S    unused capacity kept, in seconds of capacity (default 1)\n"
     "  --key NAME[:TYPE]    the partition key DescribeTable reports (default ID:S)\n"
+    "  --sort-key NAME[:TYPE]  a sort key DescribeTable reports too\n"
+    "  --partitions N       items go to N partitions by a hash of their partition key value; each partition also\n"
+    "                       limits its items to --partition-wcu P write units per second (default 1000), with the\n"
+    "                       same burst; an item whose partition has no tokens comes back unprocessed\n"
     "  --log FILE           one JSON line per second: accepted items and write units, requests, throttled,\n"
     "                       partial, capacity\n"
     "  --max-seconds S      exit after S seconds even without a signal (a guard for forgotten processes)\n"
@@ -258,18 +268,38 @@ uint64_t value_size(simdjson::dom::element value) {
     return 0;
 }
 
-/// Write units of one raw write request: one per started KB of its item (names plus values), at least one.
-uint64_t write_units(std::string_view raw, simdjson::dom::parser& parser) {
+/// What one write request costs and where it goes.
+struct item_cost {
+    uint64_t units = 1;     ///< one per started KB of its item (names plus values), at least one
+    uint64_t key_hash = 0;  ///< FNV-1a of its partition key value as JSON (0 when it has none)
+};
+
+uint64_t fnv1a(std::string_view text) {
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (char ch : text) {
+        hash ^= static_cast<unsigned char>(ch);
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+/// The cost of one raw write request, its partition key being the attribute `key_name`.
+item_cost cost_of(std::string_view raw, std::string_view key_name, simdjson::dom::parser& parser) {
+    item_cost out;
     simdjson::dom::element request;
-    if (parser.parse(raw.data(), raw.size(), true).get(request) != simdjson::SUCCESS) return 1;
+    if (parser.parse(raw.data(), raw.size(), true).get(request) != simdjson::SUCCESS) return out;
     simdjson::dom::object item;
     if (request["PutRequest"]["Item"].get_object().get(item) != simdjson::SUCCESS &&
         request["DeleteRequest"]["Key"].get_object().get(item) != simdjson::SUCCESS) {
-        return 1;
+        return out;
     }
     uint64_t size = 0;
-    for (auto [name, value] : item) size += name.size() + value_size(value);
-    return std::max<uint64_t>(1, (size + 1023) / 1024);
+    for (auto [name, value] : item) {
+        size += name.size() + value_size(value);
+        if (name == key_name) out.key_hash = fnv1a(simdjson::minify(value));
+    }
+    out.units = std::max<uint64_t>(1, (size + 1023) / 1024);
+    return out;
 }
 
 // ---- the table ---------------------------------------------------------------------------------------------------
@@ -282,12 +312,13 @@ struct counters {
     uint64_t throttled_requests = 0;  ///< requests answered ProvisionedThroughputExceededException
     uint64_t partial_requests = 0;    ///< requests answered with UnprocessedItems
     uint64_t unprocessed_items = 0;   ///< items handed back
+    uint64_t partition_refused = 0;   ///< of which: items whose partition had no tokens (--partitions)
 };
 
 void write_counters(tarius::json::writer& w, const counters& c) {
     w.key("requests").value(c.requests).key("items").value(c.items).key("wcu").value(c.wcu);
     w.key("throttled_requests").value(c.throttled_requests).key("partial_requests").value(c.partial_requests);
-    w.key("unprocessed_items").value(c.unprocessed_items);
+    w.key("unprocessed_items").value(c.unprocessed_items).key("partition_refused").value(c.partition_refused);
 }
 
 fake_response json_answer(int status, std::string body) {
@@ -307,12 +338,18 @@ fake_response json_answer(int status, std::string body) {
 /// The provisioned table: a token bucket shared by every connection's thread.
 class capacity_table {
 public:
+    /// The key's and sort key's attribute names and types; `partitions` of `partition_wcu` each (0: none).
     capacity_table(std::vector<schedule_step> schedule, double burst_seconds, std::string key_name,
-                   std::string key_type)
+                   std::string key_type, std::string sort_name, std::string sort_type, size_t partitions,
+                   double partition_wcu)
         : schedule_(std::move(schedule)),
           burst_seconds_(burst_seconds),
           key_name_(std::move(key_name)),
-          key_type_(std::move(key_type)) {}
+          key_type_(std::move(key_type)),
+          sort_name_(std::move(sort_name)),
+          sort_type_(std::move(sort_type)),
+          partition_wcu_(partition_wcu),
+          partition_tokens_(partitions, partition_wcu * burst_seconds) {}
 
     /// The answer to one request (any connection's thread).
     fake_response answer(const fake_request& req) {
@@ -360,9 +397,10 @@ private:
                                     R"("message":"capacity_table: malformed BatchWriteItem body"})");
         }
         thread_local simdjson::dom::parser parser;
-        std::vector<uint64_t> units(requests.size());
-        for (size_t idx = 0; idx < requests.size(); ++idx) units[idx] = write_units(requests[idx].raw, parser);
+        std::vector<item_cost> costs(requests.size());
+        for (size_t idx = 0; idx < requests.size(); ++idx) costs[idx] = cost_of(requests[idx].raw, key_name_, parser);
 
+        std::vector<size_t> unprocessed;  // indexes, in request order
         size_t accepted = 0;
         double accepted_units = 0;
         {
@@ -370,35 +408,56 @@ private:
             const auto now = steady::now();
             refill(now);
             const double elapsed = std::chrono::duration<double>(now - *started_).count();
+            last_request_seconds_ = elapsed;
             const size_t second = static_cast<size_t>(elapsed);
             if (seconds_.size() <= second) seconds_.resize(second + 1);
-            // Items in request order while the tokens cover them; the first that does not fit ends the batch.
-            while (accepted < units.size() && tokens_ >= static_cast<double>(units[accepted])) {
-                tokens_ -= static_cast<double>(units[accepted]);
-                accepted_units += static_cast<double>(units[accepted]);
+            // Items in request order while the table's tokens cover them (the first that does not fit ends the
+            // batch); with partitions, an item whose partition has no tokens is handed back and the next tried.
+            uint64_t refused_by_partition = 0;
+            bool table_out = false;
+            for (size_t idx = 0; idx < costs.size(); ++idx) {
+                const double units = static_cast<double>(costs[idx].units);
+                if (table_out || tokens_ < units) {
+                    table_out = true;
+                    unprocessed.push_back(idx);
+                    continue;
+                }
+                double* partition = partition_tokens_.empty()
+                                        ? nullptr
+                                        : &partition_tokens_[costs[idx].key_hash % partition_tokens_.size()];
+                if (partition && *partition < units) {
+                    ++refused_by_partition;
+                    unprocessed.push_back(idx);
+                    continue;
+                }
+                tokens_ -= units;
+                if (partition) *partition -= units;
+                accepted_units += units;
                 ++accepted;
             }
             for (counters* c : {&seconds_[second], &totals_}) {
                 ++c->requests;
                 c->items += accepted;
                 c->wcu += accepted_units;
+                c->partition_refused += refused_by_partition;
                 if (accepted == 0) ++c->throttled_requests;
-                if (accepted > 0 && accepted < units.size()) {
+                if (accepted > 0 && !unprocessed.empty()) {
                     ++c->partial_requests;
-                    c->unprocessed_items += units.size() - accepted;
+                    c->unprocessed_items += unprocessed.size();
                 }
             }
         }
         if (accepted == 0) return json_answer(400, std::string(THROTTLE_BODY));
 
         std::string out = R"({"UnprocessedItems":{)";
-        for (size_t idx = accepted; idx < requests.size();) {
-            const std::string& table = requests[idx].table;
-            if (idx > accepted) out += ',';
+        for (size_t pos = 0; pos < unprocessed.size();) {
+            const std::string& table = requests[unprocessed[pos]].table;
+            if (pos > 0) out += ',';
             out += '"' + table + "\":[";  // the name as it was written in the request (still escaped)
-            for (bool first = true; idx < requests.size() && requests[idx].table == table; ++idx, first = false) {
+            for (bool first = true; pos < unprocessed.size() && requests[unprocessed[pos]].table == table;
+                 ++pos, first = false) {
                 if (!first) out += ',';
-                out += requests[idx].raw;
+                out += requests[unprocessed[pos]].raw;
             }
             out += ']';
         }
@@ -433,9 +492,17 @@ private:
         w.key("TableName").value(name).key("TableStatus").value("ACTIVE");
         w.key("TableArn").value("arn:aws:dynamodb:us-east-1:000000000000:table/" + std::string(name));
         w.key("KeySchema").begin_array().begin_object();
-        w.key("AttributeName").value(key_name_).key("KeyType").value("HASH").end_object().end_array();
+        w.key("AttributeName").value(key_name_).key("KeyType").value("HASH").end_object();
+        if (!sort_name_.empty()) {
+            w.begin_object().key("AttributeName").value(sort_name_).key("KeyType").value("RANGE").end_object();
+        }
+        w.end_array();
         w.key("AttributeDefinitions").begin_array().begin_object();
-        w.key("AttributeName").value(key_name_).key("AttributeType").value(key_type_).end_object().end_array();
+        w.key("AttributeName").value(key_name_).key("AttributeType").value(key_type_).end_object();
+        if (!sort_name_.empty()) {
+            w.begin_object().key("AttributeName").value(sort_name_).key("AttributeType").value(sort_type_).end_object();
+        }
+        w.end_array();
         w.key("BillingModeSummary").begin_object().key("BillingMode").value("PROVISIONED").end_object();
         w.key("ProvisionedThroughput").begin_object().key("ReadCapacityUnits").value(uint64_t{1});
         w.key("WriteCapacityUnits").value(static_cast<uint64_t>(wcu)).end_object();
@@ -452,8 +519,11 @@ private:
             return;
         }
         const double rate = capacity_at(std::chrono::duration<double>(now - *started_).count());
-        const double gained = rate * std::chrono::duration<double>(now - refilled_at_).count();
-        tokens_ = std::min(rate * burst_seconds_, tokens_ + gained);
+        const double seconds = std::chrono::duration<double>(now - refilled_at_).count();
+        tokens_ = std::min(rate * burst_seconds_, tokens_ + rate * seconds);
+        for (double& partition : partition_tokens_) {
+            partition = std::min(partition_wcu_ * burst_seconds_, partition + partition_wcu_ * seconds);
+        }
         refilled_at_ = now;
     }
 
@@ -463,6 +533,8 @@ private:
         tarius::json::writer w(out);
         w.begin_object().key("totals").begin_object();
         write_counters(w, totals_);
+        // From the first BatchWriteItem to the last one.
+        w.key("span_seconds").value(last_request_seconds_);
         w.end_object().key("seconds").begin_array();
         for (size_t second = 0; second < seconds_.size(); ++second) {
             w.begin_object().key("second").value(static_cast<uint64_t>(second));
@@ -478,7 +550,12 @@ private:
     const double burst_seconds_;
     const std::string key_name_;
     const std::string key_type_;
+    const std::string sort_name_;
+    const std::string sort_type_;
+    const double partition_wcu_;
     std::mutex mutex_;
+    std::vector<double> partition_tokens_;       // one bucket per partition (none without --partitions)
+    double last_request_seconds_ = 0;            // the last BatchWriteItem, after the first
     std::optional<steady::time_point> started_;  // the first BatchWriteItem
     steady::time_point refilled_at_;
     double tokens_ = 0;
@@ -498,6 +575,9 @@ int main(int argc, char** argv) {
     std::optional<std::vector<schedule_step>> schedule;
     double burst_seconds = 1.0;
     std::string key = "ID:S";
+    std::string sort_key;
+    long partitions = 0;
+    double partition_wcu = 1000;
     std::string log_path;
     long port = 0;
     long max_seconds = 0;
@@ -516,6 +596,12 @@ int main(int argc, char** argv) {
             burst_seconds = std::strtod(value, nullptr);
         } else if (arg == "--key") {
             key = value;
+        } else if (arg == "--sort-key") {
+            sort_key = value;
+        } else if (arg == "--partitions") {
+            partitions = std::strtol(value, nullptr, 10);
+        } else if (arg == "--partition-wcu") {
+            partition_wcu = std::strtod(value, nullptr);
         } else if (arg == "--log") {
             log_path = value;
         } else if (arg == "--port") {
@@ -533,6 +619,11 @@ int main(int argc, char** argv) {
     const std::string key_name = key.substr(0, colon);
     const std::string key_type = colon == std::string::npos ? "S" : key.substr(colon + 1);
     if (key_name.empty() || (key_type != "S" && key_type != "N" && key_type != "B")) return usage_error("bad --key");
+    const size_t sort_colon = sort_key.find(':');
+    const std::string sort_name = sort_key.substr(0, sort_colon);
+    const std::string sort_type = sort_colon == std::string::npos ? "S" : sort_key.substr(sort_colon + 1);
+    if (sort_type != "S" && sort_type != "N" && sort_type != "B") return usage_error("bad --sort-key");
+    if (partitions < 0 || partitions > 100000 || !(partition_wcu > 0)) return usage_error("bad --partitions");
 
     // Signals are blocked before any thread starts so every thread inherits the mask and sigtimedwait() gets them.
     sigset_t signals;
@@ -547,7 +638,8 @@ int main(int argc, char** argv) {
         log = std::fopen(log_path.c_str(), "a");
         if (log == nullptr) return usage_error("cannot open --log file");
     }
-    capacity_table table(std::move(*schedule), burst_seconds, key_name, key_type);
+    capacity_table table(std::move(*schedule), burst_seconds, key_name, key_type, sort_name, sort_type,
+                         static_cast<size_t>(partitions), partition_wcu);
     tarius::fake::http_fake server([&table](const fake_request& req) { return table.answer(req); });
     server.set_recording(false);  // a long benchmark must not grow memory
     auto started = server.start(static_cast<uint16_t>(port));

@@ -108,8 +108,16 @@ struct load_progress {
     uint64_t rows_rejected = 0;    ///< rows rejected; known only when `done` (0 before)
     uint64_t throttles = 0;        ///< requests throttled so far
     double throttled_share = 0;    ///< share of requests throttled so far, 0..1
-    double wcu_per_second = 0;     ///< write units per second accepted recently
+    double wcu_per_second = 0;     ///< write units per second accepted, on average since the load started
+    double wcu_consumed = 0;       ///< write units DynamoDB reported consumed so far
     double rate_limit = 0;         ///< the writer's current sending rate in write units/s; 0 = unlimited
+    double budget_wcu = 0;         ///< the write budget (--max-wcu) in write units/s; 0 = none
+    bool table_limited = false;    ///< the table's capacity limits the writes now (it throttled within ~0.1 s)
+    double table_capacity = 0;     ///< the table's capacity measured while it throttled, in write units/s; 0 = not yet
+    double recent_handed_back = 0;  ///< share of the write units answered over the last second that came back, 0..1
+    /// Write units per second Tarius sent while nothing limited it (before the table first throttled): about the
+    /// capacity this load could use; 0 = not measured.
+    double demand_wcu = 0;
     double elapsed_seconds = 0;    ///< since the load started
     bool done = false;             ///< the last report of the load: the counts are final
 };

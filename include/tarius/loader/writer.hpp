@@ -114,6 +114,8 @@ public:
     [[nodiscard]] const pacer_stats& pacing() const noexcept { return pacer_.stats(); }
     /// The sending rate in write units per second; 0 = unlimited.
     [[nodiscard]] double rate() const { return pacer_.rate(); }
+    /// The pacer (whether the table limits the writes, its measured capacity).
+    [[nodiscard]] const write_pacer& pacer() const noexcept { return pacer_; }
 
 private:
     struct entry;

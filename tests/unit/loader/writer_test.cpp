@@ -235,7 +235,7 @@ TEST(ddb_writer, a_record_level_failure_fails_the_load_and_is_not_retried) {
     options.max_in_flight = 2;
     ddb_writer writer(ddb, options);
     bool refused = false;
-    for (auto& b : make_batches(rows_with_repeats(30, 1000), 3)) refused |= !writer.on_batch(std::move(b));
+    for (auto& b : make_batches(rows_with_repeats(60, 1000), 1)) refused |= !writer.on_batch(std::move(b));
     auto drained = writer.drain();
     EXPECT_TRUE(refused);
     ASSERT_FALSE(drained);
