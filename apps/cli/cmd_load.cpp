@@ -7,6 +7,7 @@
 
 #include "aws_setup.hpp"
 #include "commands.hpp"
+#include "feeds_flags.hpp"
 #include "load_flags.hpp"
 #include "output_paths.hpp"
 #include "progress.hpp"
@@ -47,15 +48,6 @@ constexpr command_spec LOAD = {
     "Exit status: 0 loaded (or already loaded), 1 loaded with rejected rows, 2 failed, stopped or bad usage.",
     LOAD_COMMAND_FLAGS};
 
-bool parse_s3_uri(const std::string& uri, std::string& bucket, std::string& key) {
-    if (uri.rfind("s3://", 0) != 0) return false;
-    const size_t slash = uri.find('/', 5);
-    if (slash == std::string::npos || slash == 5 || slash + 1 == uri.size()) return false;
-    bucket = uri.substr(5, slash - 5);
-    key = uri.substr(slash + 1);
-    return true;
-}
-
 // --progress-seconds, else TARIUS_PROGRESS_SECONDS, else 5; fractions allowed.
 result<double> progress_seconds(const parsed_args& args) {
     std::optional<std::string> text = args.get("progress-seconds");
@@ -75,38 +67,10 @@ result<double> progress_seconds(const parsed_args& args) {
 // names, or the one whose match takes the s3:// source, or the only one.
 result<void> apply_feeds(const parsed_args& args, const std::string& source, aws::s3_client& s3,
                          loader::loader_config& config) {
-    if (!args.has("feeds")) {
-        if (args.has("feed")) return make_error(errc::INVALID_ARGUMENT, "--feed NAME needs --feeds DOC");
-        return ok();
-    }
-    for (const char* flag : {"table", "mapping", "key", "sort-key", "types", "default-type", "empty", "no-trim"}) {
-        if (args.has(flag)) {
-            return make_error(errc::INVALID_ARGUMENT,
-                              std::string("--") + flag + " cannot be combined with --feeds: the feed's table and "
-                                                         "mapping apply");
-        }
-    }
-    TARIUS_ASSIGN_OR_RETURN(const std::string text, loader::read_document(*args.get("feeds"), "--feeds", s3));
-    TARIUS_ASSIGN_OR_RETURN(const loader::feed_set feeds, loader::parse_feeds(text));
-    const loader::feed* chosen = nullptr;
-    std::string bucket, key;
-    if (auto name = args.get("feed")) {
-        chosen = feeds.named(*name);
-        if (!chosen) return make_error(errc::INVALID_ARGUMENT, "--feed " + *name + ": no such feed in the document");
-    } else if (parse_s3_uri(source, bucket, key)) {
-        loader::object_ref obj;
-        obj.bucket = bucket;
-        obj.key = key;
-        chosen = feeds.find(obj);
-        if (!chosen) return make_error(errc::INVALID_ARGUMENT, source + " matches no feed of the document");
-    } else if (feeds.feeds.size() == 1) {
-        chosen = &feeds.feeds.front();
-    } else {
-        std::string names;
-        for (const auto& f : feeds.feeds) names += (names.empty() ? "" : ", ") + f.name;
-        return make_error(errc::INVALID_ARGUMENT, "name the feed of " + source + " with --feed (the document has " +
-                                                      names + ")");
-    }
+    TARIUS_TRY(check_feeds_flags(args));
+    if (!args.has("feeds")) return ok();
+    TARIUS_ASSIGN_OR_RETURN(const loader::feed_set feeds, read_feeds_flag(args, &s3));
+    TARIUS_ASSIGN_OR_RETURN(const loader::feed* chosen, choose_feed(args, source, feeds));
     if (auto supported = loader::check_mode_supported(*chosen); !supported) return std::move(supported).err();
     config = loader::config_for_feed(config, *chosen);
     return ok();

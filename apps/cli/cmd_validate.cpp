@@ -2,7 +2,9 @@
 
 #include <cstdio>
 
+#include "aws_setup.hpp"
 #include "commands.hpp"
+#include "feeds_flags.hpp"
 #include "load_flags.hpp"
 #include "output_paths.hpp"
 #include "report.hpp"
@@ -10,19 +12,43 @@
 namespace tarius::cli {
 namespace {
 
-constexpr std::array<flag_spec, 4> VALIDATE_ONLY = {{
+constexpr std::array<flag_spec, 6> VALIDATE_ONLY = {{
     {"table", "NAME", "table name used in the request bodies (default: table)"},
+    {"feeds", "DOC", "a feeds document (a YAML or JSON file, or s3://): the feed's mapping and its keys apply"},
+    {"feed", "NAME", "the feed to validate FILE as (needed when the document has several)"},
     {"errors", "N", "how many problems to list (default 10)"},
     {"json", "", "print the summary as JSON"},
     THREADS_FLAG,
 }};
 constexpr auto VALIDATE_FLAGS = join_flags(LOAD_FLAGS, VALIDATE_ONLY);
 constexpr command_spec VALIDATE = {
-    "validate", "tarius validate FILE|- --key NAME[:TYPE] [flags]",
+    "validate", "tarius validate FILE|- (--key NAME[:TYPE] [mapping flags] | --feeds DOC [--feed NAME]) [flags]",
     "Reads FILE (plain, .gz or .zst; - for stdin), validates and types every row as it would be loaded into\n"
     "DynamoDB, and prints the summary and the first problems with their line numbers.\n"
+    "With --feeds, the feed's mapping applies, keys included (its mode does not: every row is checked as a put).\n"
     "Exit status: 0 all rows valid, 1 some rows rejected, 2 the file failed as a whole or bad usage.",
     VALIDATE_FLAGS};
+
+// With --feeds: the feed's table and mapping, whose partition_key is required (validate reads no table's key
+// schema). An s3:// document is read with AWS clients made for it alone.
+result<void> apply_feed(const parsed_args& args, const std::string& source, pipeline::engine_options& options) {
+    if (!args.has("feeds")) return ok();
+    std::optional<aws_clients> clients;
+    if (args.get("feeds")->rfind("s3://", 0) == 0) {
+        TARIUS_ASSIGN_OR_RETURN(clients, make_aws_clients());
+    }
+    TARIUS_ASSIGN_OR_RETURN(const loader::feed_set feeds, read_feeds_flag(args, clients ? clients->s3.get() : nullptr));
+    TARIUS_ASSIGN_OR_RETURN(const loader::feed* chosen, choose_feed(args, source, feeds));
+    if (!chosen->mapping.keys) {
+        return make_error(errc::INVALID_ARGUMENT, "feed " + chosen->name +
+                                                      ": its mapping has no partition_key, and validate reads no "
+                                                      "table's key schema: add feeds." +
+                                                      chosen->name + ".mapping.partition_key (NAME:S|N|B)");
+    }
+    options.mapping = chosen->mapping;
+    options.table = chosen->table;
+    return ok();
+}
 
 // Counts batches; validate writes nowhere.
 class discard_batches final : public pipeline::batch_sink {
@@ -51,6 +77,10 @@ int run_validate(std::span<char* const> argv) {
         print_error("validate", files.err());
         return EXIT_FAILED;
     }
+    if (auto flags = check_feeds_flags(args); !flags) {
+        print_error("validate", flags.err());
+        return EXIT_FAILED;
+    }
     const std::string& path = args.positional[0];
     auto options = engine_options_from(args, path);
     if (!options) {
@@ -58,6 +88,10 @@ int run_validate(std::span<char* const> argv) {
         return EXIT_FAILED;
     }
     if (!args.has("table")) options->table = "table";
+    if (auto feed = apply_feed(args, path, *options); !feed) {
+        print_error("validate", feed.err());
+        return EXIT_FAILED;
+    }
     auto threads = threads_flag(args);
     if (!threads) {
         print_error("validate", threads.err());

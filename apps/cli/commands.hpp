@@ -11,6 +11,7 @@ int run_gen(std::span<char* const> args);
 int run_load(std::span<char* const> args);
 int run_worker(std::span<char* const> args);
 int run_loads(std::span<char* const> args);
+int run_infer(std::span<char* const> args);
 
 /// Exit codes shared by the commands.
 inline constexpr int EXIT_OK = 0;

@@ -18,6 +18,7 @@ constexpr const char* USAGE =
     "commands:\n"
     "  validate   check a CSV file against a mapping; print the summary and the first problems\n"
     "  convert    write the BatchWriteItem requests a load would send, one per line\n"
+    "  infer      print a starter feed for a file: delimiter, a type per column, empty cells, key candidates\n"
     "  gen        write products-like sample CSV of any size\n"
     "  load       load one file (local or s3://) into a DynamoDB table\n"
     "  worker     load the files announced on an SQS queue of S3 notifications\n"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     const std::span<char* const> rest(argv + 2, static_cast<size_t>(argc - 2));
     if (command == "validate") return tarius::cli::run_validate(rest);
     if (command == "convert") return tarius::cli::run_convert(rest);
+    if (command == "infer") return tarius::cli::run_infer(rest);
     if (command == "gen") return tarius::cli::run_gen(rest);
     if (command == "load") return tarius::cli::run_load(rest);
     if (command == "worker") return tarius::cli::run_worker(rest);

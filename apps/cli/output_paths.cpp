@@ -58,6 +58,8 @@ command_files files_of(const parsed_args& args) {
         files.inputs.push_back({"the input FILE", args.positional[0]});
     }
     if (auto mapping = args.get("mapping")) files.inputs.push_back({"the --mapping file", *mapping});
+    if (auto feeds = args.get("feeds"); feeds && !is_remote(*feeds))
+        files.inputs.push_back({"the --feeds file", *feeds});
     if (auto out = args.get("out")) files.outputs.push_back({"--out", *out});
     if (auto rejects = args.get("rejects")) {
         files.outputs.push_back({"--rejects", *rejects});

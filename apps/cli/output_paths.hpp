@@ -18,11 +18,11 @@ struct named_path {
 
 /// The files a command reads and writes.
 struct command_files {
-    std::vector<named_path> inputs;   ///< read (FILE, --mapping)
+    std::vector<named_path> inputs;   ///< read (FILE, --mapping, --feeds)
     std::vector<named_path> outputs;  ///< written (--out, --rejects and its reasons file)
 };
 
-/// The files of the commands that read a CSV (validate, convert, load): FILE and --mapping are read; --out,
+/// The files of the commands that read a CSV (validate, convert, load): FILE, --mapping and --feeds are read; --out,
 /// --rejects PATH and PATH.reasons.jsonl are written. s3:// sources are not local files and are left out.
 [[nodiscard]] command_files files_of(const parsed_args& args);
 
