@@ -18,9 +18,31 @@ function = {
 
 bucket = { force_destroy = true }
 
-# The products feed's key, so the end-to-end test loads the seed sample into it.
-table = {
-  hash_key = { name = "ID", type = "S" }
+# Two feeds, each into a table of its own (tarius-products-local-us-east-1, tarius-prices-local-us-east-1), keyed by
+# their mapping's partition key; tests/python/test_terraform_apply_local.py loads a file of each through
+# `tarius worker`. Only mode put is loaded by this version.
+feeds = {
+  products = {
+    match = { prefix = "raw-data/products/" }
+    mapping = {
+      partition_key = "ID:S"
+      columns       = { "Price (USD)" = { attribute = "price_usd", type = "number", currency = true } }
+    }
+  }
+  prices = {
+    match = { prefix = "raw-data/prices/", suffixes = [".csv"] }
+    mapping = {
+      partition_key = "ID:S"
+      defaults      = { type = "string", empty = "omit" }
+      columns = {
+        "Price (USD)" = { attribute = "price_usd", type = "number", currency = true }
+        "Valid From"  = { attribute = "valid_from" }
+      }
+    }
+    rejects_prefix = "invalid-records/prices/"
+    max_wcu        = 200
+    concurrency    = 8
+  }
 }
 
 notifications = { email_addresses = ["tarius-local@example.com"] }

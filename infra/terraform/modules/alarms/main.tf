@@ -1,8 +1,12 @@
 data "aws_region" "current" {}
 
 locals {
-  fn  = { FunctionName = var.function_name }
-  emf = { table = var.table_name }
+  fn = { FunctionName = var.function_name }
+
+  # The tables the loader writes (the target table, or every feed's). With one, alarm names are the table-less
+  # ones; with several, each table's alarms end in its name.
+  tables       = var.table_names != null ? var.table_names : [var.table_name]
+  table_suffix = { for t in local.tables : t => length(local.tables) == 1 ? "" : "-${t}" }
 
   # A load that would outlive the function stops deadline_margin_ms before the timeout and continues in a new
   # invocation, so long durations are normal: alarm only when an invocation ran into the second half of that margin,
@@ -36,17 +40,17 @@ locals {
         namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = var.dlq_name }
         statistic   = "Maximum", extended = null, threshold = 0
       }
-      table-write-throttles = {
-        description = "Writes to the target table were throttled."
-        namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = var.table_name }
-        statistic   = "Sum", extended = null, threshold = 0
-      }
-      loads-failed = {
-        description = "A load failed (EMF LoadsFailed)."
-        namespace   = var.metric_namespace, metric = "LoadsFailed", dimensions = merge(local.emf, { status = var.failed_status })
-        statistic   = "Sum", extended = null, threshold = 0
-      }
     },
+    { for t in local.tables : "table-write-throttles${local.table_suffix[t]}" => {
+      description = length(local.tables) == 1 ? "Writes to the target table were throttled." : "Writes to the table ${t} were throttled."
+      namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = t }
+      statistic   = "Sum", extended = null, threshold = 0
+    } },
+    { for t in local.tables : "loads-failed${local.table_suffix[t]}" => {
+      description = length(local.tables) == 1 ? "A load failed (EMF LoadsFailed)." : "A load into ${t} failed (EMF LoadsFailed)."
+      namespace   = var.metric_namespace, metric = "LoadsFailed", dimensions = { table = t, status = var.failed_status }
+      statistic   = "Sum", extended = null, threshold = 0
+    } },
     var.reserved_concurrency == null ? {} : {
       function-concurrency = {
         description = "Concurrent executions are above ${var.concurrency_threshold_percent}% of the reserved concurrency."
@@ -134,19 +138,21 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 }
 
 # DynamoDB SystemErrors (HTTP 500 on DynamoDB's side) are published per table and operation: one alarm sums the
-# operations the loader calls on the target table and on the ledger.
+# operations the loader calls on its tables and on the ledger, ten metrics at most (CloudWatch's limit for a
+# metric math alarm): more tables take more alarms (-2, -3, ...).
 locals {
   system_error_metrics = concat(
-    [for op in var.table_operations : { table = var.table_name, operation = op }],
+    flatten([for t in local.tables : [for op in var.table_operations : { table = t, operation = op }]]),
     var.ledger_table_name == null ? [] : [for op in var.ledger_operations : { table = var.ledger_table_name, operation = op }],
   )
+  system_error_chunks = chunklist(local.system_error_metrics, 10)
 }
 
 resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
-  count = var.create ? 1 : 0
+  count = var.create ? length(local.system_error_chunks) : 0
 
-  alarm_name          = "${var.name_prefix}-dynamodb-system-errors"
-  alarm_description   = "DynamoDB failed requests of the loader on its side (SystemErrors of the target table and the ledger)."
+  alarm_name          = "${var.name_prefix}-dynamodb-system-errors${count.index == 0 ? "" : "-${count.index + 1}"}"
+  alarm_description   = length(local.tables) == 1 ? "DynamoDB failed requests of the loader on its side (SystemErrors of the target table and the ledger)." : "DynamoDB failed requests of the loader on its side (SystemErrors of ${join(", ", distinct([for m in local.system_error_chunks[count.index] : m.table]))})."
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   evaluation_periods  = 1
@@ -157,13 +163,13 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
 
   metric_query {
     id          = "total"
-    expression  = join(" + ", [for i, m in local.system_error_metrics : "FILL(s${i}, 0)"])
+    expression  = join(" + ", [for i, m in local.system_error_chunks[count.index] : "FILL(s${i}, 0)"])
     label       = "SystemErrors"
     return_data = true
   }
 
   dynamic "metric_query" {
-    for_each = local.system_error_metrics
+    for_each = local.system_error_chunks[count.index]
 
     content {
       id = "s${metric_query.key}"
@@ -179,12 +185,12 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
   }
 }
 
-# RowsRejected is emitted once per load status, so the alarm sums the series of all statuses.
+# RowsRejected is emitted once per load status, so the alarm sums the series of all statuses (one alarm per table).
 resource "aws_cloudwatch_metric_alarm" "rows_rejected" {
-  count = var.create ? 1 : 0
+  count = var.create ? length(local.tables) : 0
 
-  alarm_name          = "${var.name_prefix}-rows-rejected"
-  alarm_description   = "More than ${var.rows_rejected_threshold} rows were rejected (EMF RowsRejected)."
+  alarm_name          = "${var.name_prefix}-rows-rejected${local.table_suffix[local.tables[count.index]]}"
+  alarm_description   = "More than ${var.rows_rejected_threshold} rows ${length(local.tables) == 1 ? "" : "of ${local.tables[count.index]} "}were rejected (EMF RowsRejected)."
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.rows_rejected_threshold
   evaluation_periods  = 1
@@ -209,7 +215,7 @@ resource "aws_cloudwatch_metric_alarm" "rows_rejected" {
       metric {
         namespace   = var.metric_namespace
         metric_name = "RowsRejected"
-        dimensions  = merge(local.emf, { status = metric_query.value })
+        dimensions  = { table = local.tables[count.index], status = metric_query.value }
         stat        = "Sum"
         period      = var.period
       }
@@ -232,7 +238,7 @@ locals {
         region  = local.region
         stat    = m == "LoadDuration" ? "p99" : "Sum"
         period  = var.period
-        metrics = [for s in var.load_statuses : [var.metric_namespace, m, "table", var.table_name, "status", s]]
+        metrics = concat([for t in local.tables : [for s in var.load_statuses : [var.metric_namespace, m, "table", t, "status", s]]]...)
       }
     }
   ]
