@@ -107,11 +107,7 @@ result<void> apply_feeds(const parsed_args& args, const std::string& source, aws
         return make_error(errc::INVALID_ARGUMENT, "name the feed of " + source + " with --feed (the document has " +
                                                       names + ")");
     }
-    if (chosen->mode != loader::sync_mode::PUT) {
-        return make_error(errc::INVALID_ARGUMENT, "feed " + chosen->name + ": mode " +
-                                                      loader::sync_mode_name(chosen->mode) +
-                                                      " is not supported by this version (put only)");
-    }
+    if (auto supported = loader::check_mode_supported(*chosen); !supported) return std::move(supported).err();
     config = loader::config_for_feed(config, *chosen);
     return ok();
 }
@@ -156,6 +152,7 @@ void print_load_summary(const loader::load_outcome& outcome) {
     std::printf("%s: %llu rows read: %llu items written, %llu rejected, %llu duplicates collapsed", outcome.source.c_str(),
                 static_cast<unsigned long long>(c.rows), static_cast<unsigned long long>(c.items_written),
                 static_cast<unsigned long long>(c.rejected), static_cast<unsigned long long>(c.duplicates_collapsed));
+    if (c.deleted) std::printf(", %llu deleted", static_cast<unsigned long long>(c.deleted));
     if (c.not_loaded) std::printf(", %llu not loaded", static_cast<unsigned long long>(c.not_loaded));
     std::printf(" (%.1f MB in %.3f s)\n", static_cast<double>(c.bytes) / 1e6, c.seconds);
     for (size_t reason_idx = 0; reason_idx < c.rejected_by_reason.size(); ++reason_idx) {

@@ -144,6 +144,10 @@ public:
     /// batcher), one copy less per row.
     [[nodiscard]] bool encode(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem);
 
+    /// Encodes only the key attributes of a row ({"ID":{"S":"x"}}, for a delete): the other columns are not read.
+    /// `out.size` is the key's size. Same contract as `encode` otherwise.
+    [[nodiscard]] bool encode_key(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem);
+
     item_encoder(item_encoder&&) noexcept;
     item_encoder& operator=(item_encoder&&) noexcept;
     ~item_encoder();

@@ -23,6 +23,7 @@ enum class reject_reason : uint8_t {
     INVALID_BINARY,      ///< "invalid_binary": a binary key that is not base64
     ITEM_TOO_LARGE,      ///< "item_too_large": the item is over DynamoDB's 400 KB limit
     REFUSED_BY_DYNAMODB,  ///< "refused_by_dynamodb": DynamoDB refused the item as invalid (its message says why)
+    INVALID_OPERATION,    ///< "invalid_operation": the operation column holds neither a delete nor a put value
     COUNT_,              ///< number of reasons; not a reason
 };
 

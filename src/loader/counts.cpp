@@ -22,6 +22,7 @@ double as_double(uint64_t v) {
 const count_field FIELDS[] = {
     {"rows", "RowsRead", "Count", [](const load_counts& c) { return as_double(c.rows); }, true},
     {"items_written", "ItemsWritten", "Count", [](const load_counts& c) { return as_double(c.items_written); }, true},
+    {"deleted", "ItemsDeleted", "Count", [](const load_counts& c) { return as_double(c.deleted); }, true},
     {"rejected", "RowsRejected", "Count", [](const load_counts& c) { return as_double(c.rejected); }, true},
     {"duplicates_collapsed", "DuplicatesCollapsed", "Count",
      [](const load_counts& c) { return as_double(c.duplicates_collapsed); }, true},

@@ -14,8 +14,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-constexpr std::string_view PUT_OPEN = "{\"PutRequest\":{\"Item\":";
-constexpr std::string_view PUT_CLOSE = "}}";
 constexpr std::string_view BODY_CLOSE = "]},\"ReturnConsumedCapacity\":\"TOTAL\"}";
 
 // A request body is held twice while in flight: by the client's call and by the transport's attempt.
@@ -47,7 +45,8 @@ struct ddb_writer::request {
 struct ddb_writer::batch_state {
     pipeline::batch b;
     uint32_t open = 0;     // items whose fate is not final yet
-    uint64_t written = 0;  // items acknowledged
+    uint64_t written = 0;  // puts acknowledged
+    uint64_t deleted = 0;  // deletes acknowledged
 };
 
 ddb_writer::ddb_writer(aws::dynamodb_client& client, writer_options options, refusal_handler on_refused,
@@ -99,6 +98,7 @@ void ddb_writer::accept(pipeline::batch&& b) {
 void ddb_writer::skip(pipeline::batch&& b) {
     ++stats_.batches_skipped;
     uint64_t written = 0;
+    uint64_t deleted = 0;
     for (uint32_t item_idx = 0; item_idx < b.items_info.size(); ++item_idx) {
         const pipeline::batch_item& item = b.items_info[item_idx];
         int32_t version = -1;
@@ -106,7 +106,8 @@ void ddb_writer::skip(pipeline::batch&& b) {
             const pipeline::stored_origin& origin = version < 0 ? item.origin : b.replaced[version].origin;
             auto refused = earlier_refusals_by_line_.find(origin.line);
             if (refused == earlier_refusals_by_line_.end()) {
-                ++written;
+                const auto kind = version < 0 ? item.kind : b.replaced[version].kind;
+                ++(kind == pipeline::write_kind::DELETE ? deleted : written);
                 break;
             }
             record_refusal(b.sequence, origin, b.raw_row(origin), refused->second);
@@ -117,7 +118,8 @@ void ddb_writer::skip(pipeline::batch&& b) {
         }
     }
     stats_.items_written += written;
-    stats_.items_skipped += written;
+    stats_.items_deleted += deleted;
+    stats_.items_skipped += written + deleted;
     last_progress_ = now_();
     // Skipped batches are the first ones of the input: each joins the contiguous prefix at once.
     TARIUS_ASSERT(b.sequence == next_sequence_);
@@ -165,6 +167,15 @@ std::string_view ddb_writer::json_of(const entry& e) const {
     return e.version < 0 ? b.item_json(e.item) : b.replaced_item_json(b.replaced[e.version]);
 }
 
+pipeline::write_kind ddb_writer::kind_of(const entry& e) const {
+    const pipeline::batch& b = active_.at(e.sequence)->b;
+    return e.version < 0 ? b.items_info[e.item].kind : b.replaced[e.version].kind;
+}
+
+size_t ddb_writer::entry_bytes(const entry& e) const {
+    return pipeline::request_open(kind_of(e)).size() + json_of(e).size() + pipeline::REQUEST_CLOSE.size() + 1;
+}
+
 double ddb_writer::units_of(const entry& e) const {
     const pipeline::batch& b = active_.at(e.sequence)->b;
     return write_units(e.version < 0 ? b.items_info[e.item].size : b.replaced[e.version].size);
@@ -190,10 +201,10 @@ bool ddb_writer::assemble(request& out, steady::time_point now) {
         if (out.entries.empty()) return true;
         if (out.entries.size() == pipeline::MAX_BATCH_ITEMS) return false;
         return out.charged + units_of(e) <= cost_cap &&
-               bytes + PUT_OPEN.size() + json_of(e).size() + PUT_CLOSE.size() + 1 <= byte_cap;
+               bytes + entry_bytes(e) <= byte_cap;
     };
     auto take = [&](const entry& e) {
-        bytes += PUT_OPEN.size() + json_of(e).size() + PUT_CLOSE.size() + 1;
+        bytes += entry_bytes(e);
         out.charged += units_of(e);
         out.entries.push_back(e);
     };
@@ -226,15 +237,15 @@ void ddb_writer::put_back(request& r) {
 
 void ddb_writer::send(request&& r) {
     size_t size = body_prefix_.size() + BODY_CLOSE.size();
-    for (const entry& e : r.entries) size += PUT_OPEN.size() + json_of(e).size() + PUT_CLOSE.size() + 1;
+    for (const entry& e : r.entries) size += entry_bytes(e);
     std::string body;
     body.reserve(size);
     body += body_prefix_;
     for (size_t idx = 0; idx < r.entries.size(); ++idx) {
         if (idx) body.push_back(',');
-        body += PUT_OPEN;
+        body += pipeline::request_open(kind_of(r.entries[idx]));
         body += json_of(r.entries[idx]);
-        body += PUT_CLOSE;
+        body += pipeline::REQUEST_CLOSE;
     }
     body += BODY_CLOSE;
     for (entry& e : r.entries) {
@@ -294,7 +305,11 @@ bool mark_unprocessed(const std::string& unprocessed_json, const mapping::key_sc
         if (table.value.get_array().get(requests) != simdjson::SUCCESS) return false;
         for (simdjson::dom::element request : requests) {
             simdjson::dom::element item;
-            if (request["PutRequest"]["Item"].get(item) != simdjson::SUCCESS) return false;
+            // A put comes back with its item, a delete with its key: both hold the key attributes.
+            if (request["PutRequest"]["Item"].get(item) != simdjson::SUCCESS &&
+                request["DeleteRequest"]["Key"].get(item) != simdjson::SUCCESS) {
+                return false;
+            }
             key.clear();
             if (!mapping::detail::append_item_key(keys, item, key)) return false;
             bool found = false;
@@ -395,8 +410,13 @@ void ddb_writer::resend(entry e, bool throttled) {
 
 void ddb_writer::on_written(const entry& e) {
     batch_state& state = *active_.at(e.sequence);
-    ++stats_.items_written;
-    ++state.written;
+    if (kind_of(e) == pipeline::write_kind::DELETE) {
+        ++stats_.items_deleted;
+        ++state.deleted;
+    } else {
+        ++stats_.items_written;
+        ++state.written;
+    }
     last_progress_ = now_();
     finish_item(state);
 }

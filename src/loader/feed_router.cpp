@@ -1,5 +1,6 @@
 #include "tarius/loader/feed_router.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "json/writer.hpp"
@@ -16,7 +17,25 @@ loader_config config_for_feed(const loader_config& base, const feed& f) {
     if (f.reports_prefix) config.reports_prefix = *f.reports_prefix;
     if (f.max_wcu) config.writer.max_wcu_per_second = *f.max_wcu;
     if (f.concurrency) config.writer.max_in_flight = *f.concurrency;
+    if (f.op) {
+        config.operation = pipeline::row_operation{f.op->column, f.op->delete_values, f.op->put_values};
+        // The operation column says what a row does; it is not an attribute of the item.
+        const bool ruled = std::any_of(config.mapping.columns.begin(), config.mapping.columns.end(),
+                                       [&](const mapping::column_rule& rule) { return rule.column == f.op->column; });
+        if (!ruled) {
+            mapping::column_rule skip;
+            skip.column = f.op->column;
+            skip.skip = true;
+            config.mapping.columns.push_back(std::move(skip));
+        }
+    }
     return config;
+}
+
+result<void> check_mode_supported(const feed& f) {
+    if (f.mode == sync_mode::PUT || f.mode == sync_mode::DELETE) return ok();
+    return make_error(errc::INVALID_ARGUMENT, "feeds: feeds." + f.name + ".mode: " + sync_mode_name(f.mode) +
+                                                  " is not supported by this version (put and delete only)");
 }
 
 feed_set single_feed(const loader_config& base, const object_filter& filter) {
@@ -34,10 +53,7 @@ result<std::unique_ptr<feed_router>> feed_router::create(const aws_clients& clie
                                                          feed_set feeds) {
     std::unique_ptr<feed_router> router(new feed_router());
     for (const feed& f : feeds.feeds) {
-        if (f.mode != sync_mode::PUT) {
-            return make_error(errc::INVALID_ARGUMENT, "feeds: feeds." + f.name + ".mode: " + sync_mode_name(f.mode) +
-                                                          " is not supported by this version (put only)");
-        }
+        if (auto supported = check_mode_supported(f); !supported) return std::move(supported).err();
         router->runners_.push_back(make_runner(clients, config_for_feed(base, f)));
     }
     router->feeds_ = std::move(feeds);

@@ -185,12 +185,13 @@ load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const l
     load_counts c;
     c.rows = s.rows_read;
     c.items_written = ws.items_written;
+    c.deleted = ws.items_deleted;
     c.rejected = s.rows_rejected + ws.items_refused;
     c.rejected_by_reason = s.rejected_by_reason;
     c.rejected_by_reason[static_cast<size_t>(reject_reason::REFUSED_BY_DYNAMODB)] += ws.items_refused;
     // A replaced row whose replacement DynamoDB refused was written (or refused) itself: no longer collapsed.
     c.duplicates_collapsed = s.duplicates_collapsed - std::min(s.duplicates_collapsed, ws.items_revived);
-    const uint64_t accounted = c.items_written + c.rejected + c.duplicates_collapsed;
+    const uint64_t accounted = c.items_written + c.deleted + c.rejected + c.duplicates_collapsed;
     c.not_loaded = c.rows > accounted ? c.rows - accounted : 0;
     c.blank_lines = s.blank_lines;
     c.bytes = s.bytes_in;
@@ -234,6 +235,7 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     options.max_errors_listed = config.max_errors_listed;
     options.max_rejects = config.max_rejects;
     options.keep_rows = true;
+    options.operation = config.operation;
     options.finish_rejects = false;
     // Several requests in flight must fit the memory bound: a request body takes at most an eighth of it.
     options.max_batch_bytes = std::clamp<size_t>(config.writer.max_held_bytes / 8, 1 << 20, pipeline::MAX_BATCH_BYTES);

@@ -61,6 +61,7 @@ std::string notification_text(const load_outcome& outcome, const std::string& ta
     }
     std::string text = "Loaded " + with_thousands(c.items_written) + " of " + with_thousands(c.rows) + " rows of " +
                        outcome.source + " into " + table + " in " + seconds + " s";
+    if (c.deleted) text += "; " + with_thousands(c.deleted) + " deleted";
     if (c.duplicates_collapsed) text += " (" + with_thousands(c.duplicates_collapsed) + " repeated keys, last row won)";
     if (c.rejected) {
         text += "; " + with_thousands(c.rejected) + (c.rejected == 1 ? " row" : " rows") + " rejected";

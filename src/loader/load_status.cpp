@@ -21,7 +21,8 @@ status_decision decide_status(const std::optional<error>& failure, const load_co
             // Never expected: a count that does not add up is a bug, and claiming success would hide it.
             out.status = load_status::FAILED;
             out.message = "internal error: the counts do not reconcile (rows " + std::to_string(counts.rows) +
-                          ", written " + std::to_string(counts.items_written) + ", rejected " +
+                          ", written " + std::to_string(counts.items_written) + ", deleted " +
+                          std::to_string(counts.deleted) + ", rejected " +
                           std::to_string(counts.rejected) + ", collapsed " +
                           std::to_string(counts.duplicates_collapsed) + ")";
             return out;

@@ -825,6 +825,20 @@ struct item_encoder::plan {
         }
         return true;
     }
+
+    // The key attributes only (a delete): the other columns are not read, so a bad cell there is no reason to
+    // refuse the row.
+    bool encode_key_columns(const csv::row& r, encoded_item& out, row_problem& problem) {
+        for (size_t column_idx = 0; column_idx < columns.size(); ++column_idx) {
+            const column_plan& col = columns[column_idx];
+            if (col.role == key_role::NONE) continue;
+            std::string_view cell = r.fields[column_idx];
+            const bool quoted = column_idx < r.quoted.size() && r.quoted[column_idx] != 0;
+            if (col.trim && (!quoted || col.key != key_type::S)) cell = trim_blanks(cell);
+            if (!encode_key(column_idx, cell, out, problem)) return false;
+        }
+        return true;
+    }
 };
 
 item_encoder::item_encoder(std::unique_ptr<plan> p) : plan_(std::move(p)) {}
@@ -933,6 +947,25 @@ bool item_encoder::encode(const csv::row& r, encoded_item& out, row_problem& pro
     const bool encoded = encode(r, out, json, problem);
     out.json.assign(json);
     return encoded;
+}
+
+bool item_encoder::encode_key(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem) {
+    plan& p = *plan_;
+    TARIUS_ASSERT(r.fields.size() == p.columns.size());
+    out.key.clear();
+    out.key_hash = 0;
+    out.size = 0;
+    out.attributes = 0;
+    p.sort_key.clear();
+    p.buf.clear();
+    p.buf.push_back('{');
+    const bool encoded = p.encode_key_columns(r, out, problem);
+    if (encoded) p.buf.push_back('}');
+    json = p.buf.view();
+    if (!encoded) return false;
+    out.key.append(p.sort_key);
+    out.key_hash = detail::hash64(out.key);
+    return true;
 }
 
 bool item_encoder::encode(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem) {

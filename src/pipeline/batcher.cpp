@@ -6,10 +6,13 @@
 namespace tarius::pipeline {
 namespace {
 constexpr std::string_view PUT_OPEN = "{\"PutRequest\":{\"Item\":";
-constexpr std::string_view NEXT_PUT_OPEN = ",{\"PutRequest\":{\"Item\":";
-constexpr std::string_view PUT_CLOSE = "}}";
+constexpr std::string_view DELETE_OPEN = "{\"DeleteRequest\":{\"Key\":";
 constexpr std::string_view BODY_CLOSE = "]}}";
 }  // namespace
+
+std::string_view request_open(write_kind kind) noexcept {
+    return kind == write_kind::DELETE ? DELETE_OPEN : PUT_OPEN;
+}
 
 batcher::batcher(std::string_view table, batch_sink& sink, size_t max_items, size_t max_bytes, bool keep_rows)
     : sink_(sink), max_items_(max_items), max_bytes_(max_bytes), keep_rows_(keep_rows) {
@@ -37,7 +40,7 @@ stored_origin batcher::keep(const row_origin& origin) {
 }
 
 result<void> batcher::add(const mapping::encoded_item& item, std::string_view json, uint64_t end_offset,
-                          uint64_t next_line, const row_origin& origin) {
+                          uint64_t next_line, const row_origin& origin, write_kind kind) {
     // A key already in the open batch: the later row replaces the earlier item (file order, last row wins).
     // At most 25 slots, so a linear scan of hashes beats any map.
     for (size_t slot_idx = 0; slot_idx < slots_.size(); ++slot_idx) {
@@ -51,6 +54,7 @@ result<void> batcher::add(const mapping::encoded_item& item, std::string_view js
         earlier.json_length = static_cast<uint32_t>(existing.length);
         earlier.size = static_cast<uint32_t>(existing.size);
         earlier.replaced = existing.previous;
+        earlier.kind = existing.kind;
         earlier.origin = existing.origin;
         replaced_json_.append(existing.replaced ? arena_ : body_, existing.offset, existing.length);
         existing.previous = static_cast<int32_t>(replaced_.size());
@@ -62,23 +66,25 @@ result<void> batcher::add(const mapping::encoded_item& item, std::string_view js
         existing.length = json.size();
         existing.size = item.size;
         existing.replaced = true;
+        existing.kind = kind;
         existing.origin = keep(origin);
         arena_ += json;
         ++collapsed_;
         advance(end_offset, next_line);
         return ok();
     }
-    const size_t item_bytes = PUT_OPEN.size() + json.size() + PUT_CLOSE.size() + 1;
+    const std::string_view open = request_open(kind);
+    const size_t item_bytes = open.size() + json.size() + REQUEST_CLOSE.size() + 1;
     if (!slots_.empty() && (slots_.size() == max_items_ || body_bytes_ + item_bytes > max_bytes_)) {
         TARIUS_TRY(seal());
     }
-    // The comma and the request's opening in one append.
-    body_ += slots_.empty() ? PUT_OPEN : NEXT_PUT_OPEN;
+    if (!slots_.empty()) body_.push_back(',');
+    body_ += open;
     slot_hashes_[slots_.size()] = item.key_hash;
     slots_.push_back(slot{body_.size(), json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size,
-                          -1, keep(origin)});
+                          -1, kind, keep(origin)});
     body_ += json;
-    body_ += PUT_CLOSE;
+    body_ += REQUEST_CLOSE;
     keys_ += item.key;
     body_bytes_ += item_bytes;
     advance(end_offset, next_line);
@@ -110,6 +116,7 @@ result<void> batcher::seal() {
         it.key_hash = s.key_hash;
         it.size = static_cast<uint32_t>(s.size);
         it.replaced = s.previous;
+        it.kind = s.kind;
         it.origin = s.origin;
         out.items_info.push_back(it);
         out.item_bytes += s.size;
@@ -125,10 +132,10 @@ result<void> batcher::seal() {
         for (size_t slot_idx = 0; slot_idx < slots_.size(); ++slot_idx) {
             const slot& s = slots_[slot_idx];
             if (slot_idx) out.body.push_back(',');
-            out.body += PUT_OPEN;
+            out.body += request_open(s.kind);
             out.items_info[slot_idx].json_offset = static_cast<uint32_t>(out.body.size());
             out.body.append(s.replaced ? arena_ : body_, s.offset, s.length);
-            out.body += PUT_CLOSE;
+            out.body += REQUEST_CLOSE;
         }
         out.body += BODY_CLOSE;
     }

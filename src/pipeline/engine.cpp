@@ -16,6 +16,26 @@
 namespace tarius::pipeline {
 namespace {
 
+// "a, b, c" (names of columns or values, for messages).
+std::string join_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+    return out.empty() ? "(any other value)" : out;
+}
+
+// "\"D\", \"X\"" (cell values, quoted so that an empty one shows).
+std::string quote_values(const std::vector<std::string>& values) {
+    std::string out;
+    for (const std::string& value : values) out += (out.empty() ? "\"" : ", \"") + value + "\"";
+    return out.empty() ? "(any other value)" : out;
+}
+
+std::string_view trim_blanks(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+}
+
 // Two-thread mode: parsed rows travel from the scanning thread to the encoding thread in blocks: one input chunk
 // read straight into the block (see input_buffer), or about BLOCK_BYTES of copied rows and unescaped values.
 // At most BLOCKS blocks exist at once: one being filled, one being encoded, the rest queued. Memory is bounded
@@ -99,6 +119,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
     uint64_t raw_bytes = 0;
     std::optional<error> failure;
     std::optional<mapping::item_encoder> encoder;
+    size_t operation_column = SIZE_MAX;  // index of options.operation's column in the header
     mapping::encoded_item item;
     row_problem problem;
     summary totals;
@@ -151,6 +172,14 @@ struct engine::impl final : csv::row_sink, byte_sink {
     // ---- the reader's sink (the caller's thread) ---------------------------------------------------------
 
     result<void> on_header(const csv::header& hdr) override {
+        if (options.operation) {
+            const auto found = std::find(hdr.names.begin(), hdr.names.end(), options.operation->column);
+            if (found == hdr.names.end()) {
+                return make_error(errc::CSV_FILE, "operation column " + options.operation->column +
+                                                      " not in header: " + join_names(hdr.names));
+            }
+            operation_column = static_cast<size_t>(found - hdr.names.begin());
+        }
         auto bound = mapping::item_encoder::bind(options.mapping, keys, hdr.names);
         if (!bound) return std::move(bound).err();
         encoder.emplace(std::move(bound).value());
@@ -171,9 +200,34 @@ struct engine::impl final : csv::row_sink, byte_sink {
 
     // ---- rows → items → batches (the encoding side: the caller's thread, or the worker) ------------------
 
+    // What the operation column says of a row: a put, a delete, or neither (a problem).
+    std::optional<write_kind> operation_of(const csv::row& r) {
+        if (operation_column == SIZE_MAX) return write_kind::PUT;
+        const row_operation& op = *options.operation;
+        const std::string_view cell = trim_blanks(r.fields[operation_column]);
+        if (std::find(op.delete_values.begin(), op.delete_values.end(), cell) != op.delete_values.end()) {
+            return write_kind::DELETE;
+        }
+        if (op.put_values.empty() || std::find(op.put_values.begin(), op.put_values.end(), cell) != op.put_values.end()) {
+            return write_kind::PUT;
+        }
+        problem.reason = reject_reason::INVALID_OPERATION;
+        problem.column_index = static_cast<int64_t>(operation_column);
+        problem.column = op.column;
+        problem.message = "operation column " + op.column + " holds \"" + std::string(cell) + "\": expected " +
+                          quote_values(op.delete_values) + " (delete) or " + quote_values(op.put_values) + " (put)";
+        return std::nullopt;
+    }
+
     result<void> process_row(const csv::row& r) {
         std::string_view json;
-        if (encoder->encode(r, item, json, problem)) [[likely]] {
+        const std::optional<write_kind> kind = operation_of(r);
+        if (kind == write_kind::DELETE) {
+            if (encoder->encode_key(r, item, json, problem)) {
+                return batches.add(item, json, r.end_offset, r.end_line, row_origin{r.raw, r.line, r.byte_offset},
+                                   write_kind::DELETE);
+            }
+        } else if (kind && encoder->encode(r, item, json, problem)) [[likely]] {
             return batches.add(item, json, r.end_offset, r.end_line, row_origin{r.raw, r.line, r.byte_offset});
         }
         problem.line = r.line;

@@ -86,7 +86,7 @@ class lambda_package_e2e(unittest.TestCase):
             self.assertEqual(inv.outcome, "response", "%s %s\n%s" % (inv.error_type, inv.body, function_log))
             body = inv.json_body()
             self.assertEqual(body["loads"][0]["status"], "succeeded", body)
-            self.assertEqual(body["loads"][0]["items"], 1000)
+            self.assertEqual(body["loads"][0]["counts"]["items_written"], 1000)
             items = local.items()
             expected = ls.expected_items(SEED)
             self.assertEqual(set(items), set(expected))

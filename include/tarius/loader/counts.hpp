@@ -3,8 +3,8 @@
 /// log lines, `tarius loads` and the Lambda function's answer all take them from here.
 ///
 /// Every count comes from what happened, never from what was planned: `items_written` is what DynamoDB
-/// acknowledged. Invariant: rows == items_written + rejected + duplicates_collapsed + not_loaded, where
-/// not_loaded (rows read but neither written, rejected nor replaced) is 0 for a load that finished.
+/// acknowledged. Invariant: rows == items_written + deleted + rejected + duplicates_collapsed + not_loaded, where
+/// not_loaded (rows read but neither written, deleted, rejected nor replaced) is 0 for a load that finished.
 
 #include <array>
 #include <cstdint>
@@ -21,7 +21,8 @@ namespace tarius::loader {
 /// What a load did.
 struct load_counts {
     uint64_t rows = 0;                  ///< data rows read (not the header, not blank lines)
-    uint64_t items_written = 0;         ///< items DynamoDB acknowledged
+    uint64_t items_written = 0;         ///< items DynamoDB acknowledged (puts)
+    uint64_t deleted = 0;               ///< deletes DynamoDB acknowledged (rows of a delete feed's operation)
     uint64_t rejected = 0;              ///< rows rejected (by the mapping, or refused by DynamoDB)
     std::array<uint64_t, static_cast<size_t>(reject_reason::COUNT_)> rejected_by_reason{};  ///< per reason
     uint64_t duplicates_collapsed = 0;  ///< rows replaced by a later row of the same key in the same request
@@ -40,7 +41,7 @@ struct load_counts {
 
     /// True when every row read is accounted for as written, rejected or collapsed.
     [[nodiscard]] bool reconciles() const noexcept {
-        return not_loaded == 0 && rows == items_written + rejected + duplicates_collapsed;
+        return not_loaded == 0 && rows == items_written + deleted + rejected + duplicates_collapsed;
     }
     /// Write units per second achieved while writing (0 when nothing was written).
     [[nodiscard]] double wcu_per_second() const noexcept {

@@ -16,6 +16,9 @@ namespace tarius::loader {
 /// feed's name, table, mapping, prefixes, budget and concurrency.
 [[nodiscard]] loader_config config_for_feed(const loader_config& base, const feed& f);
 
+/// Fails (INVALID_ARGUMENT, naming the feed and its mode) when this version cannot load `f`'s mode.
+[[nodiscard]] result<void> check_mode_supported(const feed& f);
+
 /// The one-feed shorthand of the single-feed variables: a feed named "default" loading `filter`'s objects into
 /// `base.table` with `base.mapping`.
 [[nodiscard]] feed_set single_feed(const loader_config& base, const object_filter& filter);

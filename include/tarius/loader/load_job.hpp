@@ -28,6 +28,7 @@
 #include "tarius/loader/ledger.hpp"
 #include "tarius/loader/writer.hpp"
 #include "tarius/mapping.hpp"
+#include "tarius/pipeline/engine.hpp"
 
 namespace tarius::loader {
 
@@ -41,6 +42,7 @@ struct loader_config {
     std::string reports_prefix = "load-reports/";     ///< TARIUS_REPORTS_PREFIX
     std::string kms_key_id;                           ///< TARIUS_KMS_KEY_ARN: SSE-KMS key for rejects and reports
     mapping::mapping mapping;                         ///< TARIUS_MAPPING: column rules (keys come from the table)
+    std::optional<pipeline::row_operation> operation;  ///< a delete feed's operation column
     csv::dialect dialect;                             ///< how to read the CSV
     writer_options writer;  ///< concurrency, budget, memory bound, no-progress limit (table and keys set per load)
     uint64_t max_object_bytes = 0;             ///< TARIUS_MAX_OBJECT_BYTES: larger objects fail; 0 = no limit

@@ -64,7 +64,8 @@ struct writer_stats {
     uint64_t requests_sent = 0;       ///< BatchWriteItem requests sent (every resend included)
     uint64_t requests_throttled = 0;  ///< responses that signalled throttling (an error, or unprocessed items)
     uint64_t requests_failed = 0;     ///< requests that failed with a passing fault (5xx, connection, timeout)
-    uint64_t items_written = 0;       ///< items DynamoDB acknowledged (and items of batches skipped on resume)
+    uint64_t items_written = 0;       ///< puts DynamoDB acknowledged (and those of batches skipped on resume)
+    uint64_t items_deleted = 0;       ///< deletes DynamoDB acknowledged (and those of batches skipped on resume)
     uint64_t items_refused = 0;       ///< rows DynamoDB refused as invalid (rejected)
     uint64_t items_revived = 0;       ///< earlier rows sent because the row that replaced them was refused
     uint64_t items_resent = 0;        ///< items sent again (unprocessed, throttled, failed)
@@ -140,6 +141,8 @@ private:
     [[nodiscard]] result<void> settle();
     [[nodiscard]] std::chrono::milliseconds backoff(uint32_t attempts);
     [[nodiscard]] double units_of(const entry& e) const;
+    [[nodiscard]] pipeline::write_kind kind_of(const entry& e) const;
+    [[nodiscard]] size_t entry_bytes(const entry& e) const;
     [[nodiscard]] std::string_view json_of(const entry& e) const;
 
     aws::dynamodb_client& client_;

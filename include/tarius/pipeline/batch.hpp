@@ -24,6 +24,14 @@ namespace tarius::pipeline {
 inline constexpr size_t MAX_BATCH_ITEMS = 25;
 inline constexpr size_t MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
+/// What a request entry does to its key: a put writes the item, a delete removes it (its JSON is the key).
+enum class write_kind : uint8_t { PUT, DELETE };
+
+/// `{"PutRequest":{"Item":` or `{"DeleteRequest":{"Key":`: what opens an entry of a BatchWriteItem request.
+[[nodiscard]] std::string_view request_open(write_kind kind) noexcept;
+/// What closes it: `}}`.
+inline constexpr std::string_view REQUEST_CLOSE = "}}";
+
 /// Where an item came from in the input.
 struct row_origin {
     std::string_view raw;      ///< the row's original bytes (line break included); empty when not kept
@@ -48,6 +56,7 @@ struct batch_item {
     uint64_t key_hash = 0;     ///< `encoded_item::key_hash`
     uint32_t size = 0;         ///< DynamoDB item size in bytes
     int32_t replaced = -1;     ///< index in `batch::replaced` of the row this one superseded; -1 when none
+    write_kind kind = write_kind::PUT;  ///< a put (JSON: the item) or a delete (JSON: the key)
     stored_origin origin;      ///< the row it came from
 };
 
@@ -57,6 +66,7 @@ struct replaced_item {
     uint32_t json_length = 0;  ///< its length
     uint32_t size = 0;         ///< DynamoDB item size in bytes
     int32_t replaced = -1;     ///< the row it superseded in turn; -1 when none
+    write_kind kind = write_kind::PUT;  ///< a put or a delete
     stored_origin origin;      ///< the row it came from
 };
 
@@ -120,9 +130,12 @@ public:
     /// Adds an item from the row ending at `end_offset` (whose next row starts on `next_line`).
     [[nodiscard]] result<void> add(const mapping::encoded_item& item, uint64_t end_offset, uint64_t next_line);
     /// Same, with the item's JSON given apart (`item.json` is not read): see `item_encoder::encode`'s overload
-    /// that returns a view; `origin` names the row (its raw bytes are kept only with `keep_rows`).
+    /// that returns a view; `origin` names the row (its raw bytes are kept only with `keep_rows`). A DELETE's
+    /// `json` is the key ({"ID":{"S":"x"}}, `item_encoder::encode_key`); a later row of the key, put or delete,
+    /// replaces it like any other.
     [[nodiscard]] result<void> add(const mapping::encoded_item& item, std::string_view json, uint64_t end_offset,
-                                   uint64_t next_line, const row_origin& origin = {});
+                                   uint64_t next_line, const row_origin& origin = {},
+                                   write_kind kind = write_kind::PUT);
     /// Records that the input up to `end_offset` was consumed without an item (a rejected row, a blank line).
     void advance(uint64_t end_offset, uint64_t next_line) noexcept;
     /// Seals and emits the open batch, if it holds any item.
@@ -145,6 +158,7 @@ private:
         uint64_t key_hash;
         size_t size;  // DynamoDB item size
         int32_t previous;  // index in replaced_ of the row it superseded, -1 none
+        write_kind kind;
         stored_origin origin;
     };
 

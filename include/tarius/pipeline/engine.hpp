@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tarius/csv.hpp"
 #include "tarius/mapping.hpp"
@@ -17,6 +18,13 @@
 #include "tarius/stream.hpp"
 
 namespace tarius::pipeline {
+
+/// A column that says what each row does: a delete (only the key columns are read) or a put.
+struct row_operation {
+    std::string column;                      ///< its header name (it is not an attribute)
+    std::vector<std::string> delete_values;  ///< cells that make the row a delete
+    std::vector<std::string> put_values;     ///< cells that make it a put; empty: any other cell is a put
+};
 
 /// What the engine needs to know.
 struct engine_options {
@@ -29,6 +37,8 @@ struct engine_options {
     uint64_t max_rejects = UINT64_MAX;        ///< stop the file (errc::LIMIT) when more rows than this are rejected
     size_t max_batch_bytes = MAX_BATCH_BYTES;  ///< seal a request body before it grows past this
     bool keep_rows = false;  ///< keep each item's raw row in its batch (a loader rejects rows DynamoDB refuses)
+    /// Rows whose operation column names a delete become deletes (DeleteRequest), in file order with the puts.
+    std::optional<row_operation> operation;
     /// Finish the rejects writer at the end of the input (or when the reject limit stops it). A loader keeps it
     /// open until its writes are acknowledged, because DynamoDB may still refuse rows, and finishes it itself.
     bool finish_rejects = true;

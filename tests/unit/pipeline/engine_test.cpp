@@ -103,3 +103,56 @@ TEST(engine, gzip_input_is_decoded_and_counted) {
 }
 
 }  // namespace
+
+// A delete feed's operation column: delete rows become DeleteRequests of their key alone (other cells unread), put
+// rows stay puts, in one file-ordered stream; a cell that is neither is rejected with its reason.
+TEST(engine, operation_column_makes_rows_deletes) {
+    using namespace engine_harness;
+    const std::string input =
+        "ID,Price,op\n"
+        "a,1,U\n"
+        "b,not a number,D\n"  // a delete reads only the key: the bad price is no reason to refuse it
+        "a,2,D\n"             // a put then a delete of a: the delete wins in the batch
+        "c,3,X\n"             // neither: rejected
+        "d,4,\n";
+    engine_options options;
+    options.source = "ops.csv";
+    options.table = "t";
+    options.mapping.keys = tarius::mapping::key_schema{{"ID", tarius::mapping::key_type::S}, std::nullopt};
+    tarius::mapping::column_rule price;
+    price.column = "Price";
+    price.type = tarius::mapping::value_type::NUMBER;
+    options.mapping.columns.push_back(price);
+    tarius::mapping::column_rule op;
+    op.column = "op";
+    op.skip = true;
+    options.mapping.columns.push_back(op);
+    options.operation = tarius::pipeline::row_operation{"op", {"D"}, {"U", ""}};
+    const run_result out = run(input, 7, options);
+    ASSERT_TRUE(out.ok) << out.error;
+    ASSERT_EQ(out.batches.size(), 1u);
+    EXPECT_EQ(out.batches[0].body,
+              R"({"RequestItems":{"t":[{"DeleteRequest":{"Key":{"ID":{"S":"a"}}}},{"DeleteRequest":{"Key":{"ID":{"S":"b"}}}},)"
+              R"({"PutRequest":{"Item":{"ID":{"S":"d"},"Price":{"N":"4"}}}}]}})");
+    EXPECT_EQ(out.totals.rows_read, 5u);
+    EXPECT_EQ(out.totals.rows_rejected, 1u);
+    EXPECT_EQ(out.totals.duplicates_collapsed, 1u);
+    EXPECT_EQ(out.totals.rejected_by_reason[static_cast<size_t>(tarius::reject_reason::INVALID_OPERATION)], 1u);
+    EXPECT_NE(out.reasons.find(R"(operation column op holds \"X\": expected \"D\" (delete) or \"U\", \"\" (put))"),
+              std::string::npos)
+        << out.reasons;
+    EXPECT_EQ(out.batches[0].items_info[0].kind, tarius::pipeline::write_kind::DELETE);
+    EXPECT_EQ(out.batches[0].items_info[2].kind, tarius::pipeline::write_kind::PUT);
+}
+
+TEST(engine, a_missing_operation_column_is_a_file_error) {
+    using namespace engine_harness;
+    engine_options options;
+    options.source = "ops.csv";
+    options.table = "t";
+    options.mapping.keys = tarius::mapping::key_schema{{"ID", tarius::mapping::key_type::S}, std::nullopt};
+    options.operation = tarius::pipeline::row_operation{"op", {"D"}, {}};
+    const run_result out = run("ID,V\na,1\n", 64, options);
+    ASSERT_FALSE(out.ok);
+    EXPECT_NE(out.error.find("operation column op not in header: ID, V"), std::string::npos) << out.error;
+}
