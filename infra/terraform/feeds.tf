@@ -7,21 +7,14 @@
 locals {
   feeds_given = length(var.feeds) > 0
 
-  # The calls each mode's writer makes on its table, on top of DescribeTable (the key schema, read at start). put is
-  # what the loader does today, proved against recorded calls by tests/python/test_iam_actions.py; the other modes
-  # are refused at start by this version, and these are the calls issue 11 describes for them.
-  # TODO(#11): prove each against recorded calls when its writer lands.
+  # The calls each mode's writer makes on its table, on top of DescribeTable (the key schema, read at start): put
+  # rows are PutRequests and delete rows DeleteRequests of BatchWriteItem, proved against recorded calls by
+  # tests/python/test_iam_actions.py. The variable's validation admits these modes only (the loader refuses the
+  # others at start); a mode added to the loader adds its calls here.
   mode_actions = {
-    put      = ["dynamodb:BatchWriteItem"]
-    merge    = ["dynamodb:UpdateItem"]
-    insert   = ["dynamodb:PutItem"]
-    delete   = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
-    newer    = ["dynamodb:PutItem"]
-    snapshot = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
+    put    = ["dynamodb:BatchWriteItem"]
+    delete = ["dynamodb:BatchWriteItem"]
   }
-
-  # The loader's default digests prefix of snapshot feeds (snapshot_options in include/tarius/loader/feeds.hpp).
-  default_digests_prefix = "snapshots/"
 
   feed_suffixes = { for n, f in var.feeds : n => f.match.suffixes != null ? f.match.suffixes : var.bucket.suffixes }
 
@@ -89,8 +82,6 @@ locals {
     } : mk => mv if mv != null }
     mode           = f.mode
     op             = f.op == null ? null : { for ok, ov in f.op : ok => ov if ov != null }
-    version        = f.version
-    snapshot       = f.snapshot == null ? null : { for sk, sv in f.snapshot : sk => sv if sv != null }
     rejects_prefix = f.rejects_prefix
     reports_prefix = f.reports_prefix
     max_wcu        = local.feed_max_wcu[n]
@@ -100,7 +91,14 @@ locals {
   # What the feeds need of the bucket: prefixes nested in another of the same list are covered by it.
   feed_rejects_prefixes = distinct([for f in var.feeds : coalesce(f.rejects_prefix, var.bucket.rejects_prefix)])
   feed_reports_prefixes = distinct([for f in var.feeds : coalesce(f.reports_prefix, var.bucket.reports_prefix)])
-  feed_digests_prefixes = distinct([for f in var.feeds : try(coalesce(f.snapshot.digests_prefix, local.default_digests_prefix), local.default_digests_prefix) if f.mode == "snapshot"])
+
+  # Lambda allows 4 KB for all environment variables together; the other variables take well under 1 KB (names,
+  # ARNs, prefixes), so a document above this size is kept as an object of the landing bucket instead (outside
+  # the landing prefix, encrypted with the stack's key) and TARIUS_FEEDS names it. The key carries the document's
+  # hash: a changed document is a new object and a new environment, so every execution environment reads it anew.
+  feeds_inline_max_bytes = 2048
+  feeds_in_s3            = local.feeds_given && length(coalesce(local.feeds_document, "-")) > local.feeds_inline_max_bytes
+  feeds_object_key       = local.feeds_in_s3 ? "tarius-config/feeds-${substr(sha256(local.feeds_document), 0, 16)}.json" : null
 
   # Table name -> the actions of every feed writing it, DescribeTable included.
   feed_table_actions = { for name, actions in {
@@ -108,12 +106,12 @@ locals {
   } : name => sort(distinct(concat(["dynamodb:DescribeTable"], flatten(actions)))) }
 
   feeds_for_function = !local.feeds_given ? null : {
-    document         = local.feeds_document
+    document         = local.feeds_in_s3 ? "s3://${local.bucket_name}/${local.feeds_object_key}" : local.feeds_document
     landing_prefixes = sort(distinct([for f in var.feeds : f.match.prefix]))
     rejects_prefixes = sort([for p in local.feed_rejects_prefixes : p if length([for q in local.feed_rejects_prefixes : q if q != p && startswith(p, q)]) == 0])
     reports_prefixes = sort([for p in local.feed_reports_prefixes : p if length([for q in local.feed_reports_prefixes : q if q != p && startswith(p, q)]) == 0])
-    digests_prefixes = sort(local.feed_digests_prefixes)
     table_actions    = local.feed_table_actions
+    document_object  = local.feeds_in_s3 ? "${local.bucket_name}/${local.feeds_object_key}" : null
   }
 
   # Every (prefix, suffix) of every feed raises an event; feeds never overlap (validated), so neither do these.
@@ -121,8 +119,31 @@ locals {
     for n in sort(keys(var.feeds)) : [for s in local.feed_suffixes[n] : { prefix = var.feeds[n].match.prefix, suffix = s }]
   ])
 
-  # The tables the alarms watch: the target table, or every feed's.
+  # The tables the alarms watch: the target table, or every feed's; the load alarms watch each feed (EMF dimension
+  # set feed, status).
   alarm_table_names = !local.feeds_given ? null : sort(distinct([for t in local.feed_tables : t.name]))
+  alarm_feed_names  = !local.feeds_given ? null : sort(keys(var.feeds))
+}
+
+# A feeds document too large for the function's environment (feeds_inline_max_bytes): TARIUS_FEEDS names this
+# object, which the function (and the worker) may read, and nothing else of the bucket beyond its prefixes.
+resource "aws_s3_object" "feeds_document" {
+  count = local.feeds_in_s3 ? 1 : 0
+
+  bucket                 = module.bucket.bucket_id
+  key                    = local.feeds_object_key
+  content                = local.feeds_document
+  content_type           = "application/json"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = module.kms.key_arn
+  bucket_key_enabled     = true
+
+  lifecycle {
+    precondition {
+      condition     = !startswith(local.feeds_object_key, var.bucket.landing_prefix)
+      error_message = "The feeds document's object ${local.feeds_object_key} lies under bucket.landing_prefix (\"${var.bucket.landing_prefix}\"): it would be loaded; give the landing files a prefix of their own."
+    }
+  }
 }
 
 module "feed_table" {

@@ -209,6 +209,7 @@ module "alarms" {
   queue_name                 = module.loader.queue_name
   table_name                 = module.table.table_name
   table_names                = local.alarm_table_names
+  feed_names                 = local.alarm_feed_names
   table_operations           = local.feeds_given ? [for a in sort(distinct(flatten(values(local.feed_table_actions)))) : trimprefix(a, "dynamodb:")] : ["BatchWriteItem", "DescribeTable"]
   ledger_table_name          = module.ledger.table_name
   topic_name                 = module.notifications.topic_name

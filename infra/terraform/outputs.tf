@@ -35,11 +35,11 @@ output "feeds_document" {
   }
 
   precondition {
-    condition = alltrue(flatten([for p in concat(local.feed_rejects_prefixes, local.feed_reports_prefixes, local.feed_digests_prefixes) : [
+    condition = alltrue(flatten([for p in concat(local.feed_rejects_prefixes, local.feed_reports_prefixes) : [
       for f in var.feeds : !startswith(p, f.match.prefix) && !startswith(f.match.prefix, p)
     ]]))
-    error_message = join("\n", flatten([for p in concat(local.feed_rejects_prefixes, local.feed_reports_prefixes, local.feed_digests_prefixes) : [
-      for n, f in var.feeds : "feeds.${n}.match.prefix: \"${f.match.prefix}\" nests with \"${p}\", where the loader writes rejects, reports or snapshot digests: they would be loaded in turn" if startswith(p, f.match.prefix) || startswith(f.match.prefix, p)
+    error_message = join("\n", flatten([for p in concat(local.feed_rejects_prefixes, local.feed_reports_prefixes) : [
+      for n, f in var.feeds : "feeds.${n}.match.prefix: \"${f.match.prefix}\" nests with \"${p}\", where the loader writes rejects or reports: they would be loaded in turn" if startswith(p, f.match.prefix) || startswith(f.match.prefix, p)
     ]]))
   }
 

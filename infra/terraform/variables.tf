@@ -223,14 +223,6 @@ variable "feeds" {
       delete = list(string)
       put    = optional(list(string))
     }))
-    version = optional(object({
-      column = string
-      type   = optional(string, "number")
-    }))
-    snapshot = optional(object({
-      max_delete_fraction = optional(number)
-      digests_prefix      = optional(string)
-    }))
     rejects_prefix = optional(string)
     reports_prefix = optional(string)
     max_wcu        = optional(number)
@@ -267,20 +259,19 @@ variable "feeds" {
     error_message = join("\n", flatten([for i, a in keys(var.feeds) : [for j, b in keys(var.feeds) : "feeds.${b}.match: overlaps feed ${a} (an object key could match both: give them prefixes that do not nest, or disjoint suffixes)" if j > i && (startswith(var.feeds[a].match.prefix, var.feeds[b].match.prefix) || startswith(var.feeds[b].match.prefix, var.feeds[a].match.prefix)) && anytrue(flatten([for x in(var.feeds[a].match.suffixes != null ? var.feeds[a].match.suffixes : var.bucket.suffixes) : [for y in(var.feeds[b].match.suffixes != null ? var.feeds[b].match.suffixes : var.bucket.suffixes) : endswith(x, y) || endswith(y, x)]]))]]))
   }
 
+  # The modes this version of the loader runs (it refuses the others at start), whose DynamoDB calls are known and
+  # proven (tests/python/test_iam_actions.py): the function's policy is built from them (feeds.tf, mode_actions).
   validation {
-    condition     = alltrue([for f in var.feeds : contains(["put", "merge", "insert", "delete", "newer", "snapshot"], f.mode)])
-    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.mode: unknown mode \"${f.mode}\" (expected put, merge, insert, delete, newer or snapshot)" if !contains(["put", "merge", "insert", "delete", "newer", "snapshot"], f.mode)])
+    condition     = alltrue([for f in var.feeds : contains(["put", "delete"], f.mode)])
+    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.mode: \"${f.mode}\" is not supported by this version (put or delete); merge, insert, newer and snapshot come later" if !contains(["put", "delete"], f.mode)])
   }
 
-  # A mode without its option, or an option its mode does not take (the loader's words).
+  # A delete feed names its operation column; no other mode takes one (the loader's words).
   validation {
-    condition = alltrue([for f in var.feeds : (f.mode == "delete") == (f.op != null) && (f.mode == "newer") == (f.version != null) && (f.mode == "snapshot" || f.snapshot == null)])
+    condition = alltrue([for f in var.feeds : (f.mode == "delete") == (f.op != null)])
     error_message = join("\n", flatten([for n, f in var.feeds : [
       f.mode == "delete" && f.op == null ? ["feeds.${n}.op: missing: a delete feed names its operation column, e.g. {column: op, delete: [D]}"] : [],
       f.mode != "delete" && f.op != null ? ["feeds.${n}.op: only delete feeds take an operation column (mode is ${f.mode})"] : [],
-      f.mode == "newer" && f.version == null ? ["feeds.${n}.version: missing: a newer feed names its version column, e.g. {column: updated_at, type: timestamp}"] : [],
-      f.mode != "newer" && f.version != null ? ["feeds.${n}.version: only newer feeds take a version column (mode is ${f.mode})"] : [],
-      f.mode != "snapshot" && f.snapshot != null ? ["feeds.${n}.snapshot: only snapshot feeds take snapshot options (mode is ${f.mode})"] : [],
     ]]))
   }
 
@@ -294,16 +285,6 @@ variable "feeds" {
   }
 
   validation {
-    condition     = alltrue([for f in var.feeds : f.version == null || try(f.version.column != "" && contains(["number", "timestamp"], f.version.type), false)])
-    error_message = join("\n", flatten([for n, f in var.feeds : f.version == null ? [] : concat(f.version.column == "" ? ["feeds.${n}.version.column: missing: name the version column"] : [], contains(["number", "timestamp"], f.version.type) ? [] : ["feeds.${n}.version.type: unknown version type \"${f.version.type}\" (expected number or timestamp)"])]))
-  }
-
-  validation {
-    condition     = alltrue([for f in var.feeds : try(f.snapshot.max_delete_fraction, null) == null || try(f.snapshot.max_delete_fraction > 0 && f.snapshot.max_delete_fraction <= 1, false)])
-    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.snapshot.max_delete_fraction: a share of the items, above 0 and at most 1 (not ${f.snapshot.max_delete_fraction})" if !(try(f.snapshot.max_delete_fraction, null) == null || try(f.snapshot.max_delete_fraction > 0 && f.snapshot.max_delete_fraction <= 1, false))])
-  }
-
-  validation {
     condition = alltrue([for f in var.feeds : (f.max_wcu == null || try(f.max_wcu > 0, false)) && (f.concurrency == null || try(f.concurrency >= 1 && floor(f.concurrency) == f.concurrency, false))])
     error_message = join("\n", flatten([for n, f in var.feeds : concat(
       f.max_wcu == null || try(f.max_wcu > 0, false) ? [] : ["feeds.${n}.max_wcu: expected a number above 0, not \"${f.max_wcu}\""],
@@ -312,7 +293,7 @@ variable "feeds" {
   }
 
   # A feed's budget above the write capacity of the PROVISIONED table it creates is throttled all along.
-  # The loader's rejects, reports and snapshot digests never land where a feed loads from (they would be loaded in
+  # The loader's rejects and reports never land where a feed loads from (they would be loaded in
   # turn), and rejects and reports stay where the bucket's expiry rules apply.
   validation {
     condition = alltrue([for f in var.feeds : alltrue([
@@ -323,11 +304,6 @@ variable "feeds" {
       f.rejects_prefix == null || try(can(regex("^[^/].*/$", f.rejects_prefix)) && startswith(f.rejects_prefix, var.bucket.rejects_prefix), false) ? [] : ["feeds.${n}.rejects_prefix: \"${f.rejects_prefix}\" must end with '/' and lie under bucket.rejects_prefix (\"${var.bucket.rejects_prefix}\"), whose expiry rule applies to rejected rows"],
       f.reports_prefix == null || try(can(regex("^[^/].*/$", f.reports_prefix)) && startswith(f.reports_prefix, var.bucket.reports_prefix), false) ? [] : ["feeds.${n}.reports_prefix: \"${f.reports_prefix}\" must end with '/' and lie under bucket.reports_prefix (\"${var.bucket.reports_prefix}\"), whose expiry rule applies to load reports"],
     )]))
-  }
-
-  validation {
-    condition     = alltrue([for f in var.feeds : try(f.snapshot.digests_prefix, null) == null || can(regex("^[^/].*/$", f.snapshot.digests_prefix))])
-    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.snapshot.digests_prefix: \"${f.snapshot.digests_prefix}\" must end with '/' and must not start with '/'" if !(try(f.snapshot.digests_prefix, null) == null || can(regex("^[^/].*/$", f.snapshot.digests_prefix)))])
   }
 
   # Tables: created here (named <project>-<name>-<env>-<region>), or existing in this account and region.

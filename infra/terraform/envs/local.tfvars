@@ -18,9 +18,9 @@ function = {
 
 bucket = { force_destroy = true }
 
-# Two feeds, each into a table of its own (tarius-products-local-us-east-1, tarius-prices-local-us-east-1), keyed by
-# their mapping's partition key; tests/python/test_terraform_apply_local.py loads a file of each through
-# `tarius worker`. Only mode put is loaded by this version.
+# Two feeds, each into a table of its own (tarius-products-local-us-east-1, tarius-stock-local-us-east-1) keyed by
+# its mapping's partition key: products puts every row; stock is a delete feed, whose op column makes rows deletes.
+# tests/python/test_terraform_apply_local.py loads a file of each through `tarius worker`.
 feeds = {
   products = {
     match = { prefix = "raw-data/products/" }
@@ -29,19 +29,17 @@ feeds = {
       columns       = { "Price (USD)" = { attribute = "price_usd", type = "number", currency = true } }
     }
   }
-  prices = {
-    match = { prefix = "raw-data/prices/", suffixes = [".csv"] }
+  stock = {
+    match = { prefix = "raw-data/stock/", suffixes = [".csv"] }
     mapping = {
-      partition_key = "ID:S"
-      defaults      = { type = "string", empty = "omit" }
-      columns = {
-        "Price (USD)" = { attribute = "price_usd", type = "number", currency = true }
-        "Valid From"  = { attribute = "valid_from" }
-      }
+      partition_key = "SKU:S"
+      columns       = { "Quantity" = { attribute = "quantity", type = "number" } }
     }
-    rejects_prefix = "invalid-records/prices/"
+    mode           = "delete"
+    op             = { column = "op", delete = ["D"] }
+    rejects_prefix = "invalid-records/stock/"
     max_wcu        = 200
-    concurrency    = 8
+    concurrency    = 4
   }
 }
 

@@ -3,10 +3,15 @@ data "aws_region" "current" {}
 locals {
   fn = { FunctionName = var.function_name }
 
-  # The tables the loader writes (the target table, or every feed's). With one, alarm names are the table-less
-  # ones; with several, each table's alarms end in its name.
+  # The tables the loader writes: the target table, or every feed's (table_names), whose alarms end in its name.
   tables       = var.table_names != null ? var.table_names : [var.table_name]
-  table_suffix = { for t in local.tables : t => length(local.tables) == 1 ? "" : "-${t}" }
+  table_suffix = { for t in local.tables : t => var.table_names == null ? "" : "-${t}" }
+
+  # The loads the EMF alarms watch: by table (dimension set table, status) without feeds; by feed (dimension set
+  # feed, status) with feeds, each feed's alarms ending in its name.
+  loads = var.feed_names == null ? [{ suffix = "", dimensions = { table = var.table_name }, what = "" }] : [
+    for f in var.feed_names : { suffix = "-${f}", dimensions = { feed = f }, what = " of feed ${f}" }
+  ]
 
   # A load that would outlive the function stops deadline_margin_ms before the timeout and continues in a new
   # invocation, so long durations are normal: alarm only when an invocation ran into the second half of that margin,
@@ -42,13 +47,13 @@ locals {
       }
     },
     { for t in local.tables : "table-write-throttles${local.table_suffix[t]}" => {
-      description = length(local.tables) == 1 ? "Writes to the target table were throttled." : "Writes to the table ${t} were throttled."
+      description = var.table_names == null ? "Writes to the target table were throttled." : "Writes to the table ${t} were throttled."
       namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = t }
       statistic   = "Sum", extended = null, threshold = 0
     } },
-    { for t in local.tables : "loads-failed${local.table_suffix[t]}" => {
-      description = length(local.tables) == 1 ? "A load failed (EMF LoadsFailed)." : "A load into ${t} failed (EMF LoadsFailed)."
-      namespace   = var.metric_namespace, metric = "LoadsFailed", dimensions = { table = t, status = var.failed_status }
+    { for l in local.loads : "loads-failed${l.suffix}" => {
+      description = "A load${l.what} failed (EMF LoadsFailed)."
+      namespace   = var.metric_namespace, metric = "LoadsFailed", dimensions = merge(l.dimensions, { status = var.failed_status })
       statistic   = "Sum", extended = null, threshold = 0
     } },
     var.reserved_concurrency == null ? {} : {
@@ -152,7 +157,7 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
   count = var.create ? length(local.system_error_chunks) : 0
 
   alarm_name          = "${var.name_prefix}-dynamodb-system-errors${count.index == 0 ? "" : "-${count.index + 1}"}"
-  alarm_description   = length(local.tables) == 1 ? "DynamoDB failed requests of the loader on its side (SystemErrors of the target table and the ledger)." : "DynamoDB failed requests of the loader on its side (SystemErrors of ${join(", ", distinct([for m in local.system_error_chunks[count.index] : m.table]))})."
+  alarm_description   = var.table_names == null ? "DynamoDB failed requests of the loader on its side (SystemErrors of the target table and the ledger)." : "DynamoDB failed requests of the loader on its side (SystemErrors of ${join(", ", distinct([for m in local.system_error_chunks[count.index] : m.table]))})."
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   evaluation_periods  = 1
@@ -185,12 +190,12 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
   }
 }
 
-# RowsRejected is emitted once per load status, so the alarm sums the series of all statuses (one alarm per table).
+# RowsRejected is emitted once per load status, so the alarm sums the series of all statuses (one alarm per feed).
 resource "aws_cloudwatch_metric_alarm" "rows_rejected" {
-  count = var.create ? length(local.tables) : 0
+  count = var.create ? length(local.loads) : 0
 
-  alarm_name          = "${var.name_prefix}-rows-rejected${local.table_suffix[local.tables[count.index]]}"
-  alarm_description   = "More than ${var.rows_rejected_threshold} rows ${length(local.tables) == 1 ? "" : "of ${local.tables[count.index]} "}were rejected (EMF RowsRejected)."
+  alarm_name          = "${var.name_prefix}-rows-rejected${local.loads[count.index].suffix}"
+  alarm_description   = "More than ${var.rows_rejected_threshold} rows${local.loads[count.index].what} were rejected (EMF RowsRejected)."
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.rows_rejected_threshold
   evaluation_periods  = 1
@@ -215,7 +220,7 @@ resource "aws_cloudwatch_metric_alarm" "rows_rejected" {
       metric {
         namespace   = var.metric_namespace
         metric_name = "RowsRejected"
-        dimensions  = { table = local.tables[count.index], status = metric_query.value }
+        dimensions  = merge(local.loads[count.index].dimensions, { status = metric_query.value })
         stat        = "Sum"
         period      = var.period
       }
@@ -238,7 +243,7 @@ locals {
         region  = local.region
         stat    = m == "LoadDuration" ? "p99" : "Sum"
         period  = var.period
-        metrics = concat([for t in local.tables : [for s in var.load_statuses : [var.metric_namespace, m, "table", t, "status", s]]]...)
+        metrics = concat([for l in local.loads : [for s in var.load_statuses : concat([var.metric_namespace, m], flatten([for k, v in l.dimensions : [k, v]]), ["status", s])]]...)
       }
     }
   ]

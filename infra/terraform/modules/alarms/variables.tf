@@ -128,13 +128,24 @@ variable "table_name" {
 }
 
 variable "table_names" {
-  description = "Names of the tables the loader writes (feeds); null: table_name alone. Several tables get their table alarms each, named after the table."
+  description = "Names of the tables the loader writes (feeds); null: table_name alone. Each table gets its table alarms, named after the table."
   type        = list(string)
   default     = null
 
   validation {
     condition     = var.table_names == null || try(length(var.table_names) > 0 && length(distinct(var.table_names)) == length(var.table_names), false)
     error_message = "table_names must be null or a non-empty list of distinct names."
+  }
+}
+
+variable "feed_names" {
+  description = "Names of the feeds (EMF dimension `feed`): the load alarms (LoadsFailed, RowsRejected) and the dashboard watch each feed; null: the loads of table_name (EMF dimension `table`)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.feed_names == null || try(length(var.feed_names) > 0 && length(distinct(var.feed_names)) == length(var.feed_names), false)
+    error_message = "feed_names must be null or a non-empty list of distinct names."
   }
 }
 

@@ -40,7 +40,9 @@ locals {
   landing_prefixes = var.feeds == null ? [var.prefixes.landing] : var.feeds.landing_prefixes
   rejects_prefixes = var.feeds == null ? [var.prefixes.rejects] : var.feeds.rejects_prefixes
   reports_prefixes = var.feeds == null ? [var.prefixes.reports] : var.feeds.reports_prefixes
-  digests_prefixes = var.feeds == null ? [] : var.feeds.digests_prefixes
+  # TARIUS_FEEDS as s3://bucket/key (a document too large for the environment): the object the function reads
+  # once per execution environment.
+  feeds_object_arn = try("${local.arn_prefix}:s3:::${var.feeds.document_object}", null)
   table_actions    = var.feeds == null ? { (var.table_name) = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"] } : var.feeds.table_actions
 
   # One statement per set of actions, naming every table that needs exactly that set: "WriteTable" for the put
@@ -124,14 +126,13 @@ data "aws_iam_policy_document" "load" {
     resources = [for p in local.rejects_prefixes : "${local.bucket_arn}/${p}*"]
   }
 
-  # Snapshot feeds keep a digest of each snapshot in the landing bucket and read the previous one.
   dynamic "statement" {
-    for_each = length(local.digests_prefixes) == 0 ? [] : [local.digests_prefixes]
+    for_each = local.feeds_object_arn == null ? [] : [local.feeds_object_arn]
 
     content {
-      sid       = "SnapshotDigests"
-      actions   = ["s3:GetObject", "s3:PutObject"]
-      resources = [for p in statement.value : "${local.bucket_arn}/${p}*"]
+      sid       = "ReadFeeds"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value]
     }
   }
 
@@ -346,7 +347,7 @@ resource "aws_lambda_function" "this" {
     # Lambda refuses an environment above 4 KB; an inline feeds document is the part that grows.
     precondition {
       condition     = length(jsonencode(local.environment)) <= 4096
-      error_message = "The function's environment is ${length(jsonencode(local.environment))} bytes (Lambda allows 4 KB): fewer or smaller feeds, or shorter mappings (TARIUS_FEEDS holds the whole feeds document)."
+      error_message = "The function's environment is ${length(jsonencode(local.environment))} bytes (Lambda allows 4 KB): shorten function.environment, or keep the feeds document in S3 (TARIUS_FEEDS = s3://...)."
     }
   }
 
