@@ -623,6 +623,25 @@ class plan_policy(unittest.TestCase):
         self.assertEqual((as_list(read["Action"]), as_list(read["Resource"])),
                          (["s3:GetObject"], ["arn:aws:s3:::%s/%s" % (bucket, obj["key"])]))
 
+    def test_a_feed_taking_over_the_shorthand_table_keeps_it(self):
+        """A feed whose table is named data loads the shorthand's table: the same planned table resource (a
+        deployment moves to feeds without recreating its table), and the grants name it alone."""
+        shorthand = self.plan("prod")
+        extra = ('feeds = {\n  products = {\n    match = { prefix = "raw-data/products/" }\n'
+                 '    table = { name = "data" }\n  }\n}\n')
+        feeds = self.plan("prod", extra_tfvars=extra)
+        address = "module.table.aws_dynamodb_table.this[0]"
+        self.assertEqual(feeds[address]["change"]["after"], shorthand[address]["change"]["after"])
+        self.assertEqual(len(afters(feeds, "aws_dynamodb_table")), 2)  # the data table and the ledger
+        document = json.loads(fn_env(feeds)["TARIUS_FEEDS"])
+        self.assertEqual(document["feeds"]["products"]["table"], "tarius-data-prod-eu-west-1")
+        # A feed without a budget on a provisioned table takes the table's write capacity.
+        self.assertEqual(document["feeds"]["products"]["max_wcu"],
+                         shorthand[address]["change"]["after"]["write_capacity"])
+        grants = feed_table_grants(role_policy(feeds))
+        self.assertEqual(grants[("dynamodb:BatchWriteItem", "dynamodb:DescribeTable")],
+                         ["arn:aws:dynamodb:eu-west-1:123456789012:table/tarius-data-prod-eu-west-1"])
+
     def test_feeds_refused_by_the_loaders_rules(self):
         """Modes this loader refuses, a delete feed without its op column and overlapping feeds fail the plan with
         the field named."""
