@@ -29,8 +29,9 @@ locals {
   create_audit_logs   = var.audit_logs.access_logs || var.audit_logs.data_events
 
   # The loader's write budget: a provisioned table takes no more than its write capacity (a larger budget would be
-  # throttled all along); on-demand tables take function.max_wcu (null: unlimited).
-  max_wcu = var.table.billing_mode == "PROVISIONED" ? coalesce(var.function.max_wcu, var.table.write_capacity) : var.function.max_wcu
+  # throttled all along); on-demand tables take function.max_wcu (null: unlimited). With feeds, function.max_wcu is
+  # the default of the feeds that set no budget and whose table is not a provisioned one created here (feeds.tf).
+  max_wcu = !local.feeds_given && var.table.billing_mode == "PROVISIONED" ? coalesce(var.function.max_wcu, var.table.write_capacity) : var.function.max_wcu
 
   package_path        = coalesce(var.package_path, var.function.package_path, "${path.root}/../../build/package/tarius-lambda-${var.function.architecture}.zip")
   deletion_protection = coalesce(var.table.deletion_protection, var.env == "prod")
@@ -99,9 +100,11 @@ module "notifications" {
   delivery_dlq_arn    = local.create_delivery_dlq ? module.delivery_dlq.queue_arn : null
 }
 
+# The target table: the one feed's without feeds; with feeds, the table of a feed that names it data (feeds.tf).
 module "table" {
   source = "./modules/table"
 
+  create                 = !local.feeds_given || anytrue([for t in values(local.feed_tables) : t.data])
   name                   = local.name.data
   kms_key_arn            = module.kms.key_arn
   billing_mode           = var.table.billing_mode
@@ -134,6 +137,7 @@ module "bucket" {
   rejects_prefix        = var.bucket.rejects_prefix
   reports_prefix        = var.bucket.reports_prefix
   notification_suffixes = var.bucket.suffixes
+  notification_filters  = local.notification_filters
   lifecycle_days        = var.bucket.lifecycle_days
   notification_target   = module.loader.notification_target
   access_log            = var.audit_logs.access_logs ? { target_bucket = module.audit_logs.bucket_id, target_prefix = module.audit_logs.access_log_prefix } : null
@@ -172,7 +176,8 @@ module "loader" {
   mapping                        = var.function.mapping
   kms_key_arn                    = module.kms.key_arn
   bucket_name                    = module.bucket.bucket_id
-  table_name                     = module.table.table_name
+  table_name                     = local.feeds_given ? null : module.table.table_name
+  feeds                          = local.feeds_for_function
   ledger_table_name              = module.ledger.table_name
   topic_name                     = module.notifications.topic_name
   dlq_name                       = module.dlq.queue_name
@@ -203,6 +208,9 @@ module "alarms" {
   dlq_name                   = module.dlq.queue_name
   queue_name                 = module.loader.queue_name
   table_name                 = module.table.table_name
+  table_names                = local.alarm_table_names
+  feed_names                 = local.alarm_feed_names
+  table_operations           = local.feeds_given ? [for a in sort(distinct(flatten(values(local.feed_table_actions)))) : trimprefix(a, "dynamodb:")] : ["BatchWriteItem", "DescribeTable"]
   ledger_table_name          = module.ledger.table_name
   topic_name                 = module.notifications.topic_name
   delivery_dlq_name          = local.create_delivery_dlq ? module.delivery_dlq.queue_name : null

@@ -162,7 +162,7 @@ variable "bucket" {
 }
 
 variable "table" {
-  description = "Target table settings; deletion_protection null means on in prod only."
+  description = "Target table settings (the one-feed shorthand, and a feed's table named data); with feeds, also the defaults of the tables the feeds create (billing, capacity, point-in-time recovery, deletion protection); deletion_protection null means on in prod only."
   type = object({
     billing_mode           = optional(string, "PAY_PER_REQUEST")
     read_capacity          = optional(number, 5)
@@ -177,6 +177,178 @@ variable "table" {
   validation {
     condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.table.billing_mode)
     error_message = "table.billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+  }
+}
+
+variable "feeds" {
+  description = "Feeds of this deployment by name, rendered into the feeds document TARIUS_FEEDS (docs/deploy.md, Feeds): each loads the objects under its match.prefix (within bucket.landing_prefix) into its own table, with its mapping and mode. Empty: the one feed of bucket.landing_prefix, table and function.mapping."
+  type = map(object({
+    match = object({
+      prefix   = string
+      suffixes = optional(list(string))
+    })
+    table = optional(object({
+      create                 = optional(bool, true)
+      name                   = optional(string)
+      arn                    = optional(string)
+      hash_key               = optional(object({ name = string, type = optional(string, "S") }))
+      range_key              = optional(object({ name = string, type = optional(string, "S") }))
+      billing_mode           = optional(string)
+      read_capacity          = optional(number)
+      write_capacity         = optional(number)
+      point_in_time_recovery = optional(bool)
+      deletion_protection    = optional(bool)
+    }), {})
+    mapping = optional(object({
+      partition_key = optional(string)
+      sort_key      = optional(string)
+      defaults = optional(object({
+        type  = optional(string)
+        empty = optional(string)
+        trim  = optional(bool)
+      }))
+      columns = optional(map(object({
+        attribute = optional(string)
+        skip      = optional(bool)
+        type      = optional(string)
+        empty     = optional(string)
+        trim      = optional(bool)
+        currency  = optional(bool)
+        separator = optional(string)
+      })))
+    }))
+    mode = optional(string, "put")
+    op = optional(object({
+      column = string
+      delete = list(string)
+      put    = optional(list(string))
+    }))
+    rejects_prefix = optional(string)
+    reports_prefix = optional(string)
+    max_wcu        = optional(number)
+    concurrency    = optional(number)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for n in keys(var.feeds) : can(regex("^[A-Za-z0-9_.-]{1,64}$", n))])
+    error_message = "feeds: a feed's name is 1-64 letters, digits, '_', '.' or '-' (it names the feed's table, metrics and messages): ${join(", ", [for n in keys(var.feeds) : "\"${n}\"" if !can(regex("^[A-Za-z0-9_.-]{1,64}$", n))])}."
+  }
+
+  # An object is loaded by at most one feed, and every feed's objects lie where the bucket's lifecycle rule for
+  # landing files applies.
+  validation {
+    condition     = alltrue([for f in var.feeds : can(regex("^[^/].*/$", f.match.prefix)) && startswith(f.match.prefix, var.bucket.landing_prefix)])
+    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.match.prefix: \"${f.match.prefix}\" must end with '/', must not start with '/', and must lie under bucket.landing_prefix (\"${var.bucket.landing_prefix}\")" if !(can(regex("^[^/].*/$", f.match.prefix)) && startswith(f.match.prefix, var.bucket.landing_prefix))])
+  }
+
+  # S3 refuses two event notifications of one bucket whose suffixes overlap under the same prefix.
+  validation {
+    condition = alltrue([for f in var.feeds : f.match.suffixes == null || try(length(f.match.suffixes) > 0 && alltrue([
+      for i, s in f.match.suffixes : startswith(s, ".") && alltrue([for j, t in f.match.suffixes : i == j || !endswith(s, t)])
+    ]), false)])
+    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.match.suffixes: a non-empty list of suffixes starting with '.', none the end of another (${jsonencode(f.match.suffixes)})" if !(f.match.suffixes == null || try(length(f.match.suffixes) > 0 && alltrue([
+      for i, s in f.match.suffixes : startswith(s, ".") && alltrue([for j, t in f.match.suffixes : i == j || !endswith(s, t)])
+    ]), false))])
+  }
+
+  # The loader's words (src/loader/feeds.cpp): the feed later in the document names the earlier one.
+  validation {
+    condition     = length(flatten([for i, a in keys(var.feeds) : [for j, b in keys(var.feeds) : b if j > i && (startswith(var.feeds[a].match.prefix, var.feeds[b].match.prefix) || startswith(var.feeds[b].match.prefix, var.feeds[a].match.prefix)) && anytrue(flatten([for x in(var.feeds[a].match.suffixes != null ? var.feeds[a].match.suffixes : var.bucket.suffixes) : [for y in(var.feeds[b].match.suffixes != null ? var.feeds[b].match.suffixes : var.bucket.suffixes) : endswith(x, y) || endswith(y, x)]]))]])) == 0
+    error_message = join("\n", flatten([for i, a in keys(var.feeds) : [for j, b in keys(var.feeds) : "feeds.${b}.match: overlaps feed ${a} (an object key could match both: give them prefixes that do not nest, or disjoint suffixes)" if j > i && (startswith(var.feeds[a].match.prefix, var.feeds[b].match.prefix) || startswith(var.feeds[b].match.prefix, var.feeds[a].match.prefix)) && anytrue(flatten([for x in(var.feeds[a].match.suffixes != null ? var.feeds[a].match.suffixes : var.bucket.suffixes) : [for y in(var.feeds[b].match.suffixes != null ? var.feeds[b].match.suffixes : var.bucket.suffixes) : endswith(x, y) || endswith(y, x)]]))]]))
+  }
+
+  # The modes this version of the loader runs (it refuses the others at start), whose DynamoDB calls are known and
+  # proven (tests/python/test_iam_actions.py): the function's policy is built from them (feeds.tf, mode_actions).
+  validation {
+    condition     = alltrue([for f in var.feeds : contains(["put", "delete"], f.mode)])
+    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.mode: \"${f.mode}\" is not supported by this version (put or delete); merge, insert, newer and snapshot come later" if !contains(["put", "delete"], f.mode)])
+  }
+
+  # A delete feed names its operation column; no other mode takes one (the loader's words).
+  validation {
+    condition = alltrue([for f in var.feeds : (f.mode == "delete") == (f.op != null)])
+    error_message = join("\n", flatten([for n, f in var.feeds : [
+      f.mode == "delete" && f.op == null ? ["feeds.${n}.op: missing: a delete feed names its operation column, e.g. {column: op, delete: [D]}"] : [],
+      f.mode != "delete" && f.op != null ? ["feeds.${n}.op: only delete feeds take an operation column (mode is ${f.mode})"] : [],
+    ]]))
+  }
+
+  validation {
+    condition = alltrue([for f in var.feeds : f.op == null || try(f.op.column != "" && length(f.op.delete) > 0 && length(setintersection(f.op.delete, coalesce(f.op.put, []))) == 0, false)])
+    error_message = join("\n", flatten([for n, f in var.feeds : f.op == null ? [] : concat(
+      f.op.column == "" ? ["feeds.${n}.op.column: missing: name the operation column"] : [],
+      length(f.op.delete) == 0 ? ["feeds.${n}.op.delete: missing: the values that make a row a delete, e.g. [D]"] : [],
+      [for v in coalesce(f.op.put, []) : "feeds.${n}.op.put: \"${v}\" is also a delete value" if contains(f.op.delete, v)],
+    )]))
+  }
+
+  validation {
+    condition = alltrue([for f in var.feeds : (f.max_wcu == null || try(f.max_wcu > 0, false)) && (f.concurrency == null || try(f.concurrency >= 1 && floor(f.concurrency) == f.concurrency, false))])
+    error_message = join("\n", flatten([for n, f in var.feeds : concat(
+      f.max_wcu == null || try(f.max_wcu > 0, false) ? [] : ["feeds.${n}.max_wcu: expected a number above 0, not \"${f.max_wcu}\""],
+      f.concurrency == null || try(f.concurrency >= 1 && floor(f.concurrency) == f.concurrency, false) ? [] : ["feeds.${n}.concurrency: expected a count (a whole number above 0), not \"${f.concurrency}\""],
+    )]))
+  }
+
+  # A feed's budget above the write capacity of the PROVISIONED table it creates is throttled all along.
+  # The loader's rejects and reports never land where a feed loads from (they would be loaded in
+  # turn), and rejects and reports stay where the bucket's expiry rules apply.
+  validation {
+    condition = alltrue([for f in var.feeds : alltrue([
+      f.rejects_prefix == null || try(can(regex("^[^/].*/$", f.rejects_prefix)) && startswith(f.rejects_prefix, var.bucket.rejects_prefix), false),
+      f.reports_prefix == null || try(can(regex("^[^/].*/$", f.reports_prefix)) && startswith(f.reports_prefix, var.bucket.reports_prefix), false),
+    ])])
+    error_message = join("\n", flatten([for n, f in var.feeds : concat(
+      f.rejects_prefix == null || try(can(regex("^[^/].*/$", f.rejects_prefix)) && startswith(f.rejects_prefix, var.bucket.rejects_prefix), false) ? [] : ["feeds.${n}.rejects_prefix: \"${f.rejects_prefix}\" must end with '/' and lie under bucket.rejects_prefix (\"${var.bucket.rejects_prefix}\"), whose expiry rule applies to rejected rows"],
+      f.reports_prefix == null || try(can(regex("^[^/].*/$", f.reports_prefix)) && startswith(f.reports_prefix, var.bucket.reports_prefix), false) ? [] : ["feeds.${n}.reports_prefix: \"${f.reports_prefix}\" must end with '/' and lie under bucket.reports_prefix (\"${var.bucket.reports_prefix}\"), whose expiry rule applies to load reports"],
+    )]))
+  }
+
+  # Tables: created here (named <project>-<name>-<env>-<region>), or existing in this account and region.
+  validation {
+    condition = alltrue([for f in var.feeds : f.table.create ? f.table.arn == null && (f.table.name == null || can(regex("^[A-Za-z0-9_.-]{1,64}$", f.table.name))) && try(f.table.name != "ledger", true) : (f.table.name == null) != (f.table.arn == null) && alltrue([
+      f.table.hash_key == null, f.table.range_key == null, f.table.billing_mode == null, f.table.read_capacity == null,
+      f.table.write_capacity == null, f.table.point_in_time_recovery == null, f.table.deletion_protection == null,
+    ])])
+    error_message = join("\n", flatten([for n, f in var.feeds : f.table.create ? concat(
+      f.table.arn != null ? ["feeds.${n}.table.arn: only an existing table (create = false) is named by ARN; the table this feed creates is ${var.project}-${coalesce(f.table.name, n)}-${var.env}-${var.region}"] : [],
+      f.table.name != null && !can(regex("^[A-Za-z0-9_.-]{1,64}$", coalesce(f.table.name, "-"))) ? ["feeds.${n}.table.name: \"${f.table.name}\": a created table's name is 1-64 letters, digits, '_', '.' or '-' (it becomes ${var.project}-<name>-${var.env}-${var.region})"] : [],
+      try(f.table.name == "ledger", false) ? ["feeds.${n}.table.name: \"ledger\" is the stack's load ledger"] : [],
+      ) : concat(
+      f.table.name == null && f.table.arn == null ? ["feeds.${n}.table: missing: an existing table (create = false) is named by name or arn"] : [],
+      f.table.name != null && f.table.arn != null ? ["feeds.${n}.table: an existing table is named by name or by arn, not both"] : [],
+      anytrue([f.table.hash_key != null, f.table.range_key != null, f.table.billing_mode != null, f.table.read_capacity != null, f.table.write_capacity != null, f.table.point_in_time_recovery != null, f.table.deletion_protection != null]) ? ["feeds.${n}.table: an existing table (create = false) takes no key schema or settings: they are the table's own"] : [],
+    )]))
+  }
+
+  validation {
+    condition     = alltrue([for f in var.feeds : f.table.arn == null || can(regex("^arn:aws[a-z-]*:dynamodb:${var.region}:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", f.table.arn))])
+    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.table.arn: \"${f.table.arn}\" is not the ARN of a DynamoDB table in this stack's region (arn:aws:dynamodb:${var.region}:<account>:table/<name>)" if !(f.table.arn == null || can(regex("^arn:aws[a-z-]*:dynamodb:${var.region}:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", f.table.arn)))])
+  }
+
+  validation {
+    condition     = alltrue([for f in var.feeds : f.table.arn == null || try(split(":", f.table.arn)[4] == data.aws_caller_identity.current.account_id, false)])
+    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.table.arn: the table is in account ${try(split(":", f.table.arn)[4], "?")}, not this stack's (${data.aws_caller_identity.current.account_id}): a feed loads a table of its own account" if !(f.table.arn == null || try(split(":", f.table.arn)[4] == data.aws_caller_identity.current.account_id, false))])
+  }
+
+  # One feed creates a table; the others load it as an existing one.
+  # The table named data is the stack's target table: its key schema and settings are var.table's.
+  validation {
+    condition     = alltrue(flatten([for f in var.feeds : [for k in compact([try(f.table.hash_key.type, null), try(f.table.range_key.type, null)]) : contains(["S", "N", "B"], k)]]))
+    error_message = join("\n", flatten([for n, f in var.feeds : [for role, k in { hash_key = f.table.hash_key, range_key = f.table.range_key } : "feeds.${n}.table.${role}.type: unknown key type \"${k.type}\" (expected S, N or B)" if k != null && !contains(["S", "N", "B"], try(k.type, "?"))]]))
+  }
+
+  # The mapping's keys: a known type, and the keys of the table the feed creates.
+  validation {
+    condition     = alltrue(flatten([for f in var.feeds : [for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : r.type == null || try(contains(["string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto"], r.type), false)]]))
+    error_message = join("\n", flatten([for n, f in var.feeds : [for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : "feeds.${n}.mapping.columns.${c}.type: unknown type \"${r.type}\" (expected string, number, bool, null, json, string_set, number_set, list or auto)" if !(r.type == null || try(contains(["string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto"], r.type), false))]]))
+  }
+
+  validation {
+    condition     = length(var.feeds) == 0 || var.function.mapping == null
+    error_message = "function.mapping is the one-feed shorthand's mapping: with feeds, give each feed its mapping."
   }
 }
 

@@ -1,6 +1,7 @@
 # ctest-label: e2e
-"""Applies infra/terraform with envs/local.tfvars (queue trigger) against a moto server, checks the result with
-boto3, then destroys it and checks that everything is gone.
+"""Applies infra/terraform with envs/local.tfvars (queue trigger, two feeds: products as put, stock as delete)
+against a moto server, checks the result with boto3, loads a file of each feed through `tarius worker`, then
+destroys it and checks that everything is gone.
 
 moto covers every resource the root uses (S3 bucket settings and notifications, SQS with redrive, SNS, KMS, IAM,
 Lambda with event source mapping, CloudWatch alarms and dashboard, Logs, DynamoDB with PITR and TTL), so nothing
@@ -68,9 +69,10 @@ class apply_local(unittest.TestCase):
         events_url = out["queue_url"]
         events_arn = queue_arn(sqs, events_url)
         self.assertEqual({q["QueueArn"] for q in queues}, {events_arn})
-        suffixes = sorted(r["Value"] for q in queues for r in q["Filter"]["Key"]["FilterRules"]
-                          if r["Name"].lower() == "suffix")
-        self.assertEqual(suffixes, [".csv", ".csv.gz", ".csv.zst"])
+        filters = sorted(tuple(r["Value"] for r in sorted(q["Filter"]["Key"]["FilterRules"],
+                                                         key=lambda r: r["Name"].lower())) for q in queues)
+        self.assertEqual(filters, [("raw-data/products/", ".csv"), ("raw-data/products/", ".csv.gz"),
+                                   ("raw-data/products/", ".csv.zst"), ("raw-data/stock/", ".csv")])
 
         attrs = sqs.get_queue_attributes(QueueUrl=events_url, AttributeNames=["All"])["Attributes"]
         dlq_arn = queue_arn(sqs, out["dlq_url"])
@@ -81,7 +83,12 @@ class apply_local(unittest.TestCase):
         self.assertEqual(int(dlq["MessageRetentionPeriod"]), 1209600)
         self.assertEqual(dlq["KmsMasterKeyId"], key_arn)
 
-        for name, ttl in ((out["table_name"], None), (out["ledger_table_name"], "expires_at")):
+        tables = out["feed_table_names"]
+        self.assertEqual(tables, {"products": "tarius-products-local-us-east-1",
+                                  "stock": "tarius-stock-local-us-east-1"})
+        self.assertIsNone(out.get("table_name"))  # no target table besides the feeds'
+        for name, ttl in ((tables["products"], None), (tables["stock"], None),
+                          (out["ledger_table_name"], "expires_at")):
             table = ddb.describe_table(TableName=name)["Table"]
             self.assertEqual(table["SSEDescription"]["KMSMasterKeyArn"], key_arn)
             self.assertEqual(table["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
@@ -90,9 +97,9 @@ class apply_local(unittest.TestCase):
             if ttl:
                 desc = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
                 self.assertEqual(desc["AttributeName"], ttl)
-        schema = ddb.describe_table(TableName=out["table_name"])["Table"]["KeySchema"]
-        keys = {k["AttributeName"]: k["KeyType"] for k in schema}
-        self.assertEqual(keys, {"ID": "HASH"})
+        for feed, key in (("products", "ID"), ("stock", "SKU")):
+            schema = ddb.describe_table(TableName=tables[feed])["Table"]["KeySchema"]
+            self.assertEqual({k["AttributeName"]: k["KeyType"] for k in schema}, {key: "HASH"})
 
         topic = self.moto.client("sns").get_topic_attributes(TopicArn=out["topic_arn"])["Attributes"]
         self.assertEqual(topic["KmsMasterKeyId"], key_arn)
@@ -102,7 +109,12 @@ class apply_local(unittest.TestCase):
         self.assertEqual((fn["Runtime"], fn["Handler"], fn["Architectures"]),
                          ("provided.al2023", "bootstrap", ["arm64"]))
         env = fn["Environment"]["Variables"]
-        self.assertEqual(env["TARIUS_TABLE"], out["table_name"])
+        self.assertNotIn("TARIUS_TABLE", env)
+        document = json.loads(env["TARIUS_FEEDS"])
+        self.assertEqual(document, json.loads(out["feeds_document"]))
+        self.assertEqual({n: f["table"] for n, f in document["feeds"].items()}, tables)
+        self.assertEqual((document["feeds"]["stock"]["mode"], document["feeds"]["stock"]["op"]),
+                         ("delete", {"column": "op", "delete": ["D"]}))
         self.assertEqual(env["TARIUS_LEDGER_TABLE"], out["ledger_table_name"])
         self.assertEqual(env["TARIUS_TOPIC_ARN"], out["topic_arn"])
         self.assertEqual(env["TARIUS_KMS_KEY_ARN"], key_arn)
@@ -117,11 +129,16 @@ class apply_local(unittest.TestCase):
         self.assertEqual([g.get("kmsKeyId") for g in groups["logGroups"]], [key_arn])
         alarms = self.moto.client("cloudwatch").describe_alarms(AlarmNamePrefix="tarius-alarms-local")["MetricAlarms"]
         self.assertGreaterEqual(len(alarms), 8)
+        by_name = {a["AlarmName"].replace("tarius-alarms-local-us-east-1-", ""): a for a in alarms}
+        for feed in ("products", "stock"):
+            self.assertEqual({d["Name"]: d["Value"] for d in by_name["loads-failed-" + feed]["Dimensions"]},
+                             {"feed": feed, "status": "failed"})
         self.assertTrue(all(a["AlarmActions"] == [out["topic_arn"]] for a in alarms))
 
     def check_worker_loads_seed_sample(self, out):
-        """The stack as applied carries a load: `tarius worker` on the queue Terraform created (queue trigger), with
-        the function's own environment, loads the seed sample; boto3 reads the items and the notification."""
+        """The stack as applied carries the loads of both feeds: `tarius worker` on the queue Terraform created (queue
+        trigger), with the function's own environment (TARIUS_FEEDS), loads the seed sample into the products table
+        and a stock file of puts and deletes into the stock table; boto3 reads the items and the notifications."""
         sqs, ddb = self.moto.client("sqs"), self.moto.client("dynamodb")
         fn_env = self.moto.client("lambda").get_function(FunctionName=out["function_name"])["Configuration"][
             "Environment"]["Variables"]
@@ -136,9 +153,14 @@ class apply_local(unittest.TestCase):
         # the policy itself is checked above and in the plan tests, so it is lifted for this functional check.
         self.moto.client("s3").delete_bucket_policy(Bucket=out["bucket_name"])
         with open(seed, "rb") as f:
-            self.moto.client("s3").put_object(Bucket=out["bucket_name"], Key=out["landing_prefix"] + "products.csv",
+            self.moto.client("s3").put_object(Bucket=out["bucket_name"], Key="raw-data/products/products.csv",
                                               Body=f.read(), ServerSideEncryption="aws:kms",
                                               SSEKMSKeyId=out["kms_key_arn"])
+        # The delete feed: S2 is put then deleted (file order), S9 deleted without ever existing.
+        stock = "SKU,Quantity,op\nS1,5,\nS2,7,P\nS3,1,\nS2,,D\nS9,,D\n"
+        self.moto.client("s3").put_object(Bucket=out["bucket_name"], Key="raw-data/stock/2026-12-06.csv",
+                                          Body=stock.encode(), ServerSideEncryption="aws:kms",
+                                          SSEKMSKeyId=out["kms_key_arn"])
         env = dict(os.environ)
         env.update(fn_env)
         env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
@@ -149,12 +171,28 @@ class apply_local(unittest.TestCase):
                                out["queue_url"], "--exit-when-idle", "--wait-seconds", "2"],
                               env=env, capture_output=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr.decode())
-        self.assertIn('"msg":"load succeeded"', proc.stdout.decode(), proc.stdout.decode())
-        count = ddb.scan(TableName=out["table_name"], Select="COUNT")["Count"]
+        self.assertEqual(proc.stdout.decode().count('"msg":"load succeeded"'), 2, proc.stdout.decode())
+        tables = out["feed_table_names"]
+        count = ddb.scan(TableName=tables["products"], Select="COUNT")["Count"]
         self.assertEqual(count, 1000)
-        got = sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=5)["Messages"]
-        report = json.loads(json.loads(got[0]["Body"])["Message"])
-        self.assertEqual((report["status"], report["counts"]["items_written"]), ("succeeded", 1000))
+        items = ddb.scan(TableName=tables["stock"])["Items"]
+        self.assertEqual(sorted(items, key=lambda i: i["SKU"]["S"]),
+                         [{"SKU": {"S": "S1"}, "quantity": {"N": "5"}}, {"SKU": {"S": "S3"}, "quantity": {"N": "1"}}])
+        reports = {}
+        while len(reports) < 2:
+            got = sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=5, MaxNumberOfMessages=10).get("Messages", [])
+            self.assertTrue(got, "notifications: %s" % sorted(reports))
+            for m in got:
+                body = json.loads(m["Body"])
+                report = json.loads(body["Message"])
+                self.assertEqual(body["MessageAttributes"]["feed"]["Value"], report["feed"])
+                reports[report["feed"]] = report
+        self.assertEqual((reports["products"]["status"], reports["products"]["counts"]["items_written"]),
+                         ("succeeded", 1000))
+        counts = reports["stock"]["counts"]
+        self.assertEqual((reports["stock"]["status"], counts["rows"]), ("succeeded", 5))
+        self.assertEqual(counts["items_written"] + counts["deleted"] + counts["rejected"] +
+                         counts["duplicates_collapsed"], 5, counts)
         sqs.delete_queue(QueueUrl=inbox)
 
     def check_gone(self, out):

@@ -541,6 +541,117 @@ class plan_policy(unittest.TestCase):
         self.assertEqual((as_list(read["Action"]), read["Resource"]),
                          (["s3:GetObject"], "arn:aws:s3:::tarius-config-123456789012/mappings/products.yaml"))
 
+    # ---- issue 11: feeds ---------------------------------------------------------------------------------------------
+
+    def test_feeds_render_the_document_tables_and_exact_grants(self):
+        """A feeds map renders TARIUS_FEEDS (the loader's document shape, src/loader/feeds.cpp), creates the tables
+        it asks for and no target table, and every statement naming a table names exactly the feeds' tables (no
+        wildcard, no index) with exactly the calls of their modes; notifications and alarms follow the feeds."""
+        changes = self.plan("devl", extra_tfvars=FEEDS_TFVARS)
+        env = fn_env(changes)
+        self.assertNotIn("TARIUS_TABLE", env)
+        self.assertNotIn("TARIUS_LANDING_PREFIX", env)
+        self.assertEqual(json.loads(env["TARIUS_FEEDS"]), expected_feeds_document("devl"))
+        self.assertEqual(sorted(a["name"] for a in afters(changes, "aws_dynamodb_table")),
+                         ["tarius-ledger-devl-eu-west-1", "tarius-products-devl-eu-west-1",
+                          "tarius-stock-devl-eu-west-1"])
+        stock = [a for a in afters(changes, "aws_dynamodb_table") if "-stock-" in a["name"]][0]
+        self.assertEqual((stock["hash_key"], stock["range_key"]), ("SKU", "Warehouse"))
+
+        doc = role_policy(changes)
+        self.assertEqual(feed_table_grants(doc), {
+            ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"): sorted(feed_table_arns("devl")),
+            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"): [
+                "arn:aws:dynamodb:eu-west-1:123456789012:table/tarius-ledger-devl-eu-west-1"],
+        })
+        self.assertEqual(wildcard_violations(changes), [])
+        self.assertEqual(boundary_containment_violations(changes), [])
+        bucket = "arn:aws:s3:::tarius-landing-devl-eu-west-1-123456789012"
+        self.assertEqual(sorted(as_list(sids(doc)["ReadLanding"]["Resource"])),
+                         [bucket + "/raw-data/orders/*", bucket + "/raw-data/products/*", bucket + "/raw-data/stock/*"])
+        self.assertEqual(sorted(as_list(sids(doc)["WriteRejectsAndReports"]["Resource"])),
+                         [bucket + "/invalid-records/*", bucket + "/load-reports/*"])
+        self.assertNotIn("ReadFeeds", sids(doc))  # inline document: nothing more of the bucket is read
+
+        (notif,) = afters(changes, "aws_s3_bucket_notification")
+        self.assertEqual(sorted((l["filter_prefix"], l["filter_suffix"]) for l in notif["lambda_function"]), [
+            ("raw-data/orders/", ".csv"), ("raw-data/products/", ".csv"), ("raw-data/products/", ".csv.gz"),
+            ("raw-data/products/", ".csv.zst"), ("raw-data/stock/", ".csv"), ("raw-data/stock/", ".csv.gz")])
+
+        alarms = {a["alarm_name"].replace("tarius-alarms-devl-eu-west-1-", ""): a
+                  for a in afters(changes, "aws_cloudwatch_metric_alarm")}
+        for feed in ("orders", "products", "stock"):
+            self.assertEqual(alarms["loads-failed-" + feed]["dimensions"], {"feed": feed, "status": "failed"})
+            rejected = [q["metric"][0]["dimensions"] for q in alarms["rows-rejected-" + feed]["metric_query"]
+                        if q.get("metric")]
+            self.assertTrue(rejected and all(d["feed"] == feed and set(d) == {"feed", "status"} for d in rejected))
+        self.assertNotIn("loads-failed", alarms)
+        throttled = {a["dimensions"]["TableName"] for n, a in alarms.items() if n.startswith("table-write-throttles")}
+        self.assertEqual(sorted(throttled), sorted(arn.split("/")[-1] for arn in feed_table_arns("devl")))
+        system = {q["metric"][0]["dimensions"]["TableName"] for n, a in alarms.items()
+                  if n.startswith("dynamodb-system-errors") for q in a["metric_query"] if q.get("metric")}
+        self.assertEqual(system, set(arn.split("/")[-1] for arn in feed_table_arns("devl")) |
+                         {"tarius-ledger-devl-eu-west-1"})
+
+    def test_feeds_worker_policy_names_exactly_the_feeds_tables(self):
+        """Queue trigger: the policy for `tarius worker` (an output) carries the same table grants."""
+        data = tf_support.plan_json(self.ws, ["envs/test.tfvars", self.extra_file(FEEDS_TFVARS)], self.values())
+        worker = json.loads(tf_support.planned_output(data, "worker_policy_json"))
+        self.assertEqual(feed_table_grants(worker)[("dynamodb:BatchWriteItem", "dynamodb:DescribeTable")],
+                         sorted(feed_table_arns("test")))
+        self.assertIn("WorkerConsumeEvents", sids(worker))
+
+    def test_feeds_document_too_large_for_the_environment_goes_to_s3(self):
+        """A document above 2 KB is an object of the landing bucket (KMS), TARIUS_FEEDS names it, and the role may
+        read that object and nothing else outside its prefixes."""
+        columns = "".join('        "Column %02d" = { attribute = "column_%02d", type = "number" }\n' % (i, i)
+                          for i in range(60))
+        big = FEEDS_TFVARS.replace('      columns       = { "Price (USD)" = { attribute = "price_usd", type = '
+                                   '"number", currency = true } }\n', "      columns = {\n" + columns + "      }\n")
+        self.assertNotEqual(big, FEEDS_TFVARS)
+        changes = self.plan("devl", extra_tfvars=big)
+        (obj,) = afters(changes, "aws_s3_object")
+        self.assertGreater(len(obj["content"]), 2048)
+        self.assertRegex(obj["key"], r"^tarius-config/feeds-[0-9a-f]{16}\.json$")
+        self.assertEqual((obj["server_side_encryption"], obj["kms_key_id"]), ("aws:kms", EXISTING_KEY))
+        document = json.loads(obj["content"])
+        self.assertEqual(len(document["feeds"]["products"]["mapping"]["columns"]), 60)
+        bucket = "tarius-landing-devl-eu-west-1-123456789012"
+        env = fn_env(changes)
+        self.assertEqual(env["TARIUS_FEEDS"], "s3://%s/%s" % (bucket, obj["key"]))
+        read = sids(role_policy(changes))["ReadFeeds"]
+        self.assertEqual((as_list(read["Action"]), as_list(read["Resource"])),
+                         (["s3:GetObject"], ["arn:aws:s3:::%s/%s" % (bucket, obj["key"])]))
+
+    def test_a_feed_taking_over_the_shorthand_table_keeps_it(self):
+        """A feed whose table is named data loads the shorthand's table: the same planned table resource (a
+        deployment moves to feeds without recreating its table), and the grants name it alone."""
+        shorthand = self.plan("prod")
+        extra = ('feeds = {\n  products = {\n    match = { prefix = "raw-data/products/" }\n'
+                 '    table = { name = "data" }\n  }\n}\n')
+        feeds = self.plan("prod", extra_tfvars=extra)
+        address = "module.table.aws_dynamodb_table.this[0]"
+        self.assertEqual(feeds[address]["change"]["after"], shorthand[address]["change"]["after"])
+        self.assertEqual(len(afters(feeds, "aws_dynamodb_table")), 2)  # the data table and the ledger
+        document = json.loads(fn_env(feeds)["TARIUS_FEEDS"])
+        self.assertEqual(document["feeds"]["products"]["table"], "tarius-data-prod-eu-west-1")
+        # A feed without a budget on a provisioned table takes the table's write capacity.
+        self.assertEqual(document["feeds"]["products"]["max_wcu"],
+                         shorthand[address]["change"]["after"]["write_capacity"])
+        grants = feed_table_grants(role_policy(feeds))
+        self.assertEqual(grants[("dynamodb:BatchWriteItem", "dynamodb:DescribeTable")],
+                         ["arn:aws:dynamodb:eu-west-1:123456789012:table/tarius-data-prod-eu-west-1"])
+
+    def test_feeds_refused_by_the_loaders_rules(self):
+        """Modes this loader refuses, a delete feed without its op column and overlapping feeds fail the plan with
+        the field named."""
+        bad = FEEDS_TFVARS.replace('mode = "put"', 'mode = "merge"').replace(
+            '    op   = { column = "op", delete = ["D"] }\n', "").replace('"raw-data/orders/"', '"raw-data/"')
+        out = self.plan_fails("devl", extra_tfvars=bad)
+        self.assertIn('feeds.orders.mode: "merge" is not supported by this version', out)
+        self.assertIn("feeds.stock.op: missing", out)
+        self.assertIn("overlaps feed", out)
+
     # ---- item 5: key, buckets, topic, queues, concurrency, capacity, accounts ----------------------------------------
 
     def test_key_policy(self):
@@ -778,6 +889,71 @@ class plan_policy(unittest.TestCase):
         ledger = [a for a in afters(self.plan("prod"), "aws_dynamodb_table") if "ledger" in a["name"]][0]
         self.assertEqual(ledger["ttl"][0], {"enabled": True, "attribute_name": "expires_at"})
         self.assertEqual(ledger["hash_key"], "pk")
+
+
+# Three feeds: a put feed creating its table (key from the mapping), a delete feed creating a table with a sort key,
+# and a put feed loading an existing table named by name.
+FEEDS_TFVARS = """
+feeds = {
+  products = {
+    match = { prefix = "raw-data/products/" }
+    mapping = {
+      partition_key = "ID:S"
+      columns       = { "Price (USD)" = { attribute = "price_usd", type = "number", currency = true } }
+    }
+  }
+  stock = {
+    match   = { prefix = "raw-data/stock/", suffixes = [".csv", ".csv.gz"] }
+    table   = { hash_key = { name = "SKU" }, range_key = { name = "Warehouse" } }
+    mapping = { partition_key = "SKU:S", sort_key = "Warehouse:S" }
+    mode    = "delete"
+    op   = { column = "op", delete = ["D"] }
+    max_wcu = 100
+  }
+  orders = {
+    match          = { prefix = "raw-data/orders/", suffixes = [".csv"] }
+    table          = { create = false, name = "tarius-orders-shared" }
+    mode = "put"
+    rejects_prefix = "invalid-records/orders/"
+    concurrency    = 4
+  }
+}
+"""
+
+
+def expected_feeds_document(env):
+    """The document FEEDS_TFVARS renders (written out by hand from the loader's document shape)."""
+    bucket = "tarius-landing-%s-eu-west-1-123456789012" % env
+    return {"feeds": {
+        "orders": {"match": {"bucket": bucket, "prefix": "raw-data/orders/", "suffixes": [".csv"]},
+                   "table": "tarius-orders-shared", "mode": "put", "rejects_prefix": "invalid-records/orders/",
+                   "concurrency": 4},
+        "products": {"match": {"bucket": bucket, "prefix": "raw-data/products/",
+                               "suffixes": [".csv", ".csv.gz", ".csv.zst"]},
+                     "table": "tarius-products-%s-eu-west-1" % env, "mode": "put",
+                     "mapping": {"partition_key": "ID:S", "columns": {"Price (USD)": {
+                         "attribute": "price_usd", "type": "number", "currency": True}}}},
+        "stock": {"match": {"bucket": bucket, "prefix": "raw-data/stock/", "suffixes": [".csv", ".csv.gz"]},
+                  "table": "tarius-stock-%s-eu-west-1" % env, "mode": "delete",
+                  "op": {"column": "op", "delete": ["D"]}, "max_wcu": 100,
+                  "mapping": {"partition_key": "SKU:S", "sort_key": "Warehouse:S"}},
+    }}
+
+
+def feed_table_arns(env):
+    return ["arn:aws:dynamodb:eu-west-1:123456789012:table/" + t for t in (
+        "tarius-orders-shared", "tarius-products-%s-eu-west-1" % env, "tarius-stock-%s-eu-west-1" % env)]
+
+
+def feed_table_grants(doc):
+    """(sorted actions) -> sorted resources of every Allow statement with a DynamoDB action; a wildcard or an index
+    in a table ARN fails the test that reads it (it cannot equal an exact list)."""
+    out = {}
+    for st in statements(doc):
+        actions = tuple(sorted(as_list(st["Action"])))
+        if st.get("Effect", "Allow") == "Allow" and any(a.startswith("dynamodb:") for a in actions):
+            out.setdefault(actions, []).extend(as_list(st["Resource"]))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 # What the apply role must be allowed to do for each planned resource type: (action, ARN of the planned resource,

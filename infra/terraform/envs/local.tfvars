@@ -18,9 +18,29 @@ function = {
 
 bucket = { force_destroy = true }
 
-# The products feed's key, so the end-to-end test loads the seed sample into it.
-table = {
-  hash_key = { name = "ID", type = "S" }
+# Two feeds, each into a table of its own (tarius-products-local-us-east-1, tarius-stock-local-us-east-1) keyed by
+# its mapping's partition key: products puts every row; stock is a delete feed, whose op column makes rows deletes.
+# tests/python/test_terraform_apply_local.py loads a file of each through `tarius worker`.
+feeds = {
+  products = {
+    match = { prefix = "raw-data/products/" }
+    mapping = {
+      partition_key = "ID:S"
+      columns       = { "Price (USD)" = { attribute = "price_usd", type = "number", currency = true } }
+    }
+  }
+  stock = {
+    match = { prefix = "raw-data/stock/", suffixes = [".csv"] }
+    mapping = {
+      partition_key = "SKU:S"
+      columns       = { "Quantity" = { attribute = "quantity", type = "number" } }
+    }
+    mode           = "delete"
+    op             = { column = "op", delete = ["D"] }
+    rejects_prefix = "invalid-records/stock/"
+    max_wcu        = 200
+    concurrency    = 4
+  }
 }
 
 notifications = { email_addresses = ["tarius-local@example.com"] }

@@ -1,8 +1,17 @@
 data "aws_region" "current" {}
 
 locals {
-  fn  = { FunctionName = var.function_name }
-  emf = { table = var.table_name }
+  fn = { FunctionName = var.function_name }
+
+  # The tables the loader writes: the target table, or every feed's (table_names), whose alarms end in its name.
+  tables       = var.table_names != null ? var.table_names : [var.table_name]
+  table_suffix = { for t in local.tables : t => var.table_names == null ? "" : "-${t}" }
+
+  # The loads the EMF alarms watch: by table (dimension set table, status) without feeds; by feed (dimension set
+  # feed, status) with feeds, each feed's alarms ending in its name.
+  loads = var.feed_names == null ? [{ suffix = "", dimensions = { table = var.table_name }, what = "" }] : [
+    for f in var.feed_names : { suffix = "-${f}", dimensions = { feed = f }, what = " of feed ${f}" }
+  ]
 
   # A load that would outlive the function stops deadline_margin_ms before the timeout and continues in a new
   # invocation, so long durations are normal: alarm only when an invocation ran into the second half of that margin,
@@ -36,17 +45,17 @@ locals {
         namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = var.dlq_name }
         statistic   = "Maximum", extended = null, threshold = 0
       }
-      table-write-throttles = {
-        description = "Writes to the target table were throttled."
-        namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = var.table_name }
-        statistic   = "Sum", extended = null, threshold = 0
-      }
-      loads-failed = {
-        description = "A load failed (EMF LoadsFailed)."
-        namespace   = var.metric_namespace, metric = "LoadsFailed", dimensions = merge(local.emf, { status = var.failed_status })
-        statistic   = "Sum", extended = null, threshold = 0
-      }
     },
+    { for t in local.tables : "table-write-throttles${local.table_suffix[t]}" => {
+      description = var.table_names == null ? "Writes to the target table were throttled." : "Writes to the table ${t} were throttled."
+      namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = t }
+      statistic   = "Sum", extended = null, threshold = 0
+    } },
+    { for l in local.loads : "loads-failed${l.suffix}" => {
+      description = "A load${l.what} failed (EMF LoadsFailed)."
+      namespace   = var.metric_namespace, metric = "LoadsFailed", dimensions = merge(l.dimensions, { status = var.failed_status })
+      statistic   = "Sum", extended = null, threshold = 0
+    } },
     var.reserved_concurrency == null ? {} : {
       function-concurrency = {
         description = "Concurrent executions are above ${var.concurrency_threshold_percent}% of the reserved concurrency."
@@ -134,19 +143,21 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 }
 
 # DynamoDB SystemErrors (HTTP 500 on DynamoDB's side) are published per table and operation: one alarm sums the
-# operations the loader calls on the target table and on the ledger.
+# operations the loader calls on its tables and on the ledger, ten metrics at most (CloudWatch's limit for a
+# metric math alarm): more tables take more alarms (-2, -3, ...).
 locals {
   system_error_metrics = concat(
-    [for op in var.table_operations : { table = var.table_name, operation = op }],
+    flatten([for t in local.tables : [for op in var.table_operations : { table = t, operation = op }]]),
     var.ledger_table_name == null ? [] : [for op in var.ledger_operations : { table = var.ledger_table_name, operation = op }],
   )
+  system_error_chunks = chunklist(local.system_error_metrics, 10)
 }
 
 resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
-  count = var.create ? 1 : 0
+  count = var.create ? length(local.system_error_chunks) : 0
 
-  alarm_name          = "${var.name_prefix}-dynamodb-system-errors"
-  alarm_description   = "DynamoDB failed requests of the loader on its side (SystemErrors of the target table and the ledger)."
+  alarm_name          = "${var.name_prefix}-dynamodb-system-errors${count.index == 0 ? "" : "-${count.index + 1}"}"
+  alarm_description   = var.table_names == null ? "DynamoDB failed requests of the loader on its side (SystemErrors of the target table and the ledger)." : "DynamoDB failed requests of the loader on its side (SystemErrors of ${join(", ", distinct([for m in local.system_error_chunks[count.index] : m.table]))})."
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   evaluation_periods  = 1
@@ -157,13 +168,13 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
 
   metric_query {
     id          = "total"
-    expression  = join(" + ", [for i, m in local.system_error_metrics : "FILL(s${i}, 0)"])
+    expression  = join(" + ", [for i, m in local.system_error_chunks[count.index] : "FILL(s${i}, 0)"])
     label       = "SystemErrors"
     return_data = true
   }
 
   dynamic "metric_query" {
-    for_each = local.system_error_metrics
+    for_each = local.system_error_chunks[count.index]
 
     content {
       id = "s${metric_query.key}"
@@ -179,12 +190,12 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
   }
 }
 
-# RowsRejected is emitted once per load status, so the alarm sums the series of all statuses.
+# RowsRejected is emitted once per load status, so the alarm sums the series of all statuses (one alarm per feed).
 resource "aws_cloudwatch_metric_alarm" "rows_rejected" {
-  count = var.create ? 1 : 0
+  count = var.create ? length(local.loads) : 0
 
-  alarm_name          = "${var.name_prefix}-rows-rejected"
-  alarm_description   = "More than ${var.rows_rejected_threshold} rows were rejected (EMF RowsRejected)."
+  alarm_name          = "${var.name_prefix}-rows-rejected${local.loads[count.index].suffix}"
+  alarm_description   = "More than ${var.rows_rejected_threshold} rows${local.loads[count.index].what} were rejected (EMF RowsRejected)."
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.rows_rejected_threshold
   evaluation_periods  = 1
@@ -209,7 +220,7 @@ resource "aws_cloudwatch_metric_alarm" "rows_rejected" {
       metric {
         namespace   = var.metric_namespace
         metric_name = "RowsRejected"
-        dimensions  = merge(local.emf, { status = metric_query.value })
+        dimensions  = merge(local.loads[count.index].dimensions, { status = metric_query.value })
         stat        = "Sum"
         period      = var.period
       }
@@ -232,7 +243,7 @@ locals {
         region  = local.region
         stat    = m == "LoadDuration" ? "p99" : "Sum"
         period  = var.period
-        metrics = [for s in var.load_statuses : [var.metric_namespace, m, "table", var.table_name, "status", s]]
+        metrics = concat([for l in local.loads : [for s in var.load_statuses : concat([var.metric_namespace, m], flatten([for k, v in l.dimensions : [k, v]]), ["status", s])]]...)
       }
     }
   ]

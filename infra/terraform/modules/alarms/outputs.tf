@@ -1,6 +1,6 @@
 output "alarm_arns" {
   description = "ARNs of all alarms, by short name."
-  value       = merge({ for k, a in aws_cloudwatch_metric_alarm.this : k => a.arn }, { for a in aws_cloudwatch_metric_alarm.rows_rejected : "rows-rejected" => a.arn }, { for a in aws_cloudwatch_metric_alarm.dynamodb_system_errors : "dynamodb-system-errors" => a.arn })
+  value       = merge({ for k, a in aws_cloudwatch_metric_alarm.this : k => a.arn }, { for a in concat(aws_cloudwatch_metric_alarm.rows_rejected, aws_cloudwatch_metric_alarm.dynamodb_system_errors) : trimprefix(a.alarm_name, "${var.name_prefix}-") => a.arn })
 }
 
 output "dashboard_arn" {

@@ -64,7 +64,7 @@ variable "ledger_table_name" {
 }
 
 variable "table_operations" {
-  description = "DynamoDB operations the loader calls on the target table (SystemErrors alarm)."
+  description = "DynamoDB operations the loader calls on its tables (SystemErrors alarm)."
   type        = list(string)
   default     = ["BatchWriteItem", "DescribeTable"]
 }
@@ -122,8 +122,31 @@ variable "queue_age_threshold_seconds" {
 }
 
 variable "table_name" {
-  description = "Name of the target DynamoDB table (WriteThrottleEvents alarm, EMF dimension `table`)."
+  description = "Name of the target DynamoDB table (WriteThrottleEvents alarm, EMF dimension `table`); ignored when table_names is set."
   type        = string
+  default     = null
+}
+
+variable "table_names" {
+  description = "Names of the tables the loader writes (feeds); null: table_name alone. Each table gets its table alarms, named after the table."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.table_names == null || try(length(var.table_names) > 0 && length(distinct(var.table_names)) == length(var.table_names), false)
+    error_message = "table_names must be null or a non-empty list of distinct names."
+  }
+}
+
+variable "feed_names" {
+  description = "Names of the feeds (EMF dimension `feed`): the load alarms (LoadsFailed, RowsRejected) and the dashboard watch each feed; null: the loads of table_name (EMF dimension `table`)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.feed_names == null || try(length(var.feed_names) > 0 && length(distinct(var.feed_names)) == length(var.feed_names), false)
+    error_message = "feed_names must be null or a non-empty list of distinct names."
+  }
 }
 
 variable "metric_namespace" {

@@ -3,6 +3,11 @@ data "aws_partition" "current" {}
 locals {
   notify = var.create && var.create_notification && var.notification_target != null
 
+  # One event notification per (prefix, suffix): the landing prefix with each suffix, or the filters given (feeds).
+  notification_filters = var.notification_filters != null ? var.notification_filters : [
+    for s in var.notification_suffixes : { prefix = var.landing_prefix, suffix = s }
+  ]
+
   # Built from the configured name (known at plan time) so the policy can be reviewed in the plan.
   bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${try(aws_s3_bucket.this[0].bucket, var.bucket_name)}"
 }
@@ -214,24 +219,24 @@ resource "aws_s3_bucket_notification" "this" {
   bucket = aws_s3_bucket.this[0].id
 
   dynamic "lambda_function" {
-    for_each = var.notification_target.type == "lambda" ? var.notification_suffixes : []
+    for_each = var.notification_target.type == "lambda" ? local.notification_filters : []
 
     content {
       lambda_function_arn = var.notification_target.arn
       events              = ["s3:ObjectCreated:*"]
-      filter_prefix       = var.landing_prefix
-      filter_suffix       = lambda_function.value
+      filter_prefix       = lambda_function.value.prefix
+      filter_suffix       = lambda_function.value.suffix
     }
   }
 
   dynamic "queue" {
-    for_each = var.notification_target.type == "queue" ? var.notification_suffixes : []
+    for_each = var.notification_target.type == "queue" ? local.notification_filters : []
 
     content {
       queue_arn     = var.notification_target.arn
       events        = ["s3:ObjectCreated:*"]
-      filter_prefix = var.landing_prefix
-      filter_suffix = queue.value
+      filter_prefix = queue.value.prefix
+      filter_suffix = queue.value.suffix
     }
   }
 }

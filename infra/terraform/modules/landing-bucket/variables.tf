@@ -104,6 +104,22 @@ variable "notification_suffixes" {
   }
 }
 
+variable "notification_filters" {
+  description = "The (prefix, suffix) pairs that trigger a load, one event notification each (feeds); null: landing_prefix with each of notification_suffixes. S3 refuses pairs that overlap (one prefix nested in the other and one suffix the end of the other)."
+  type = list(object({
+    prefix = string
+    suffix = string
+  }))
+  default = null
+
+  validation {
+    condition = var.notification_filters == null || try(length(var.notification_filters) > 0 && alltrue([
+      for f in var.notification_filters : can(regex("^[^/].*/$", f.prefix)) && startswith(f.suffix, ".")
+    ]), false)
+    error_message = "notification_filters must be null or non-empty, each prefix ending with '/' (not starting with '/') and each suffix starting with '.'."
+  }
+}
+
 variable "create_notification" {
   description = "Create the event notification (set notification_target when true)."
   type        = bool

@@ -19,7 +19,6 @@ locals {
   # ARNs are built from names (known at plan time) so the role policy can be reviewed in the plan.
   arn_prefix       = "arn:${local.partition}"
   bucket_arn       = "${local.arn_prefix}:s3:::${var.bucket_name}"
-  table_arn        = "${local.arn_prefix}:dynamodb:${local.region}:${local.account_id}:table/${var.table_name}"
   ledger_table_arn = "${local.arn_prefix}:dynamodb:${local.region}:${local.account_id}:table/${var.ledger_table_name}"
   topic_arn        = "${local.arn_prefix}:sns:${local.region}:${local.account_id}:${var.topic_name}"
   dlq_arn          = "${local.arn_prefix}:sqs:${local.region}:${local.account_id}:${var.dlq_name}"
@@ -36,12 +35,31 @@ locals {
   min_visibility_timeout = 6 * var.timeout
   visibility_timeout     = coalesce(var.queue.visibility_timeout_seconds, local.min_visibility_timeout)
 
+  # Feeds: what the function reads, writes and loads into. Without a feeds document, the one feed of
+  # prefixes.landing into table_name.
+  landing_prefixes = var.feeds == null ? [var.prefixes.landing] : var.feeds.landing_prefixes
+  rejects_prefixes = var.feeds == null ? [var.prefixes.rejects] : var.feeds.rejects_prefixes
+  reports_prefixes = var.feeds == null ? [var.prefixes.reports] : var.feeds.reports_prefixes
+  # TARIUS_FEEDS as s3://bucket/key (a document too large for the environment): the object the function reads
+  # once per execution environment.
+  feeds_object_arn = try("${local.arn_prefix}:s3:::${var.feeds.document_object}", null)
+  table_actions    = var.feeds == null ? { (var.table_name) = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"] } : var.feeds.table_actions
+
+  # One statement per set of actions, naming every table that needs exactly that set: "WriteTable" for the put
+  # tables (BatchWriteItem), "WriteTable<Actions>" for the others.
+  put_actions  = "dynamodb:BatchWriteItem,dynamodb:DescribeTable"
+  table_grants = { for actions, tables in { for t, a in local.table_actions : join(",", sort(a)) => t... } : actions => sort(tables) }
+
   environment = merge(
+    var.feeds == null ? {
+      TARIUS_TABLE          = var.table_name
+      TARIUS_LANDING_PREFIX = var.prefixes.landing
+      } : {
+      TARIUS_FEEDS = var.feeds.document
+    },
     {
-      TARIUS_TABLE              = var.table_name
       TARIUS_LEDGER_TABLE       = var.ledger_table_name
       TARIUS_TOPIC_ARN          = local.topic_arn
-      TARIUS_LANDING_PREFIX     = var.prefixes.landing
       TARIUS_REJECTS_PREFIX     = var.prefixes.rejects
       TARIUS_REPORTS_PREFIX     = var.prefixes.reports
       TARIUS_KMS_KEY_ARN        = var.kms_key_arn
@@ -92,20 +110,30 @@ data "aws_iam_policy_document" "load" {
   statement {
     sid       = "ReadLanding"
     actions   = ["s3:GetObjectVersion"]
-    resources = ["${local.bucket_arn}/${var.prefixes.landing}*"]
+    resources = [for p in local.landing_prefixes : "${local.bucket_arn}/${p}*"]
   }
 
   statement {
     sid       = "WriteRejectsAndReports"
     actions   = ["s3:PutObject"]
-    resources = ["${local.bucket_arn}/${var.prefixes.rejects}*", "${local.bucket_arn}/${var.prefixes.reports}*"]
+    resources = [for p in concat(local.rejects_prefixes, local.reports_prefixes) : "${local.bucket_arn}/${p}*"]
   }
 
   # Large rejects files are multipart uploads (s3:PutObject); a failed one is aborted so its parts do not linger.
   statement {
     sid       = "AbortRejectsUploads"
     actions   = ["s3:AbortMultipartUpload"]
-    resources = ["${local.bucket_arn}/${var.prefixes.rejects}*"]
+    resources = [for p in local.rejects_prefixes : "${local.bucket_arn}/${p}*"]
+  }
+
+  dynamic "statement" {
+    for_each = local.feeds_object_arn == null ? [] : [local.feeds_object_arn]
+
+    content {
+      sid       = "ReadFeeds"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value]
+    }
   }
 
   dynamic "statement" {
@@ -118,10 +146,14 @@ data "aws_iam_policy_document" "load" {
     }
   }
 
-  statement {
-    sid       = "WriteTable"
-    actions   = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"]
-    resources = [local.table_arn]
+  dynamic "statement" {
+    for_each = local.table_grants
+
+    content {
+      sid       = statement.key == local.put_actions ? "WriteTable" : "WriteTable${join("", [for a in split(",", statement.key) : trimprefix(a, "dynamodb:") if a != "dynamodb:DescribeTable"])}"
+      actions   = split(",", statement.key)
+      resources = [for t in statement.value : "${local.arn_prefix}:dynamodb:${local.region}:${local.account_id}:table/${t}"]
+    }
   }
 
   statement {
@@ -309,6 +341,14 @@ resource "aws_lambda_function" "this" {
 
   tracing_config {
     mode = var.tracing_mode
+  }
+
+  lifecycle {
+    # Lambda refuses an environment above 4 KB; an inline feeds document is the part that grows.
+    precondition {
+      condition     = length(jsonencode(local.environment)) <= 4096
+      error_message = "The function's environment is ${length(jsonencode(local.environment))} bytes (Lambda allows 4 KB): shorten function.environment, or keep the feeds document in S3 (TARIUS_FEEDS = s3://...)."
+    }
   }
 
   depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
