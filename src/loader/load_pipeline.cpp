@@ -187,8 +187,8 @@ struct refusal_collector {
     }
 };
 
-load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const load_work& earlier,
-                     double seconds) {
+load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const pacer_stats& pacing,
+                     const load_work& earlier, double seconds) {
     load_counts c;
     c.rows = s.rows_read;
     c.items_written = ws.items_written;
@@ -207,6 +207,8 @@ load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const l
     c.requests = earlier.requests + ws.requests_sent;
     c.requests_throttled = earlier.requests_throttled + ws.requests_throttled;
     c.wcu_consumed = earlier.wcu_consumed + ws.wcu_consumed;
+    c.table_capacity_wcu = pacing.capacity_estimate;
+    c.demand_wcu = pacing.peak_unthrottled;
     c.write_seconds = earlier.seconds + seconds;
     c.seconds = earlier.seconds + seconds;
     return c;
@@ -271,7 +273,7 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
 
     const pipeline::summary& s = (*eng)->current_summary();
     const double seconds = std::chrono::duration<double>(steady::now() - started).count();
-    out.counts = count_of(s, writer.stats(), request.resume.work, seconds);
+    out.counts = count_of(s, writer.stats(), writer.pacing(), request.resume.work, seconds);
     out.first_errors = s.first_errors;
     for (const row_problem& p : refusals.problems) {
         if (out.first_errors.size() >= config.max_errors_listed) break;

@@ -34,6 +34,12 @@ struct load_counts {
     uint64_t requests = 0;              ///< BatchWriteItem requests sent (resends included)
     uint64_t requests_throttled = 0;    ///< requests the table throttled (an error, or unprocessed items)
     double wcu_consumed = 0;            ///< write units DynamoDB reported consumed
+    /// The table's capacity measured while it throttled (write units/s; 0 when it never throttled this run).
+    double table_capacity_wcu = 0;
+    /// The pace the writer kept before the table first throttled (write units/s): what the table would have to
+    /// accept for the load not to wait on it (this run); 0 when it was not measured (the table never throttled, or
+    /// throttled within the first 30 ms, too soon to tell a pace from the first burst of requests).
+    double demand_wcu = 0;
     double write_seconds = 0;           ///< time spent writing (for the write rate)
     double seconds = 0;                 ///< the load's wall time
     uint64_t reports_not_written = 0;   ///< report objects that could not be written to S3
