@@ -47,6 +47,7 @@ result<void> apply_feed(const parsed_args& args, const std::string& source, pipe
     }
     options.mapping = chosen->mapping;
     options.table = chosen->table;
+    TARIUS_ASSIGN_OR_RETURN(options.dialect, feed_dialect(args, *chosen, options.dialect));
     return ok();
 }
 

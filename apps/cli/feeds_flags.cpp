@@ -63,6 +63,19 @@ result<loader::feed_set> read_feeds_flag(const parsed_args& args, aws::s3_client
     return loader::parse_feeds(text);
 }
 
+result<csv::dialect> feed_dialect(const parsed_args& args, const loader::feed& feed, csv::dialect base) {
+    if (!feed.delimiter) return base;
+    TARIUS_ASSIGN_OR_RETURN(const csv::dialect from_feed, csv::parse_delimiter(*feed.delimiter, base));
+    if (args.has("delimiter") &&
+        (from_feed.sniff_delimiter != base.sniff_delimiter ||
+         (!from_feed.sniff_delimiter && from_feed.delimiter != base.delimiter))) {
+        return make_error(errc::INVALID_ARGUMENT, "--delimiter " + args.get("delimiter").value_or("") +
+                                                      " contradicts feeds." + feed.name + ".delimiter (" +
+                                                      *feed.delimiter + ")");
+    }
+    return from_feed;
+}
+
 result<const loader::feed*> choose_feed(const parsed_args& args, const std::string& source,
                                         const loader::feed_set& feeds) {
     std::string bucket, key;

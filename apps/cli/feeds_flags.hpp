@@ -6,6 +6,7 @@
 
 #include "args.hpp"
 #include "tarius/aws/s3.hpp"
+#include "tarius/csv.hpp"
 #include "tarius/loader/feeds.hpp"
 #include "tarius/result.hpp"
 
@@ -22,6 +23,9 @@ namespace tarius::cli {
 /// with `s3`; without it, files and inline documents only). Precondition: --feeds was given; `s3` is not null
 /// when its value is an s3:// URI.
 [[nodiscard]] result<loader::feed_set> read_feeds_flag(const parsed_args& args, aws::s3_client* s3);
+
+/// The dialect of the feed's files: its `delimiter` applies; --delimiter may repeat it, not contradict it.
+[[nodiscard]] result<csv::dialect> feed_dialect(const parsed_args& args, const loader::feed& feed, csv::dialect base);
 
 /// The feed of `source`: the one --feed names, else the one whose match accepts an s3:// source, else the only
 /// one. An error names the feeds to choose from.

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "json/writer.hpp"
+#include "tarius/csv.hpp"
 #include "tarius/loader/log.hpp"
 
 namespace tarius::loader {
@@ -13,6 +14,10 @@ loader_config config_for_feed(const loader_config& base, const feed& f) {
     config.feed = f.name;
     config.table = f.table;
     config.mapping = f.mapping;
+    if (f.delimiter) {
+        // Checked when the document was read.
+        if (auto dialect = csv::parse_delimiter(*f.delimiter, config.dialect)) config.dialect = std::move(dialect).value();
+    }
     if (f.rejects_prefix) config.rejects_prefix = *f.rejects_prefix;
     if (f.reports_prefix) config.reports_prefix = *f.reports_prefix;
     if (f.max_wcu) config.writer.max_wcu_per_second = *f.max_wcu;

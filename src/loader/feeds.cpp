@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "mapping/doc_tree.hpp"
+#include "tarius/csv.hpp"
 
 namespace tarius::loader {
 namespace {
@@ -171,7 +172,8 @@ result<void> check_mode_options(const feed& f, const doc_node& node, const std::
 result<feed> parse_feed(const std::string& name, const doc_node& node, const std::string& path) {
     if (node.type != doc_node::kind::MAP) return feeds_error(path, "expected an object");
     TARIUS_TRY(fields_of(node, path, {"match", "table", "mapping", "mode", "op", "version", "snapshot",
-                                      "rejects_prefix", "reports_prefix", "max_wcu", "concurrency"}));
+                                      "delimiter", "rejects_prefix", "reports_prefix", "max_wcu",
+                                      "concurrency"}));
     feed out;
     out.name = name;
     bool matched = false;
@@ -199,6 +201,11 @@ result<feed> parse_feed(const std::string& name, const doc_node& node, const std
             TARIUS_ASSIGN_OR_RETURN(out.version, parse_version(child, child_path));
         } else if (field == "snapshot") {
             TARIUS_ASSIGN_OR_RETURN(out.snapshot, parse_snapshot(child, child_path));
+        } else if (field == "delimiter") {
+            TARIUS_ASSIGN_OR_RETURN(out.delimiter, text_of(child, child_path));
+            if (auto known = csv::parse_delimiter(*out.delimiter, {}); !known) {
+                return feeds_error(child_path, known.err().message);
+            }
         } else if (field == "rejects_prefix") {
             TARIUS_ASSIGN_OR_RETURN(out.rejects_prefix, text_of(child, child_path));
         } else if (field == "reports_prefix") {

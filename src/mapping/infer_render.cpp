@@ -357,17 +357,11 @@ std::string render_feed_yaml(const sample_profile& p, const starter_feed& feed) 
     const std::string source = comment_text(feed.source);
     out += "# A starter feed for " + source + (p.compression == "none" ? "" : " (" + p.compression + ")") +
            ", inferred by tarius infer from " + rows_sampled(p, feed) + ".\n";
-    std::string delimiter_flag;
-    if (p.delimiter != ',') delimiter_flag = std::string(" --delimiter ") + delimiter_word(p.delimiter);
     out += "# Check it on the file, set the placeholders (match, table) and review the key and the types:\n";
-    out += "#   tarius validate " + source + " --feeds THIS_FILE" + delimiter_flag + "\n";
+    out += "#   tarius validate " + source + " --feeds THIS_FILE\n";
     out += "#\n";
     out += "# Delimiter: " + delimiter_shown(p.delimiter) + " (" + delimiter_word(p.delimiter) + "), " +
            (p.sep_line ? "named by the file's Excel sep= line" : "sniffed from the header line") + ".\n";
-    if (p.delimiter != ',' && !p.sep_line) {
-        out += "#   A feeds document has no delimiter field: give" + delimiter_flag +
-               " to tarius validate and tarius load.\n";
-    }
     out += "# Header: line " + std::to_string(p.header_line) + " names the " + std::to_string(p.columns.size()) +
            (p.columns.size() == 1 ? " column" : " columns") + " (Tarius reads a file's first line as its header).\n";
     std::vector<size_t> value_like;
@@ -402,6 +396,7 @@ std::string render_feed_yaml(const sample_profile& p, const starter_feed& feed) 
     out += "    match: {prefix: " + yaml_scalar(feed.prefix) + "}\n";
     out += "    # Placeholder: this feed's DynamoDB table.\n";
     out += "    table: " + yaml_scalar(feed.table) + "\n";
+    if (p.delimiter != ',') out += std::string("    delimiter: ") + delimiter_word(p.delimiter) + "\n";
     out += "    mapping:\n";
     append_key_comment(out, p, "      ");
     out += "      partition_key: " + key_scalar(p.columns[p.keys.partition]) + "\n";
@@ -426,6 +421,10 @@ std::string render_feed_json(const sample_profile& p, const starter_feed& feed) 
     json::append_string(out, feed.prefix);
     out += "},\"table\":";
     json::append_string(out, feed.table);
+    if (p.delimiter != ',') {
+        out += ",\"delimiter\":";
+        json::append_string(out, delimiter_word(p.delimiter));
+    }
     out += ",\"mapping\":{\"partition_key\":";
     json::append_string(out, key_text(p.columns[p.keys.partition]));
     if (p.keys.sort) append_json_key(out, "sort_key", p.columns[*p.keys.sort]);

@@ -200,7 +200,7 @@ class infer_helpers(unittest.TestCase):
             self.assertEqual(table[name][1], empty, name)
         (feed_name, feed), = parsed["feeds"].items()
         mapping = feed["mapping"]
-        self.assertEqual(set(feed), {"match", "table", "mapping"})
+        self.assertEqual(set(feed), {"match", "table", "mapping"} | ({"delimiter"} if delimiter != "," else set()))
         self.assertTrue(feed["match"]["prefix"].endswith("/"))
         keys = [key_name(mapping["partition_key"])[0]]
         if "sort_key" in mapping:
@@ -358,8 +358,15 @@ class infer_dialects(infer_helpers):
                 text = self.text(delimiter)
                 path = self.write("d-%s.csv" % word, text)
                 doc = self.infer(path)
-                self.assertIn("--delimiter " + word, doc)
+                # The feed names its delimiter: validate (and the worker, the function) need no flag; a
+                # --delimiter that repeats it is accepted, one that contradicts it refused.
+                self.assertIn("    delimiter: " + word, doc)
+                self.check(path, text, delimiter=delimiter)
                 self.check(path, text, delimiter=delimiter, validate_flags=("--delimiter", word))
+                feeds = self.write("d-%s.feeds.yaml" % word, doc)
+                done = run("validate", path, "--feeds", feeds, "--delimiter", "comma")
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertIn(b"contradicts feeds.", done.stderr)
 
     def test_an_excel_sep_line(self):
         text = "sep=;\n" + self.text(";")

@@ -66,6 +66,8 @@ struct feed {
     std::optional<op_column> op;             ///< `delete` feeds
     std::optional<version_column> version;   ///< `newer` feeds
     snapshot_options snapshot;               ///< `snapshot` feeds
+    /// The CSV delimiter of its files (, tab | ; or auto, as `--delimiter` takes it); default: a comma.
+    std::optional<std::string> delimiter;
     std::optional<std::string> rejects_prefix;  ///< overrides TARIUS_REJECTS_PREFIX
     std::optional<std::string> reports_prefix;  ///< overrides TARIUS_REPORTS_PREFIX
     std::optional<double> max_wcu;              ///< overrides TARIUS_MAX_WCU

@@ -1,6 +1,7 @@
 // Feeds documents: what they describe, and a clear error naming the field for every mistake.
 
 #include "tarius/loader/feeds.hpp"
+#include "tarius/loader/feed_router.hpp"
 
 #include <gtest/gtest.h>
 
@@ -95,6 +96,19 @@ TEST(feeds, json_documents_too) {
     EXPECT_EQ(parsed->feeds[0].op->put_values, (std::vector<std::string>{"U"}));
 }
 
+TEST(feeds, a_feed_names_the_delimiter_of_its_files) {
+    auto parsed = parse_feeds("feeds: {a: {match: {prefix: x/}, table: t, delimiter: semicolon}, "
+                              "b: {match: {prefix: y/}, table: u}}");
+    ASSERT_TRUE(parsed) << parsed.err().message;
+    tarius::loader::loader_config base;
+    const auto a = tarius::loader::config_for_feed(base, *parsed.value().named("a"));
+    EXPECT_EQ(a.dialect.delimiter, ';');
+    EXPECT_TRUE(a.dialect.delimiter_given);  // an Excel sep= line naming another one is then an error
+    const auto b = tarius::loader::config_for_feed(base, *parsed.value().named("b"));
+    EXPECT_EQ(b.dialect.delimiter, ',');
+    EXPECT_FALSE(b.dialect.delimiter_given);
+}
+
 TEST(feeds, every_mistake_is_named) {
     const struct {
         const char* document;
@@ -106,7 +120,9 @@ TEST(feeds, every_mistake_is_named) {
         {"feeds: {a: {match: {prefix: x/}}}", "feeds: feeds.a.table: missing: the feed's table"},
         {"feeds: {a: {match: {prefix: x/}, table: t, tabel: u}}",
          "feeds: feeds.a.tabel: unknown field (expected one of match, table, mapping, mode, op, version, snapshot, "
-         "rejects_prefix, reports_prefix, max_wcu, concurrency)"},
+         "delimiter, rejects_prefix, reports_prefix, max_wcu, concurrency)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, delimiter: colon}}",
+         "feeds: feeds.a.delimiter: unknown delimiter \"colon\": use , comma \\t tab | pipe ; semicolon or auto"},
         {"feeds: {a: {match: {prefix: x/}, table: t, mode: upsert}}",
          "feeds: feeds.a.mode: unknown mode \"upsert\" (expected put, merge, insert, delete, newer or snapshot)"},
         {"feeds: {a: {match: {prefix: x/}, table: t, mode: newer}}",
