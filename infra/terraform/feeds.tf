@@ -137,6 +137,10 @@ resource "aws_s3_object" "feeds_document" {
   server_side_encryption = "aws:kms"
   kms_key_id             = module.kms.key_arn
   bucket_key_enabled     = true
+  # The deploy role reads no object of the landing bucket but this one: its deny of data reads
+  # (infra/iam/deploy-role-policy.json, DenyDataRead) excepts objects tagged so, and it may write only under
+  # tarius-config/ (FeedsDocument).
+  tags = { "tarius-config" = "feeds" }
 
   lifecycle {
     precondition {

@@ -24,7 +24,7 @@ DEPLOY_STATEMENTS = {
     "StateList", "State", "StateLock", "Buckets", "Tables", "Queues", "Topic", "Subs", "Function", "CreateMapping",
     "Mappings", "LogGroup", "ListLogGroups", "Alarms", "PutAlarms", "Dashboard", "Trail", "ListTrails",
     "RoleBounded", "Role", "PassRole", "CreateKey", "TagNewKey", "Alias", "ListAliases", "KeyViaServices",
-    "KeyGrants", "DenyDataRead", "DenyNoBoundary", "DenyBoundaryDelete", "DenyBoundaryEdit", "DenyAssumeRole",
+    "KeyGrants", "DenyDataRead", "FeedsDocument", "DenyNoBoundary", "DenyBoundaryDelete", "DenyBoundaryEdit", "DenyAssumeRole",
 }
 # Allow statements whose resource may be "*", and why (the action has no resource-level permission, or the
 # resource does not exist yet and a condition limits it).
@@ -245,6 +245,22 @@ class deploy_role_documents(unittest.TestCase):
         self.assertEqual(self.decide([self.plan], "s3:GetObject", n["state_key"]), "allow")
         self.assertEqual(self.decide([self.plan], "s3:PutObject", n["state_key"]), "implicit")
         self.assertEqual(self.decide([self.plan], "s3:PutObject", n["state_key"] + ".tflock"), "allow")
+
+    def test_the_apply_role_writes_and_reads_the_feeds_document_only(self):
+        # infra/terraform/feeds.tf keeps a large feeds document as tarius-config/feeds-<hash>.json, tagged
+        # tarius-config=feeds: the apply role creates, refreshes and deletes that object and reads nothing else.
+        n, d = self.n, [self.deploy]
+        doc = n["landing"] + "/tarius-config/feeds-0123456789abcdef.json"
+        tagged = {"s3:ExistingObjectTag/tarius-config": "feeds"}
+        for action in ("s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"):
+            self.assertEqual(self.decide(d, action, doc), "allow", action)
+        for action in ("s3:GetObject", "s3:GetObjectTagging"):
+            self.assertEqual(self.decide(d, action, doc, tagged), "allow", action)
+        # Untagged under tarius-config/ (something a producer put there), or tagged elsewhere: never read.
+        self.assertEqual(self.decide(d, "s3:GetObject", doc), "deny")
+        self.assertNotEqual(self.decide(d, "s3:GetObject", n["landing"] + "/raw-data/products.csv", tagged), "allow")
+        self.assertNotEqual(self.decide(d, "s3:PutObject", n["landing"] + "/raw-data/products.csv"), "allow")
+        self.assertNotEqual(self.decide(d, "s3:GetObjectVersion", doc, tagged), "allow")
 
     def test_mappings_and_alarms_are_limited(self):
         n, d = self.n, [self.deploy]
