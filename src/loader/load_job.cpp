@@ -114,7 +114,7 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
     load.out.version = obj.version_id.empty() ? obj.etag : obj.version_id;
     if (!claim(load, stop)) return load.out;
     run(load, stop, options);
-    publish(load);
+    publish(load, stop);
     finish(load);
     std::error_code ignored;
     if (!load.csv_path.empty()) std::filesystem::remove(load.csv_path, ignored);
@@ -231,7 +231,7 @@ void load_runner::run(object_load& load, const stop_predicate& stop, const load_
 }
 
 // Step 3: the rejects, the report and the notification of a load that ended for good.
-void load_runner::publish(object_load& load) {
+void load_runner::publish(object_load& load, const stop_predicate& stop) {
     load_outcome& out = load.out;
     if (!is_terminal(out.status) || out.failure == aws::error_class::FATAL) return;
     const output_keys keys =
@@ -245,15 +245,25 @@ void load_runner::publish(object_load& load) {
     if (out.counts.rejected && !load.csv_path.empty()) {
         // Streamed from the temporary files in parts: the rejects of a huge file never sit in memory.
         put.content_type = "text/csv";
-        auto put_csv = aws::upload_file(*s3_, load.obj.bucket, keys.rejects_csv, load.csv_path, put);
+        const std::function<bool()> stopping = [&stop] { return stop && stop(); };
+        auto put_csv =
+            aws::upload_file(*s3_, load.obj.bucket, keys.rejects_csv, load.csv_path, put, aws::S3_MIN_PART_SIZE, stopping);
         put.content_type = "application/x-ndjson";
-        auto put_reasons = put_csv ? aws::upload_file(*s3_, load.obj.bucket, keys.rejects_reasons, load.reasons_path, put)
+        auto put_reasons = put_csv ? aws::upload_file(*s3_, load.obj.bucket, keys.rejects_reasons, load.reasons_path,
+                                                      put, aws::S3_MIN_PART_SIZE, stopping)
                                    : result<aws::s3_put_result>(put_csv.err());
         if (put_csv && put_reasons) {
             out.rejects_csv_uri = "s3://" + load.obj.bucket + "/" + keys.rejects_csv;
             out.rejects_reasons_uri = "s3://" + load.obj.bucket + "/" + keys.rejects_reasons;
         } else {
             const error& failed = put_csv ? put_reasons.err() : put_csv.err();
+            if (failed.code == errc::CANCELLED && ledger_) {
+                // The deadline came while a large rejects file went up: the continuation replays the file (it
+                // writes nothing below the checkpoint), finds the same rejects and publishes them.
+                out.status = load_status::STOPPED;
+                out.message = "stopped while writing the rejects; the continuation publishes the result";
+                return;
+            }
             const aws::error_class what = aws::classify(failed);
             if (what == aws::error_class::THROTTLED || what == aws::error_class::TRANSIENT) {
                 // The rows are in the table; a retry replays the file, writes nothing and uploads the rejects.

@@ -50,7 +50,8 @@ result<void> s3_client::abort_multipart_upload(const std::string&, const std::st
 }
 
 result<s3_put_result> upload_file(s3_client& s3, const std::string& bucket, const std::string& key,
-                                  const std::string& path, const s3_put_options& options, uint64_t part_size) {
+                                  const std::string& path, const s3_put_options& options, uint64_t part_size,
+                                  const std::function<bool()>& stop) {
     file_handle file(std::fopen(path.c_str(), "rb"));
     if (!file) return make_error(errc::IO, "cannot open " + path);
     if (std::fseek(file.get(), 0, SEEK_END) != 0) return make_error(errc::IO, "cannot seek in " + path);
@@ -77,6 +78,7 @@ result<s3_put_result> upload_file(s3_client& s3, const std::string& bucket, cons
     std::vector<s3_completed_part> parts;
     uint64_t sent = 0;
     while (sent < size) {
+        if (stop && stop()) return abandon(make_error(errc::CANCELLED, "stopped while uploading " + key));
         auto body = read_part(file.get(), path, std::min(part_size, size - sent));
         if (!body) return abandon(body.err());
         if (body->empty()) return abandon(make_error(errc::IO, path + " shrank while it was uploaded"));

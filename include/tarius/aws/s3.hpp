@@ -3,6 +3,7 @@
 /// uploads, and upload_file() which streams a local file up in parts.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <optional>
@@ -104,8 +105,11 @@ public:
 /// S3_MIN_PART_SIZE, and further when the file would need more than 10,000 parts) read one at a time, so memory
 /// stays at a few parts' worth; the upload is aborted when any step fails. The options' Content-Type and SSE-KMS
 /// settings apply either way. A local read failure is errc::IO; S3 errors keep their codes (and retryable flags).
+/// `stop`, asked before each part, abandons a multipart upload (aborted, errc::CANCELLED) when it returns true:
+/// a deadline that comes while a large file goes up.
 [[nodiscard]] result<s3_put_result> upload_file(s3_client& s3, const std::string& bucket, const std::string& key,
                                                 const std::string& path, const s3_put_options& options = {},
-                                                uint64_t part_size = S3_MIN_PART_SIZE);
+                                                uint64_t part_size = S3_MIN_PART_SIZE,
+                                                const std::function<bool()>& stop = {});
 
 }  // namespace tarius::aws

@@ -164,7 +164,7 @@ private:
 
     [[nodiscard]] bool claim(object_load& load, const stop_predicate& stop);
     void run(object_load& load, const stop_predicate& stop, const load_options& options);
-    void publish(object_load& load);
+    void publish(object_load& load, const stop_predicate& stop);
     void finish(object_load& load);
 
     std::shared_ptr<aws::s3_client> s3_;

@@ -239,6 +239,23 @@ TEST(s3_multipart, failed_part_aborts_the_upload) {
     EXPECT_EQ(requests[3].query, std::string("uploadId=") + UPLOAD_ID_QUERY);
 }
 
+TEST(s3_multipart, a_stop_between_parts_aborts_the_upload) {
+    fake_s3 s3;
+    http_fake server([&](const fake_request& r) { return s3.handle(r); });
+    ASSERT_TRUE(server.start().has_value());
+    temp_file file(pattern(11 * 1024 * 1024));
+    int asked = 0;
+    auto put = tarius::aws::upload_file(*make_client(server), "bucket", "k", file.path(), {}, S3_MIN_PART_SIZE,
+                                        [&asked] { return ++asked > 1; });  // the deadline comes after part 1
+    ASSERT_FALSE(put.has_value());
+    EXPECT_EQ(put.err().code, errc::CANCELLED) << put.err().message;
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 3u);  // create, part 1, abort: no part 2, no completion
+    EXPECT_EQ(requests[1].query, std::string("partNumber=1&uploadId=") + UPLOAD_ID_QUERY);
+    EXPECT_EQ(requests[2].method, "DELETE");
+    EXPECT_EQ(requests[2].query, std::string("uploadId=") + UPLOAD_ID_QUERY);
+}
+
 TEST(s3_multipart, error_document_in_a_200_completion_is_an_error) {
     struct case_t {
         int errors_in_200;
