@@ -14,7 +14,7 @@ the stand-in accepted (GET /stats and its per-second log). Reported per run:
 - counts: the report's items_written == the items the stand-in accepted.
 
 usage: bench/capacity_bench.py [--build build/release] [--tools build/dev/bin] [--repeat 2] [SCENARIO ...]
-scenarios: converge budget change burst counts partitions (default: converge budget change)
+scenarios: converge budget change counts partitions (default: converge budget change)
 """
 import argparse
 import json
@@ -215,6 +215,13 @@ def main():
                         record(scenario, "partitions 10x1000 %s %dx%d" % (order, users, per_user),
                                run_load(tarius, path, users * per_user, "10000", burst=args.burst,
                                         stand_in_flags=flags))
+            elif scenario == "counts":
+                # Loads stopped (SIGTERM) while the table throttles: the report's items_written must equal what the
+                # table accepted, whatever was in flight.
+                path = gen_file(tarius, os.path.join(workdir, "rows%d.csv" % args.rows), args.rows)
+                for w, after in ((4000, 3.0), (1000, 2.0)):
+                    record(scenario, "W=%d SIGTERM at %gs" % (w, after),
+                           run_load(tarius, path, args.rows, str(w), burst=args.burst, stop_after=after))
             elif scenario == "change":
                 path = gen_file(tarius, os.path.join(workdir, "rows%d.csv" % args.rows), args.rows)
                 record(scenario, "W=10000>2000>10000",

@@ -586,6 +586,9 @@ class plan_policy(unittest.TestCase):
                         if q.get("metric")]
             self.assertTrue(rejected and all(d["feed"] == feed and set(d) == {"feed", "status"} for d in rejected))
         self.assertNotIn("loads-failed", alarms)
+        unmatched = alarms["objects-unmatched"]
+        self.assertEqual((unmatched["metric_name"], unmatched["namespace"], unmatched.get("dimensions") or {}),
+                         ("ObjectsUnmatched", "Tarius", {}))
         throttled = {a["dimensions"]["TableName"] for n, a in alarms.items() if n.startswith("table-write-throttles")}
         self.assertEqual(sorted(throttled), sorted(arn.split("/")[-1] for arn in feed_table_arns("devl")))
         system = {q["metric"][0]["dimensions"]["TableName"] for n, a in alarms.items()

@@ -51,6 +51,15 @@ locals {
       namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", dimensions = { TableName = t }
       statistic   = "Sum", extended = null, threshold = 0
     } },
+    # With feeds: an object that reached the loader but matches no feed is skipped (EMF ObjectsUnmatched, no
+    # dimensions): a producer writing where no feed reads, or a feed missing from the document.
+    var.feed_names == null ? {} : {
+      objects-unmatched = {
+        description = "An object reached the loader but matches no feed: it was skipped, not loaded (EMF ObjectsUnmatched)."
+        namespace   = var.metric_namespace, metric = "ObjectsUnmatched", dimensions = {}
+        statistic   = "Sum", extended = null, threshold = 0
+      }
+    },
     { for l in local.loads : "loads-failed${l.suffix}" => {
       description = "A load${l.what} failed (EMF LoadsFailed)."
       namespace   = var.metric_namespace, metric = "LoadsFailed", dimensions = merge(l.dimensions, { status = var.failed_status })
