@@ -12,6 +12,7 @@
 #include "mapping/codec.hpp"
 #include "mapping/number.hpp"
 #include "tarius/mapping.hpp"
+#include "tarius/text.hpp"
 
 namespace tarius::mapping {
 namespace {
@@ -106,18 +107,6 @@ struct column_plan {
     while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;
     while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t')) --end;
     return text.substr(begin, end - begin);
-}
-
-char lower_ascii(char ch) noexcept {
-    return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
-}
-
-bool equals_lower(std::string_view text, std::string_view lower) noexcept {
-    if (text.size() != lower.size()) return false;
-    for (size_t idx = 0; idx < text.size(); ++idx) {
-        if (lower_ascii(text[idx]) != lower[idx]) return false;
-    }
-    return true;
 }
 
 // Quotes `cell` for a message, cut at a UTF-8 boundary so the message stays valid UTF-8.

@@ -14,18 +14,6 @@ constexpr size_t MAX_SHOWN_CELL = 40;        // bytes of a cell quoted in a comm
 constexpr size_t MAX_LISTED_CANDIDATES = 8;  // other key candidates named in a comment
 constexpr size_t MAX_NAME_COLUMN = 28;       // width of the names in the table of columns
 
-char lower_ascii(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool equals_lower(std::string_view text, std::string_view lower) noexcept {
-    if (text.size() != lower.size()) return false;
-    for (size_t idx = 0; idx < text.size(); ++idx) {
-        if (lower_ascii(text[idx]) != lower[idx]) return false;
-    }
-    return true;
-}
-
 // Words a YAML 1.1 or 1.2 reader may take for a bool, a null or a float when plain.
 bool yaml_word(std::string_view text) noexcept {
     for (const char* word : {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"}) {
