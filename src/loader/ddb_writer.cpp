@@ -373,11 +373,10 @@ void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> o
             } else {
                 ++stats_.requests_failed;
             }
-            if (throttled) {
-                pacer_.on_response(r.charged, 0, true);
-            } else {
-                pacer_.on_failed(r.charged);
-            }
+            // A throttled request consumed nothing. A failed one (a 5xx, a reset, a timeout) may have been written
+            // before the answer was lost: its units stay charged, so what reaches the table never exceeds the budget
+            // however often it is sent again.
+            if (throttled) pacer_.on_response(r.charged, 0, true);
             if (r.pinned) {
                 if (failure_ || stopping_) return;
                 for (entry& e : r.entries) e.not_before = now_() + backoff(e.attempts);

@@ -55,6 +55,8 @@ constexpr std::chrono::milliseconds LONGEST_ROUND{500};
 constexpr double STUBBORN_SHARE = 0.5;
 constexpr uint32_t STUBBORN_ROUNDS = 3;
 constexpr double FLOOR_MARGIN = 0.03;
+// Beyond a floor, the probe sends at most this many times what the table accepted over the last second (sent for).
+constexpr double ACCEPTANCE_GROWTH = 4;
 
 steady::duration as_duration(double seconds) {
     return std::chrono::duration_cast<steady::duration>(seconds_d(seconds));
@@ -118,7 +120,16 @@ double write_pacer::capacity_rate() const {
         const double k = std::cbrt((1.0 - start / peak) / c);
         probe = peak * (1.0 + c * (t - k) * (t - k) * (t - k));
     }
-    const double bound = std::max(rate_, 2.0 * sent_per_second(now));
+    double bound = std::max(rate_, 2.0 * sent_per_second(now));
+    if (floor_share_ > 0) {
+        // Beyond a floor, what was sent is mostly handed back whatever the rate: bounding the probe by it let the
+        // refusals feed the bound, and the rate doubled every few seconds against a table of one unit per second.
+        // The table's acceptance bounds it instead: ACCEPTANCE_GROWTH times the units accepted over the last second,
+        // sent for. A table whose acceptance follows the rate still lets it grow (the floor, fixed when it was
+        // found, is a little under the share handed back, so a factor of 2 would grow only a few percent a second).
+        const double accepted = window_accepted_ / seconds_d(MEASURE_WINDOW).count();
+        bound = std::min(bound, std::max(MIN_RATE, ACCEPTANCE_GROWTH * accepted * sending));
+    }
     return std::min(probe, bound);
 }
 

@@ -64,8 +64,9 @@ public:
     /// (its ConsumedCapacity, or the estimate of the items it acknowledged); `throttled` when it handed items back
     /// or refused the request for capacity (then `consumed` may be 0).
     void on_response(double charged, double consumed, bool throttled);
-    /// Records a request that failed for another reason (a passing fault, an item refused as invalid): its units
-    /// are given back and it says nothing about the table's capacity.
+    /// Records a request the table refused whole without writing any of it (an item refused as invalid): its units
+    /// are given back and it says nothing about the table's capacity. (A passing fault — a 5xx, a timeout — is not
+    /// reported: the request may have been written, so its units stay charged.)
     void on_failed(double charged);
 
     /// The sending rate now in units/s; 0 = unlimited.

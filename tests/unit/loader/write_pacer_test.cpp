@@ -232,6 +232,18 @@ TEST(write_pacer, refusals_that_do_not_follow_the_rate_do_not_starve_the_writer)
     EXPECT_GE(sim.over(4, 6).sent, 2000);
 }
 
+TEST(write_pacer, a_table_of_one_unit_per_second_is_not_hammered) {
+    // Every request gets at most one item whatever the rate (the bucket holds one token): a floor of items handed
+    // back. The probe must not feed on what it sends (that doubled the rate every few seconds, 238,347 requests
+    // for 25 items): what the table accepts bounds it.
+    simulation sim(pacer_options{}, constant_table(1));
+    sim.in_flight_limit = 64;
+    sim.run(40);
+    const second_counts late = sim.over(20, 40);
+    EXPECT_LE(late.sent, 20 * 2 * 50.0);  // at most twice the minimum rate (50 units/s)
+    EXPECT_GE(late.accepted, 20 * 0.5) << late.sent;  // and the table still takes most of its unit per second
+}
+
 TEST(write_pacer, a_request_that_failed_gives_its_units_back_and_does_not_cut_the_rate) {
     steady::time_point now{};
     pacer_options options;

@@ -54,6 +54,7 @@ public:
     std::function<std::optional<tarius::error>(size_t call)> fail_call = [](size_t) {
         return std::optional<tarius::error>{};
     };
+    std::function<bool(size_t call)> written_then_failed = [](size_t) { return false; };
     std::function<std::chrono::steady_clock::time_point()> clock = [] { return std::chrono::steady_clock::now(); };
     std::string poison = "POISON";  // a V holding this is refused as invalid
     double units_per_item = 1;      // write units each accepted item consumes (ConsumedCapacity)
@@ -128,6 +129,11 @@ public:
             r.unprocessed_count = left;
         }
         r.consumed_capacity = units_per_item * static_cast<double>(puts.size() - left);
+        if (written_then_failed(number)) {
+            // The table wrote the request, and the answer was lost: the caller sees a passing fault.
+            c.done(service_error(500, "InternalServerError", "Internal server error"));
+            return in_flight.size();
+        }
         c.done(std::move(r));
         return in_flight.size();
     }

@@ -324,6 +324,29 @@ TEST(ddb_writer, the_write_budget_is_never_exceeded_and_delivered) {
     }
 }
 
+TEST(ddb_writer, requests_answered_with_a_fault_after_they_were_written_stay_within_the_budget) {
+    // A 500 does not say the request was not written: sent again, its items are written (and consumed) twice.
+    // Every send counts against the budget.
+    fake_dynamodb ddb;
+    auto now = std::chrono::steady_clock::time_point{};
+    auto clock = [&now] { return now += std::chrono::milliseconds(5); };
+    ddb.clock = [&now] { return now; };
+    ddb.written_then_failed = [](size_t call) { return call % 2 == 0; };
+    auto options = options_for_tests();
+    options.max_wcu_per_second = 50;
+    options.follow_capacity = false;
+    ddb_writer writer(ddb, options, {}, {}, clock);
+    std::vector<row> rows;
+    for (size_t idx = 0; idx < 400; ++idx) rows.push_back({"k" + std::to_string(idx), "v", 10});
+    for (auto& b : make_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+    ASSERT_TRUE(writer.drain());
+    EXPECT_EQ(ddb.table.size(), 400u);
+    EXPECT_GT(ddb.sent.size(), 16u);  // some requests were sent twice
+    for (double window : {1.0, 2.0, 5.0}) {
+        EXPECT_LE(most_units_in_a_window(ddb, 1, window), 50 * (window + 1)) << "window " << window << " s";
+    }
+}
+
 TEST(ddb_writer, memory_held_stays_within_the_bound) {
     fake_dynamodb ddb;
     auto options = options_for_tests();
