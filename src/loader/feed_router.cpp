@@ -43,6 +43,30 @@ result<void> check_mode_supported(const feed& f) {
                                                   " is not supported by this version (put and delete only)");
 }
 
+result<void> check_outputs_outside_feeds(const feed_set& feeds, const loader_config& base) {
+    for (const feed& f : feeds.feeds) {
+        const loader_config config = config_for_feed(base, f);
+        const struct {
+            const char* field;
+            object_filter written;
+        } outputs[] = {
+            {"rejects_prefix", {"", config.rejects_prefix, {".csv", ".reasons.jsonl"}}},
+            {"reports_prefix", {"", config.reports_prefix, {".json"}}},
+        };
+        for (const auto& output : outputs) {
+            for (const feed& reader : feeds.feeds) {
+                if (!filters_overlap(reader.match, output.written)) continue;
+                return make_error(errc::INVALID_ARGUMENT,
+                                  "feeds: feeds." + f.name + "." + output.field + ": \"" + output.written.prefix +
+                                      "\" lies where feed " + reader.name + " reads (match prefix \"" +
+                                      reader.match.prefix + "\"): it would load its own outputs; give them a prefix of "
+                                                            "their own");
+            }
+        }
+    }
+    return ok();
+}
+
 feed_set single_feed(const loader_config& base, const object_filter& filter) {
     feed f;
     f.name = base.feed.empty() ? "default" : base.feed;
@@ -59,10 +83,21 @@ result<std::unique_ptr<feed_router>> feed_router::create(const aws_clients& clie
     std::unique_ptr<feed_router> router(new feed_router());
     for (const feed& f : feeds.feeds) {
         if (auto supported = check_mode_supported(f); !supported) return std::move(supported).err();
-        router->runners_.push_back(make_runner(clients, config_for_feed(base, f)));
+        const loader_config config = config_for_feed(base, f);
+        for (const std::string* prefix : {&config.rejects_prefix, &config.reports_prefix}) {
+            if (!prefix->empty()) router->output_prefixes_.push_back(*prefix);
+        }
+        router->runners_.push_back(make_runner(clients, config));
     }
     router->feeds_ = std::move(feeds);
     return router;
+}
+
+const feed* feed_router::route(const object_ref& obj) const {
+    for (const std::string& prefix : output_prefixes_) {
+        if (obj.key.rfind(prefix, 0) == 0) return nullptr;
+    }
+    return feeds_.find(obj);
 }
 
 load_runner& feed_router::runner(const feed& f) {

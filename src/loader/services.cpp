@@ -90,6 +90,7 @@ result<std::unique_ptr<feed_router>> feed_router_from_env(const aws::env_lookup&
         auto parsed = parse_feeds(text);
         if (!parsed) return make_error(errc::INVALID_ARGUMENT, "TARIUS_FEEDS: " + parsed.err().message);
         feeds = std::move(parsed).value();
+        TARIUS_TRY(check_outputs_outside_feeds(feeds, base));
     } else {
         feeds = single_feed(base, object_filter_from_env(env));
     }

@@ -19,6 +19,10 @@ namespace tarius::loader {
 /// Fails (INVALID_ARGUMENT, naming the feed and its mode) when this version cannot load `f`'s mode.
 [[nodiscard]] result<void> check_mode_supported(const feed& f);
 
+/// Fails (INVALID_ARGUMENT, naming the feed, the prefix and the feed that would read it) when a feed's rejects or
+/// reports could match a feed: each load of them would write new ones there, without end.
+[[nodiscard]] result<void> check_outputs_outside_feeds(const feed_set& feeds, const loader_config& base);
+
 /// The one-feed shorthand of the single-feed variables: a feed named "default" loading `filter`'s objects into
 /// `base.table` with `base.mapping`.
 [[nodiscard]] feed_set single_feed(const loader_config& base, const object_filter& filter);
@@ -30,8 +34,9 @@ public:
     [[nodiscard]] static result<std::unique_ptr<feed_router>> create(const aws_clients& clients,
                                                                      const loader_config& base, feed_set feeds);
 
-    /// The feed of `obj`, or null when none matches.
-    [[nodiscard]] const feed* route(const object_ref& obj) const { return feeds_.find(obj); }
+    /// The feed of `obj`, or null when none matches or `obj` lies under a feed's rejects or reports prefix (an
+    /// output of Tarius is never loaded, even where a one-feed shorthand reads every key).
+    [[nodiscard]] const feed* route(const object_ref& obj) const;
     /// The runner of a feed. Precondition: `f` is one of feeds().
     [[nodiscard]] load_runner& runner(const feed& f);
     /// The feeds.
@@ -41,6 +46,7 @@ private:
     feed_router() = default;
     feed_set feeds_;
     std::vector<std::unique_ptr<load_runner>> runners_;  // runners_[i] loads feeds_.feeds[i]
+    std::vector<std::string> output_prefixes_;            // non-empty rejects and reports prefixes of the feeds
 };
 
 /// An EMF line counting an object that matched no feed (metric ObjectsUnmatched), and a log line saying why.

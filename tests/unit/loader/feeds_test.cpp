@@ -109,6 +109,28 @@ TEST(feeds, a_feed_names_the_delimiter_of_its_files) {
     EXPECT_FALSE(b.dialect.delimiter_given);
 }
 
+TEST(feeds, a_feed_never_reads_where_outputs_are_written) {
+    tarius::loader::loader_config base;  // rejects under invalid-records/, reports under load-reports/
+    auto check = [&base](const char* document) {
+        auto parsed = parse_feeds(document);
+        EXPECT_TRUE(parsed) << parsed.err().message;
+        return tarius::loader::check_outputs_outside_feeds(parsed.value(), base);
+    };
+    EXPECT_TRUE(check("feeds: {a: {match: {prefix: raw/}, table: t}}"));
+    // Rejects under the feed's own prefix: each load of them writes more there.
+    auto nested = check("feeds: {a: {match: {prefix: raw/}, table: t, rejects_prefix: raw/rej/}}");
+    ASSERT_FALSE(nested);
+    EXPECT_EQ(nested.err().message.rfind("feeds: feeds.a.rejects_prefix: \"raw/rej/\" lies where feed a reads", 0),
+              0u)
+        << nested.err().message;
+    // A feed reading every key reads the default rejects prefix too; another feed's outputs count as well.
+    EXPECT_FALSE(check("feeds: {a: {match: {prefix: \"\"}, table: t}}"));
+    EXPECT_FALSE(check("feeds: {a: {match: {prefix: raw/}, table: t}, "
+                       "b: {match: {prefix: other/}, table: u, rejects_prefix: raw/rejects/}}"));
+    // Reports (.json) under a prefix whose feed reads .csv files only: never read.
+    EXPECT_TRUE(check("feeds: {a: {match: {prefix: raw/}, table: t, reports_prefix: raw/reports/}}"));
+}
+
 TEST(feeds, every_mistake_is_named) {
     const struct {
         const char* document;
