@@ -188,5 +188,44 @@ class review_findings(unittest.TestCase):
         self.assertLessEqual(ratio, 1.0, window)
 
 
+    # 4 ---------------------------------------------------------------------------------------------------------------
+    def test_4_a_feed_never_loads_the_rejects_it_wrote(self):
+        """A feeds document whose feed's match covers where the rejects go (its own rejects_prefix inside its match
+        prefix, or a match prefix of "" with the default invalid-records/) is accepted by validate and load on
+        8359526, and the rejects CSV Tarius writes (header + the rejected rows, a .csv under the match prefix) is
+        routed to that feed: loaded, its row rejected again, a new rejects CSV written one level deeper, and so on.
+        With the bucket's notification on the feed's prefix (what the Terraform makes per feed) that is an endless
+        chain of loads. Here the chain is followed by hand, `tarius load s3://... --feeds s3://DOC` on the key the
+        previous load wrote: the document must be refused, or the rejects object must not be loaded as a feed's
+        input — either way no rejects of rejects appear."""
+        cases = [("raw/", "    rejects_prefix: raw/rej/\n", "raw/rej/"), ("", "", "invalid-records/")]
+        with tarius_stack.stack(moto=True, dynalite=True) as st:
+            s3 = tarius_stack.s3_client(st.moto.url)
+            ddb = tarius_stack.dynamodb_client(st.dynalite.url)
+            create_table(ddb, TABLE)
+            for index, (prefix, rejects_line, rejects_prefix) in enumerate(cases):
+                with self.subTest(match_prefix=prefix, rejects_prefix=rejects_prefix):
+                    bucket = "review-loop-%d" % index
+                    s3.create_bucket(Bucket=bucket)
+                    doc = ("feeds:\n  a:\n    match: {prefix: \"%s\"}\n    table: %s\n%s"
+                           "    mapping: {partition_key: ID:S}\n" % (prefix, TABLE, rejects_line))
+                    s3.put_object(Bucket=bucket, Key="conf/feeds.yaml", Body=doc.encode())
+                    source = prefix + "x.csv"
+                    s3.put_object(Bucket=bucket, Key=source, Body=b"ID,V\na,1\n,2\n")  # line 3: empty key
+                    env = cli_env(st.moto.url, AWS_ENDPOINT_URL_DYNAMODB=st.dynalite.url)
+                    key = source
+                    for generation in range(2):
+                        subprocess.run([self.tarius, "load", "s3://%s/%s" % (bucket, key), "--feeds",
+                                        "s3://%s/conf/feeds.yaml" % bucket, "--json"], capture_output=True,
+                                       env=env, timeout=300)
+                        written = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+                                   if o["Key"].startswith(rejects_prefix + key) and o["Key"].endswith(".csv")]
+                        if not written:
+                            break
+                        key = written[0]
+                    outputs = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+                               if o["Key"].startswith(rejects_prefix + rejects_prefix)]
+                    self.assertEqual(outputs, [], "a rejects CSV was loaded as the feed's input and rejected again")
+
 if __name__ == "__main__":
     unittest.main()
