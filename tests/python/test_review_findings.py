@@ -227,5 +227,26 @@ class review_findings(unittest.TestCase):
                                if o["Key"].startswith(rejects_prefix + rejects_prefix)]
                     self.assertEqual(outputs, [], "a rejects CSV was loaded as the feed's input and rejected again")
 
+    # 5 ---------------------------------------------------------------------------------------------------------------
+    def test_5_the_measured_capacity_of_a_small_table_with_large_items(self):
+        """The report's table_capacity_wcu is the table's capacity measured while it throttled (issue 13;
+        test_busy_table holds it within [W/2, 2W] for W = 2,000 and 1 KB items). With 400 KB items (401 units) on a
+        table of W = 25 (20 s of burst, so one item fits the bucket every 16 s) the load succeeds, but on 8359526 the
+        report says 400 units/s: one accepted item over a short span is taken for a second's capacity, and the pacer
+        keeps sending one 401-unit request per second (about 15 refused requests per accepted item)."""
+        rows, wcu = 3, 25
+        csv_path = self.path("t5.csv")
+        write_csv(csv_path, ["ID", "V"], [["k%d" % i, "x" * 409000] for i in range(rows)])
+        with tarius_stack.start_capacity_table("--wcu", str(wcu), "--burst-seconds", "20",
+                                               "--max-seconds", "600") as table:
+            done = subprocess.run([self.tarius, "load", csv_path, "--table", "t", "--json"], capture_output=True,
+                                  env=cli_env(table.url), timeout=600)
+            totals = http_json(table.url + "/stats")["totals"]
+        self.assertEqual(done.returncode, 0, done.stderr.decode()[-2000:])
+        counts = json.loads(done.stdout)["counts"]
+        self.assertEqual((counts["items_written"], totals["items"]), (rows, rows))
+        self.assertGreater(counts["requests_throttled"], 0)
+        self.assertLess(counts["table_capacity_wcu"], 2 * wcu, counts)
+
 if __name__ == "__main__":
     unittest.main()
