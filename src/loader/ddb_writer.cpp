@@ -45,6 +45,7 @@ struct ddb_writer::request {
     bool pinned = false;    // a half of a refused request: sent alone, never merged
     double charged = 0;     // write units counted when sent
     size_t body_bytes = 0;
+    bool cost_unknown = false;  // holds a delete whose cost no answer had told when it was sent
 };
 
 struct ddb_writer::batch_state {
@@ -182,8 +183,31 @@ size_t ddb_writer::entry_bytes(const entry& e) const {
 }
 
 double ddb_writer::units_of(const entry& e) const {
+    if (kind_of(e) == pipeline::write_kind::DELETE) return std::max(1.0, delete_units_);
     const pipeline::batch& b = active_.at(e.sequence)->b;
     return write_units(e.version < 0 ? b.items_info[e.item].size : b.replaced[e.version].size);
+}
+
+// With a budget, a delete whose cost nothing has told yet goes alone: one second's budget must not hold many.
+bool ddb_writer::cost_unknown(const entry& e) const {
+    return options_.max_wcu_per_second > 0 && delete_units_ <= 0 && kind_of(e) == pipeline::write_kind::DELETE;
+}
+
+void ddb_writer::learn_delete_cost(const request& r, double consumed) {
+    double put_units = 0;
+    double deletes = 0;
+    for (const entry& e : r.entries) {
+        if (kind_of(e) == pipeline::write_kind::DELETE) {
+            ++deletes;
+        } else {
+            put_units += units_of(e);
+        }
+    }
+    if (deletes == 0) return;
+    // No ConsumedCapacity in the answer (DynamoDB always sends it when asked; a stand-in may not): the minimum.
+    const double each = consumed > 0 ? std::max(1.0, (consumed - put_units) / deletes) : 1.0;
+    // Leaning to the larger: a budget errs on the side of sending less.
+    delete_units_ = delete_units_ <= 0 ? each : std::max(each, 0.7 * delete_units_ + 0.3 * each);
 }
 
 // Takes the next request's items: a pinned half first, else due resends then fresh items, within 25 items, the
@@ -203,8 +227,11 @@ bool ddb_writer::assemble(request& out, steady::time_point now) {
     const size_t byte_cap = pipeline::MAX_BATCH_BYTES - 1024;
     size_t bytes = body_prefix_.size() + BODY_CLOSE.size();
     auto fits = [&](const entry& e) {
+        // One delete of unknown cost at a time: its answer tells the cost of the next ones.
+        if (cost_unknown(e) && cost_unknown_in_flight_ > 0) return false;
         if (out.entries.empty()) return true;
         if (out.entries.size() == pipeline::MAX_BATCH_ITEMS) return false;
+        if (cost_unknown(e) || cost_unknown(out.entries.front())) return false;
         return out.charged + units_of(e) <= cost_cap &&
                bytes + entry_bytes(e) <= byte_cap;
     };
@@ -257,6 +284,8 @@ void ddb_writer::send(request&& r) {
         if (e.attempts++ > 0) ++stats_.items_resent;
     }
     r.body_bytes = body.size();
+    r.cost_unknown = std::any_of(r.entries.begin(), r.entries.end(), [this](const entry& e) { return cost_unknown(e); });
+    if (r.cost_unknown) ++cost_unknown_in_flight_;
     held_bytes_ += r.body_bytes * BODY_COPIES;
     stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, held_bytes_);
     pacer_.on_sent(r.charged);
@@ -333,6 +362,7 @@ void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> o
     auto node = in_flight_.extract(request_id);
     if (node.empty()) return;
     request r = std::move(node.mapped());
+    if (r.cost_unknown) --cost_unknown_in_flight_;
     held_bytes_ -= r.body_bytes * BODY_COPIES;
     if (outcome) {
         const aws::batch_write_result& answer = *outcome;
@@ -350,6 +380,7 @@ void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> o
             if (!unprocessed[idx]) accepted_units += units_of(r.entries[idx]);
         }
         stats_.wcu_consumed += answer.consumed_capacity;
+        if (answer.unprocessed_count == 0) learn_delete_cost(r, answer.consumed_capacity);
         const bool throttled = answer.unprocessed_count > 0 || answer.throttled_attempts > 0;
         if (throttled) ++stats_.requests_throttled;
         pacer_.on_response(r.charged, answer.consumed_capacity > 0 ? answer.consumed_capacity : accepted_units,

@@ -143,6 +143,8 @@ private:
     [[nodiscard]] result<void> settle();
     [[nodiscard]] std::chrono::milliseconds backoff(uint32_t attempts);
     [[nodiscard]] double units_of(const entry& e) const;
+    [[nodiscard]] bool cost_unknown(const entry& e) const;
+    void learn_delete_cost(const request& r, double consumed);
     [[nodiscard]] pipeline::write_kind kind_of(const entry& e) const;
     [[nodiscard]] size_t entry_bytes(const entry& e) const;
     [[nodiscard]] std::string_view json_of(const entry& e) const;
@@ -152,6 +154,10 @@ private:
     refusal_handler on_refused_;
     writer_tick tick_;
     clock now_;
+    // DynamoDB charges a delete by the size of the item it deletes, unknown until it answers: a delete is charged
+    // what the deletes of earlier answers cost (their ConsumedCapacity less the puts'); 0 until one answered.
+    double delete_units_ = 0;
+    size_t cost_unknown_in_flight_ = 0;  // requests in flight holding a delete of unknown cost (with a budget)
     write_pacer pacer_;
     std::string body_prefix_;  // {"RequestItems":{"<table>":[
     std::map<uint64_t, std::string> earlier_refusals_by_line_;
