@@ -121,7 +121,8 @@ result<batch_write_result> parse_batch(std::string_view body) {
 
 class dynamodb_client_impl final : public dynamodb_client {
 public:
-    explicit dynamodb_client_impl(std::unique_ptr<detail::service_core> core) : core_(std::move(core)) {}
+    dynamodb_client_impl(std::unique_ptr<detail::service_core> core, std::chrono::milliseconds attempt_timeout)
+        : core_(std::move(core)), attempt_timeout_(attempt_timeout) {}
 
     result<table_description> describe_table(const std::string& table) override {
         std::string body;
@@ -170,22 +171,25 @@ private:
         out.headers.push_back({"Content-Type", "application/x-amz-json-1.0"});
         out.headers.push_back({"X-Amz-Target", std::string(TARGET_PREFIX) + operation});
         out.body = std::move(body);
+        out.timeout = attempt_timeout_;
         return out;
     }
 
     std::unique_ptr<detail::service_core> core_;
+    std::chrono::milliseconds attempt_timeout_;
 };
 
 }  // namespace
 
 result<std::unique_ptr<dynamodb_client>> dynamodb_client::create(std::shared_ptr<client_context> context,
-                                                                 bool caller_retries) {
+                                                                 bool caller_retries,
+                                                                 std::chrono::milliseconds attempt_timeout) {
     detail::core_options options;
     options.service = "dynamodb";
     options.verify_crc32 = true;
     options.caller_retries = caller_retries;
     TARIUS_ASSIGN_OR_RETURN(auto core, detail::service_core::create(std::move(context), std::move(options)));
-    return std::unique_ptr<dynamodb_client>(new dynamodb_client_impl(std::move(core)));
+    return std::unique_ptr<dynamodb_client>(new dynamodb_client_impl(std::move(core), attempt_timeout));
 }
 
 }  // namespace tarius::aws

@@ -9,12 +9,19 @@
 #include "tarius/pipeline/rejects.hpp"
 
 namespace tarius::loader {
+namespace {
+
+constexpr std::chrono::milliseconds SMALL_CALL_ATTEMPT_TIMEOUT{5000};
+
+}  // namespace
 
 result<aws_clients> make_aws_clients() {
     aws_clients out;
     TARIUS_ASSIGN_OR_RETURN(out.context, aws::make_client_context());
     TARIUS_ASSIGN_OR_RETURN(auto s3, aws::s3_client::create(out.context));
-    TARIUS_ASSIGN_OR_RETURN(auto ddb, aws::dynamodb_client::create(out.context));
+    // DescribeTable and the ledger's small item calls: an attempt that takes seconds is a lost one, and a ledger
+    // heartbeat holds up the load's stop check while it waits (its attempts must fit the deadline margin).
+    TARIUS_ASSIGN_OR_RETURN(auto ddb, aws::dynamodb_client::create(out.context, false, SMALL_CALL_ATTEMPT_TIMEOUT));
     TARIUS_ASSIGN_OR_RETURN(auto sns, aws::sns_client::create(out.context));
     out.s3 = std::move(s3);
     out.ddb = std::move(ddb);

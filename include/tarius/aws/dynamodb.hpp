@@ -44,9 +44,11 @@ using batch_write_callback = std::function<void(result<batch_write_result>)>;
 class dynamodb_client {
 public:
     /// Creates a client for the context's region and DynamoDB endpoint. `caller_retries`: one attempt per call
-    /// (no SDK retries, no adaptive rate limiting), for a caller that retries and paces itself.
-    [[nodiscard]] static result<std::unique_ptr<dynamodb_client>> create(std::shared_ptr<client_context> context,
-                                                                         bool caller_retries = false);
+    /// (no SDK retries, no adaptive rate limiting), for a caller that retries and paces itself. `attempt_timeout`:
+    /// how long one attempt may take (0: the transport's request timeout).
+    [[nodiscard]] static result<std::unique_ptr<dynamodb_client>> create(
+        std::shared_ptr<client_context> context, bool caller_retries = false,
+        std::chrono::milliseconds attempt_timeout = std::chrono::milliseconds(0));
     virtual ~dynamodb_client() = default;
 
     /// DescribeTable. A missing table is errc::NOT_FOUND.

@@ -182,6 +182,19 @@ TEST(dynamodb_client, transient_failures_are_retried_until_success) {
     }
 }
 
+TEST(dynamodb_client, an_attempt_timeout_bounds_each_attempt_of_a_client) {
+    // The transport would wait a minute; the client's own limit ends the slow attempt and the next one answers.
+    scripted_fake fake({slow_ok()}, ddb_ok(R"({"UnprocessedItems":{}})"));
+    tarius::aws::test::context_options options;
+    options.request_timeout = std::chrono::milliseconds(60000);
+    auto client = dynamodb_client::create(make_test_context(fake.server.url(), options), false,
+                                          std::chrono::milliseconds(300));
+    ASSERT_TRUE(client.has_value());
+    auto result = client.value()->batch_write_item(BATCH_BODY);
+    ASSERT_TRUE(result.has_value()) << result.err().message;
+    EXPECT_EQ(result->attempts, 2);
+}
+
 TEST(dynamodb_client, retries_exhausted_carry_code_status_and_request_id) {
     struct case_t {
         fake_response answer;
