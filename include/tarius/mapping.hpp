@@ -155,6 +155,9 @@ public:
 private:
     struct plan;
     explicit item_encoder(std::unique_ptr<plan> p);
+    // The item, or with `key_only` the key alone, with its canonical key and hash (encode and encode_key).
+    [[nodiscard]] bool encode_object(bool key_only, const csv::row& r, encoded_item& out, std::string_view& json,
+                                     row_problem& problem);
     std::unique_ptr<plan> plan_;
 };
 

@@ -938,7 +938,8 @@ bool item_encoder::encode(const csv::row& r, encoded_item& out, row_problem& pro
     return encoded;
 }
 
-bool item_encoder::encode_key(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem) {
+bool item_encoder::encode_object(bool key_only, const csv::row& r, encoded_item& out, std::string_view& json,
+                                 row_problem& problem) {
     plan& p = *plan_;
     TARIUS_ASSERT(r.fields.size() == p.columns.size());
     out.key.clear();
@@ -948,7 +949,7 @@ bool item_encoder::encode_key(const csv::row& r, encoded_item& out, std::string_
     p.sort_key.clear();
     p.buf.clear();
     p.buf.push_back('{');
-    const bool encoded = p.encode_key_columns(r, out, problem);
+    const bool encoded = key_only ? p.encode_key_columns(r, out, problem) : p.encode_columns(r, out, problem);
     if (encoded) p.buf.push_back('}');
     json = p.buf.view();
     if (!encoded) return false;
@@ -957,22 +958,12 @@ bool item_encoder::encode_key(const csv::row& r, encoded_item& out, std::string_
     return true;
 }
 
+bool item_encoder::encode_key(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem) {
+    return encode_object(true, r, out, json, problem);
+}
+
 bool item_encoder::encode(const csv::row& r, encoded_item& out, std::string_view& json, row_problem& problem) {
-    plan& p = *plan_;
-    TARIUS_ASSERT(r.fields.size() == p.columns.size());
-    out.key.clear();
-    out.key_hash = 0;
-    out.size = 0;
-    out.attributes = 0;
-    p.sort_key.clear();
-    p.buf.clear();
-    p.buf.push_back('{');
-    const bool encoded = p.encode_columns(r, out, problem);
-    if (encoded) p.buf.push_back('}');
-    json = p.buf.view();
-    if (!encoded) return false;
-    out.key.append(p.sort_key);
-    out.key_hash = detail::hash64(out.key);
+    if (!encode_object(false, r, out, json, problem)) return false;
     if (out.size > MAX_ITEM_SIZE) {
         problem.reason = reject_reason::ITEM_TOO_LARGE;
         problem.column_index = -1;
