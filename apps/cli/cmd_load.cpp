@@ -96,12 +96,12 @@ result<loader::loader_config> load_config_from(const parsed_args& args, const st
         auto text = args.get(flag);
         if (!text) continue;
         const bool wcu = std::string_view(flag) == "max-wcu";
-        TARIUS_ASSIGN_OR_RETURN(const uint64_t value, parse_count(flag, *text, wcu ? "a number of WCU per second"
-                                                                                   : "a count",
-                                                                  wcu ? "100" : "64"));
+        TARIUS_ASSIGN_OR_RETURN(
+            const uint64_t value,
+            parse_count(flag, *text, wcu ? "a number of WCU per second" : "a count", wcu ? "100" : "64"));
         if (value == 0) {
-            return make_error(errc::INVALID_ARGUMENT, std::string("--") + flag +
-                                                          " must be at least 1 (leave --max-wcu out for no budget)");
+            return make_error(errc::INVALID_ARGUMENT,
+                              std::string("--") + flag + " must be at least 1 (leave --max-wcu out for no budget)");
         }
         if (wcu) {
             config.writer.max_wcu_per_second = static_cast<double>(value);
@@ -115,9 +115,10 @@ result<loader::loader_config> load_config_from(const parsed_args& args, const st
 // The human summary of a load: what was read, written, rejected, and what the table allowed.
 void print_load_summary(const loader::load_outcome& outcome) {
     const loader::load_counts& c = outcome.counts;
-    std::printf("%s: %llu rows read: %llu items written, %llu rejected, %llu duplicates collapsed", outcome.source.c_str(),
-                static_cast<unsigned long long>(c.rows), static_cast<unsigned long long>(c.items_written),
-                static_cast<unsigned long long>(c.rejected), static_cast<unsigned long long>(c.duplicates_collapsed));
+    std::printf("%s: %llu rows read: %llu items written, %llu rejected, %llu duplicates collapsed",
+                outcome.source.c_str(), static_cast<unsigned long long>(c.rows),
+                static_cast<unsigned long long>(c.items_written), static_cast<unsigned long long>(c.rejected),
+                static_cast<unsigned long long>(c.duplicates_collapsed));
     if (c.deleted) std::printf(", %llu deleted", static_cast<unsigned long long>(c.deleted));
     if (c.not_loaded) std::printf(", %llu not loaded", static_cast<unsigned long long>(c.not_loaded));
     std::printf(" (%.1f MB in %.3f s)\n", static_cast<double>(c.bytes) / 1e6, c.seconds);
@@ -223,8 +224,8 @@ int run_load(std::span<char* const> argv) {
                          : "no ledger: running it again starts over (rewriting the same items is harmless)");
     }
     if (args.has("json")) {
-        print_json_line(stdout, outcome.report_json.empty() ? loader::report_json(outcome, table)
-                                                            : outcome.report_json);
+        print_json_line(stdout,
+                        outcome.report_json.empty() ? loader::report_json(outcome, table) : outcome.report_json);
     } else {
         print_load_summary(outcome);
     }

@@ -66,9 +66,8 @@ result<loader::feed_set> read_feeds_flag(const parsed_args& args, aws::s3_client
 result<csv::dialect> feed_dialect(const parsed_args& args, const loader::feed& feed, csv::dialect base) {
     if (!feed.delimiter) return base;
     TARIUS_ASSIGN_OR_RETURN(const csv::dialect from_feed, csv::parse_delimiter(*feed.delimiter, base));
-    if (args.has("delimiter") &&
-        (from_feed.sniff_delimiter != base.sniff_delimiter ||
-         (!from_feed.sniff_delimiter && from_feed.delimiter != base.delimiter))) {
+    if (args.has("delimiter") && (from_feed.sniff_delimiter != base.sniff_delimiter ||
+                                  (!from_feed.sniff_delimiter && from_feed.delimiter != base.delimiter))) {
         return make_error(errc::INVALID_ARGUMENT, "--delimiter " + args.get("delimiter").value_or("") +
                                                       " contradicts feeds." + feed.name + ".delimiter (" +
                                                       *feed.delimiter + ")");

@@ -1,6 +1,5 @@
 #include "tarius/aws/error_class.hpp"
 
-
 #include "tarius/aws/retry.hpp"
 
 namespace tarius::aws {

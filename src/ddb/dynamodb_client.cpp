@@ -15,8 +15,8 @@ constexpr std::string_view TARGET_PREFIX = "DynamoDB_20120810.";
 
 // An answer that cannot be read (cut off, mangled by a proxy): sending the request again may get a good one.
 error decode_error(std::string_view operation, std::string_view what) {
-    return make_error(errc::SERVICE, "dynamodb " + std::string(operation) + ": unexpected response: " + std::string(what),
-                      true);
+    return make_error(errc::SERVICE,
+                      "dynamodb " + std::string(operation) + ": unexpected response: " + std::string(what), true);
 }
 
 result<mapping::key_type> key_type_of(std::string_view text) {

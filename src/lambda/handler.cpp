@@ -7,9 +7,9 @@
 #include <optional>
 
 #include "json/writer.hpp"
-#include "tarius/text.hpp"
 #include "tarius/lambda/continuation.hpp"
 #include "tarius/loader/log.hpp"
+#include "tarius/text.hpp"
 
 namespace tarius::lambda {
 namespace {

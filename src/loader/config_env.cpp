@@ -58,8 +58,8 @@ result<size_t> memory_bound_from_env(const aws::env_lookup& env) {
         char* end = nullptr;
         const double mb = std::strtod(explicit_mb->c_str(), &end);
         if (end == explicit_mb->c_str() || *end != '\0' || mb < 1) {
-            return make_error(errc::INVALID_ARGUMENT, "TARIUS_MAX_BUFFER_MB: a number of megabytes, at least 1, not " +
-                                                          *explicit_mb);
+            return make_error(errc::INVALID_ARGUMENT,
+                              "TARIUS_MAX_BUFFER_MB: a number of megabytes, at least 1, not " + *explicit_mb);
         }
         return static_cast<size_t>(mb * 1024 * 1024);
     }
@@ -102,8 +102,9 @@ result<loader_config> loader_config_from_env(const aws::env_lookup& env) {
     // With a feeds document each feed names its table; without one, TARIUS_TABLE is the one feed's.
     auto table = aws::env_value(env, "TARIUS_TABLE");
     if (!table && !aws::env_value(env, "TARIUS_FEEDS")) {
-        return make_error(errc::INVALID_ARGUMENT,
-                          "TARIUS_TABLE is not set: name the target DynamoDB table (or describe feeds in TARIUS_FEEDS)");
+        return make_error(
+            errc::INVALID_ARGUMENT,
+            "TARIUS_TABLE is not set: name the target DynamoDB table (or describe feeds in TARIUS_FEEDS)");
     }
     config.table = table.value_or("");
     config.ledger_table = aws::env_value(env, "TARIUS_LEDGER_TABLE").value_or("");

@@ -85,9 +85,10 @@ result<void> ddb_writer::on_batch(pipeline::batch&& b) {
     accept(std::move(b));
     pump();
     // Backpressure: a bounded number of batches and bytes; one batch alone may exceed the byte bound.
-    while (!failure_ && !stopping_ &&
-           (queued_.size() > options_.max_in_flight ||
-            (held_bytes_ > options_.max_held_bytes && !(active_.empty() && queued_.size() <= 1 && in_flight_.empty())))) {
+    while (
+        !failure_ && !stopping_ &&
+        (queued_.size() > options_.max_in_flight ||
+         (held_bytes_ > options_.max_held_bytes && !(active_.empty() && queued_.size() <= 1 && in_flight_.empty())))) {
         wait_for_progress();
     }
     return failure_ || stopping_ ? settle() : ok();
@@ -232,8 +233,7 @@ bool ddb_writer::assemble(request& out, steady::time_point now) {
         if (out.entries.empty()) return true;
         if (out.entries.size() == pipeline::MAX_BATCH_ITEMS) return false;
         if (cost_unknown(e) || cost_unknown(out.entries.front())) return false;
-        return out.charged + units_of(e) <= cost_cap &&
-               bytes + entry_bytes(e) <= byte_cap;
+        return out.charged + units_of(e) <= cost_cap && bytes + entry_bytes(e) <= byte_cap;
     };
     auto take = [&](const entry& e) {
         bytes += entry_bytes(e);
@@ -284,7 +284,8 @@ void ddb_writer::send(request&& r) {
         if (e.attempts++ > 0) ++stats_.items_resent;
     }
     r.body_bytes = body.size();
-    r.cost_unknown = std::any_of(r.entries.begin(), r.entries.end(), [this](const entry& e) { return cost_unknown(e); });
+    r.cost_unknown =
+        std::any_of(r.entries.begin(), r.entries.end(), [this](const entry& e) { return cost_unknown(e); });
     if (r.cost_unknown) ++cost_unknown_in_flight_;
     held_bytes_ += r.body_bytes * BODY_COPIES;
     stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, held_bytes_);
@@ -499,8 +500,8 @@ void ddb_writer::record_refusal(uint64_t sequence, const pipeline::stored_origin
     }
     if (stats_.items_refused > options_.max_refusals) {
         fail(make_error(errc::LIMIT, "DynamoDB refused more than " + std::to_string(options_.max_refusals) +
-                                         " rows of this file (the last at line " + std::to_string(origin.line) +
-                                         ": " + message + "); the table does not accept this file's items"));
+                                         " rows of this file (the last at line " + std::to_string(origin.line) + ": " +
+                                         message + "); the table does not accept this file's items"));
     }
 }
 
@@ -589,9 +590,11 @@ void ddb_writer::wait_for_progress() {
     check_progress();
     pump();
     // Sleep until something can happen: a response, the pacer's next slot, a resend's backoff, the next tick.
-    std::chrono::milliseconds wait = std::min<std::chrono::milliseconds>(options_.tick_every, std::chrono::milliseconds(20));
+    std::chrono::milliseconds wait =
+        std::min<std::chrono::milliseconds>(options_.tick_every, std::chrono::milliseconds(20));
     if (pacer_wait_.count() > 0) {
-        wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(pacer_wait_), std::chrono::milliseconds(1), wait);
+        wait =
+            std::clamp(std::chrono::ceil<std::chrono::milliseconds>(pacer_wait_), std::chrono::milliseconds(1), wait);
     } else if (in_flight_.empty()) {
         wait = std::min(wait, std::chrono::milliseconds(2));
     }

@@ -16,7 +16,8 @@ loader_config config_for_feed(const loader_config& base, const feed& f) {
     config.mapping = f.mapping;
     if (f.delimiter) {
         // Checked when the document was read.
-        if (auto dialect = csv::parse_delimiter(*f.delimiter, config.dialect)) config.dialect = std::move(dialect).value();
+        if (auto dialect = csv::parse_delimiter(*f.delimiter, config.dialect))
+            config.dialect = std::move(dialect).value();
     }
     if (f.rejects_prefix) config.rejects_prefix = *f.rejects_prefix;
     if (f.reports_prefix) config.reports_prefix = *f.reports_prefix;
@@ -59,8 +60,9 @@ result<void> check_outputs_outside_feeds(const feed_set& feeds, const loader_con
                 return make_error(errc::INVALID_ARGUMENT,
                                   "feeds: feeds." + f.name + "." + output.field + ": \"" + output.written.prefix +
                                       "\" lies where feed " + reader.name + " reads (match prefix \"" +
-                                      reader.match.prefix + "\"): it would load its own outputs; give them a prefix of "
-                                                            "their own");
+                                      reader.match.prefix +
+                                      "\"): it would load its own outputs; give them a prefix of "
+                                      "their own");
             }
         }
     }

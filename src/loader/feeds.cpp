@@ -146,34 +146,36 @@ result<void> check_mode_options(const feed& f, const doc_node& node, const std::
         return std::any_of(node.entries.begin(), node.entries.end(), [&](const auto& e) { return e.first == field; });
     };
     if (f.mode == sync_mode::DELETE && !f.op) {
-        return feeds_error(join_path(path, "op"), "missing: a delete feed names its operation column, e.g. "
-                                                  "{column: op, delete: [D]}");
+        return feeds_error(join_path(path, "op"),
+                           "missing: a delete feed names its operation column, e.g. "
+                           "{column: op, delete: [D]}");
     }
     if (f.mode != sync_mode::DELETE && f.op) {
         return feeds_error(join_path(path, "op"), std::string("only delete feeds take an operation column (mode is ") +
                                                       sync_mode_name(f.mode) + ")");
     }
     if (f.mode == sync_mode::NEWER && !f.version) {
-        return feeds_error(join_path(path, "version"), "missing: a newer feed names its version column, e.g. "
-                                                       "{column: updated_at, type: timestamp}");
+        return feeds_error(join_path(path, "version"),
+                           "missing: a newer feed names its version column, e.g. "
+                           "{column: updated_at, type: timestamp}");
     }
     if (f.mode != sync_mode::NEWER && f.version) {
         return feeds_error(join_path(path, "version"), std::string("only newer feeds take a version column (mode is ") +
                                                            sync_mode_name(f.mode) + ")");
     }
     if (f.mode != sync_mode::SNAPSHOT && has("snapshot")) {
-        return feeds_error(join_path(path, "snapshot"),
-                           std::string("only snapshot feeds take snapshot options (mode is ") + sync_mode_name(f.mode) +
-                               ")");
+        return feeds_error(
+            join_path(path, "snapshot"),
+            std::string("only snapshot feeds take snapshot options (mode is ") + sync_mode_name(f.mode) + ")");
     }
     return ok();
 }
 
 result<feed> parse_feed(const std::string& name, const doc_node& node, const std::string& path) {
     if (node.type != doc_node::kind::MAP) return feeds_error(path, "expected an object");
-    TARIUS_TRY(fields_of(node, path, {"match", "table", "mapping", "mode", "op", "version", "snapshot",
-                                      "delimiter", "rejects_prefix", "reports_prefix", "max_wcu",
-                                      "concurrency"}));
+    TARIUS_TRY(fields_of(node, path,
+                         {"match", "table", "mapping", "mode", "op", "version", "snapshot", "delimiter",
+                          "rejects_prefix", "reports_prefix", "max_wcu", "concurrency"}));
     feed out;
     out.name = name;
     bool matched = false;

@@ -137,8 +137,8 @@ bool load_runner::claim(object_load& load, const stop_predicate& stop) {
         // the load ends (done), the lease is renewed (a live owner: skip) or it lapses (take over).
         const int64_t seen_lease = claimed->record.lease_expires_at;
         const auto give_up = steady::now() + config_.lease + std::chrono::seconds(2);
-        while (claimed && claimed->kind == claim_kind::IN_PROGRESS &&
-               claimed->record.lease_expires_at == seen_lease && steady::now() < give_up) {
+        while (claimed && claimed->kind == claim_kind::IN_PROGRESS && claimed->record.lease_expires_at == seen_lease &&
+               steady::now() < give_up) {
             if (stop && stop()) {
                 out.status = load_status::STOPPED;
                 out.failure = aws::error_class::TRANSIENT;
@@ -246,8 +246,8 @@ void load_runner::publish(object_load& load, const stop_predicate& stop) {
         // Streamed from the temporary files in parts: the rejects of a huge file never sit in memory.
         put.content_type = "text/csv";
         const std::function<bool()> stopping = [&stop] { return stop && stop(); };
-        auto put_csv =
-            aws::upload_file(*s3_, load.obj.bucket, keys.rejects_csv, load.csv_path, put, aws::S3_MIN_PART_SIZE, stopping);
+        auto put_csv = aws::upload_file(*s3_, load.obj.bucket, keys.rejects_csv, load.csv_path, put,
+                                        aws::S3_MIN_PART_SIZE, stopping);
         put.content_type = "application/x-ndjson";
         auto put_reasons = put_csv ? aws::upload_file(*s3_, load.obj.bucket, keys.rejects_reasons, load.reasons_path,
                                                       put, aws::S3_MIN_PART_SIZE, stopping)
@@ -292,7 +292,8 @@ void load_runner::publish(object_load& load, const stop_predicate& stop) {
     aws::sns_message msg;
     msg.topic_arn = config_.topic_arn;
     const std::string file_name = load.obj.key.substr(load.obj.key.rfind('/') + 1);
-    msg.subject = std::string("Tarius: ") + load_status_name(out.status) + " " + std::string(utf8_prefix(file_name, 60));
+    msg.subject =
+        std::string("Tarius: ") + load_status_name(out.status) + " " + std::string(utf8_prefix(file_name, 60));
     const std::string text = notification_text(out, config_.table);
     std::string structured;
     json::writer w(structured);
@@ -301,11 +302,10 @@ void load_runner::publish(object_load& load, const stop_predicate& stop) {
     w.end_object();
     msg.message = structured;
     msg.json_structure = true;
-    msg.string_attributes = {
-        {"status", load_status_name(out.status)},
-        {"table", config_.table},
-        {"bucket", load.obj.bucket},
-        {"feed", config_.feed}};
+    msg.string_attributes = {{"status", load_status_name(out.status)},
+                             {"table", config_.table},
+                             {"bucket", load.obj.bucket},
+                             {"feed", config_.feed}};
     auto published = sns_->publish(msg);
     if (!published) {
         ++out.counts.notifications_not_sent;

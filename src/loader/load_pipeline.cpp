@@ -89,9 +89,9 @@ public:
             const writer_stats& ws = writer_->stats();
             p.items_written = ws.items_written - ws.items_skipped;
             p.throttles = ws.requests_throttled;
-            p.throttled_share = ws.requests_sent ? static_cast<double>(ws.requests_throttled) /
-                                                       static_cast<double>(ws.requests_sent)
-                                                 : 0;
+            p.throttled_share = ws.requests_sent
+                                    ? static_cast<double>(ws.requests_throttled) / static_cast<double>(ws.requests_sent)
+                                    : 0;
             p.rate_limit = writer_->rate();
             p.budget_wcu = config_.writer.max_wcu_per_second;
             p.wcu_consumed = ws.wcu_consumed;

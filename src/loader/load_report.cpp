@@ -66,7 +66,8 @@ std::string notification_text(const load_outcome& outcome, const std::string& ta
     if (c.rejected) {
         text += "; " + with_thousands(c.rejected) + (c.rejected == 1 ? " row" : " rows") + " rejected";
         if (!outcome.rejects_csv_uri.empty()) text += ", see " + outcome.rejects_csv_uri;
-        if (!outcome.rejects_error.empty()) text += " (the rejects could not be written: " + outcome.rejects_error + ")";
+        if (!outcome.rejects_error.empty())
+            text += " (the rejects could not be written: " + outcome.rejects_error + ")";
     }
     return text + ".";
 }
@@ -104,7 +105,10 @@ void log_load(const load_outcome& outcome, const std::string& table) {
     const bool bad = outcome.status == load_status::FAILED || outcome.status == load_status::RETRY;
     {
         log_entry line(bad ? "error" : "info", std::string("load ") + load_status_name(outcome.status));
-        line.with("load_id", outcome.load_id).with("feed", outcome.feed).with("source", outcome.source).with("table", table);
+        line.with("load_id", outcome.load_id)
+            .with("feed", outcome.feed)
+            .with("source", outcome.source)
+            .with("table", table);
         if (outcome.status != load_status::SKIPPED) line.with_counts(outcome.counts);
         if (bad) line.with("failure", aws::error_class_name(outcome.failure));
         if (!outcome.message.empty()) line.with("detail", outcome.message);

@@ -22,9 +22,8 @@ status_decision decide_status(const std::optional<error>& failure, const load_co
             out.status = load_status::FAILED;
             out.message = "internal error: the counts do not reconcile (rows " + std::to_string(counts.rows) +
                           ", written " + std::to_string(counts.items_written) + ", deleted " +
-                          std::to_string(counts.deleted) + ", rejected " +
-                          std::to_string(counts.rejected) + ", collapsed " +
-                          std::to_string(counts.duplicates_collapsed) + ")";
+                          std::to_string(counts.deleted) + ", rejected " + std::to_string(counts.rejected) +
+                          ", collapsed " + std::to_string(counts.duplicates_collapsed) + ")";
             return out;
         }
         out.status = counts.rejected ? load_status::SUCCEEDED_WITH_REJECTS : load_status::SUCCEEDED;

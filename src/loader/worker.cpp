@@ -37,7 +37,8 @@ result<worker_stats> run_worker(aws::sqs_client& sqs, feed_router& router, const
         set_log_request_id(job.message.message_id);
         auto parsed = parse_s3_message(job.message.body);
         if (!parsed) {
-            log_entry("error", "unsupported message left for the dead-letter queue").with("error", parsed.err().message);
+            log_entry("error", "unsupported message left for the dead-letter queue")
+                .with("error", parsed.err().message);
             ++stats.unsupported;
             return {false, stats};
         }

@@ -144,7 +144,6 @@ bool write_pacer::budget_bound() const {
     return options_.budget_wcu > 0 && rate() >= options_.budget_wcu;
 }
 
-
 double write_pacer::recent_throttled_share() const noexcept {
     if (window_charged_ <= 0) return 0;
     return std::clamp(1.0 - window_accepted_ / window_charged_, 0.0, 1.0);

@@ -146,12 +146,12 @@ result<void> check_fields(const char* document_kind, const doc_node& node, const
             return doc_error(document_kind, join_path(path, name), "unknown field (expected one of " + list + ")");
         }
         for (size_t prev = 0; prev < idx; ++prev) {
-            if (node.entries[prev].first == name) return doc_error(document_kind, join_path(path, name), "duplicate field");
+            if (node.entries[prev].first == name)
+                return doc_error(document_kind, join_path(path, name), "duplicate field");
         }
     }
     return ok();
 }
-
 
 result<doc_node> parse_document(const char* document_kind, std::string_view document) {
     size_t first = 0;

@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "tarius/mapping.hpp"
 #include "mapping/doc_tree.hpp"
+#include "tarius/mapping.hpp"
 
 namespace tarius::mapping {
 namespace {
@@ -33,7 +33,6 @@ result<bool> get_bool(const doc_node& node, const std::string& path) {
 error doc_error(const std::string& path, const std::string& what) {
     return detail::doc_error(KIND, path, what);
 }
-
 
 result<key_type> parse_key_type(std::string_view text, const std::string& path) {
     if (text == "S") return key_type::S;

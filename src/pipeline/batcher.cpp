@@ -81,8 +81,8 @@ result<void> batcher::add(const mapping::encoded_item& item, std::string_view js
     if (!slots_.empty()) body_.push_back(',');
     body_ += open;
     slot_hashes_[slots_.size()] = item.key_hash;
-    slots_.push_back(slot{body_.size(), json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size,
-                          -1, kind, keep(origin)});
+    slots_.push_back(slot{body_.size(), json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size, -1,
+                          kind, keep(origin)});
     body_ += json;
     body_ += REQUEST_CLOSE;
     keys_ += item.key;

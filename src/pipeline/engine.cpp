@@ -208,7 +208,8 @@ struct engine::impl final : csv::row_sink, byte_sink {
         if (std::find(op.delete_values.begin(), op.delete_values.end(), cell) != op.delete_values.end()) {
             return write_kind::DELETE;
         }
-        if (op.put_values.empty() || std::find(op.put_values.begin(), op.put_values.end(), cell) != op.put_values.end()) {
+        if (op.put_values.empty() ||
+            std::find(op.put_values.begin(), op.put_values.end(), cell) != op.put_values.end()) {
             return write_kind::PUT;
         }
         problem.reason = reject_reason::INVALID_OPERATION;

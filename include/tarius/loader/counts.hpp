@@ -20,10 +20,10 @@ namespace tarius::loader {
 
 /// What a load did.
 struct load_counts {
-    uint64_t rows = 0;                  ///< data rows read (not the header, not blank lines)
-    uint64_t items_written = 0;         ///< items DynamoDB acknowledged (puts)
-    uint64_t deleted = 0;               ///< deletes DynamoDB acknowledged (rows of a delete feed's operation)
-    uint64_t rejected = 0;              ///< rows rejected (by the mapping, or refused by DynamoDB)
+    uint64_t rows = 0;           ///< data rows read (not the header, not blank lines)
+    uint64_t items_written = 0;  ///< items DynamoDB acknowledged (puts)
+    uint64_t deleted = 0;        ///< deletes DynamoDB acknowledged (rows of a delete feed's operation)
+    uint64_t rejected = 0;       ///< rows rejected (by the mapping, or refused by DynamoDB)
     std::array<uint64_t, static_cast<size_t>(reject_reason::COUNT_)> rejected_by_reason{};  ///< per reason
     uint64_t duplicates_collapsed = 0;  ///< rows replaced by a later row of the same key in the same request
     uint64_t not_loaded = 0;            ///< rows read but not (yet) written or rejected: a load that stopped/failed
@@ -40,9 +40,9 @@ struct load_counts {
     /// accept for the load not to wait on it (this run); 0 when it was not measured (the table never throttled, or
     /// throttled within the first 30 ms, too soon to tell a pace from the first burst of requests).
     double demand_wcu = 0;
-    double write_seconds = 0;           ///< time spent writing (for the write rate)
-    double seconds = 0;                 ///< the load's wall time
-    uint64_t reports_not_written = 0;   ///< report objects that could not be written to S3
+    double write_seconds = 0;             ///< time spent writing (for the write rate)
+    double seconds = 0;                   ///< the load's wall time
+    uint64_t reports_not_written = 0;     ///< report objects that could not be written to S3
     uint64_t notifications_not_sent = 0;  ///< SNS messages that could not be published
 
     /// True when every row read is accounted for as written, rejected or collapsed.

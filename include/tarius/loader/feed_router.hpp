@@ -46,7 +46,7 @@ private:
     feed_router() = default;
     feed_set feeds_;
     std::vector<std::unique_ptr<load_runner>> runners_;  // runners_[i] loads feeds_.feeds[i]
-    std::vector<std::string> output_prefixes_;            // non-empty rejects and reports prefixes of the feeds
+    std::vector<std::string> output_prefixes_;           // non-empty rejects and reports prefixes of the feeds
 };
 
 /// An EMF line counting an object that matched no feed (metric ObjectsUnmatched), and a log line saying why.

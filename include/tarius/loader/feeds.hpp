@@ -46,8 +46,8 @@ struct op_column {
 /// The version column of a `newer` feed.
 struct version_column {
     enum class kind : uint8_t { NUMBER, TIMESTAMP };
-    std::string column;          ///< its header name (also the attribute the version is stored in)
-    kind type = kind::NUMBER;    ///< a DynamoDB number, or an ISO-8601 timestamp (compared as UTC instants)
+    std::string column;        ///< its header name (also the attribute the version is stored in)
+    kind type = kind::NUMBER;  ///< a DynamoDB number, or an ISO-8601 timestamp (compared as UTC instants)
 };
 
 /// Settings of a `snapshot` feed.
@@ -58,14 +58,14 @@ struct snapshot_options {
 
 /// One feed.
 struct feed {
-    std::string name;                        ///< its name in the document (reports, metrics, messages)
-    object_filter match;                     ///< which objects it loads
-    std::string table;                       ///< its table
-    mapping::mapping mapping;                ///< its mapping (keys come from the table when not given)
-    sync_mode mode = sync_mode::PUT;         ///< how rows reach the table
-    std::optional<op_column> op;             ///< `delete` feeds
-    std::optional<version_column> version;   ///< `newer` feeds
-    snapshot_options snapshot;               ///< `snapshot` feeds
+    std::string name;                       ///< its name in the document (reports, metrics, messages)
+    object_filter match;                    ///< which objects it loads
+    std::string table;                      ///< its table
+    mapping::mapping mapping;               ///< its mapping (keys come from the table when not given)
+    sync_mode mode = sync_mode::PUT;        ///< how rows reach the table
+    std::optional<op_column> op;            ///< `delete` feeds
+    std::optional<version_column> version;  ///< `newer` feeds
+    snapshot_options snapshot;              ///< `snapshot` feeds
     /// The CSV delimiter of its files (, tab | ; or auto, as `--delimiter` takes it); default: a comma.
     std::optional<std::string> delimiter;
     std::optional<std::string> rejects_prefix;  ///< overrides TARIUS_REJECTS_PREFIX

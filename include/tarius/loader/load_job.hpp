@@ -34,16 +34,16 @@ namespace tarius::loader {
 
 /// Configuration of the loader (environment variables in service modes, flags in the CLI; see README).
 struct loader_config {
-    std::string feed = "default";                     ///< the feed's name (reports, metrics, ledger, messages)
-    std::string table;                                ///< TARIUS_TABLE: target table
-    std::string ledger_table;                         ///< TARIUS_LEDGER_TABLE: empty = no ledger (one-off CLI loads)
-    std::string topic_arn;                            ///< TARIUS_TOPIC_ARN: empty = no notification
-    std::string rejects_prefix = "invalid-records/";  ///< TARIUS_REJECTS_PREFIX
-    std::string reports_prefix = "load-reports/";     ///< TARIUS_REPORTS_PREFIX
-    std::string kms_key_id;                           ///< TARIUS_KMS_KEY_ARN: SSE-KMS key for rejects and reports
-    mapping::mapping mapping;                         ///< TARIUS_MAPPING: column rules (keys come from the table)
+    std::string feed = "default";                      ///< the feed's name (reports, metrics, ledger, messages)
+    std::string table;                                 ///< TARIUS_TABLE: target table
+    std::string ledger_table;                          ///< TARIUS_LEDGER_TABLE: empty = no ledger (one-off CLI loads)
+    std::string topic_arn;                             ///< TARIUS_TOPIC_ARN: empty = no notification
+    std::string rejects_prefix = "invalid-records/";   ///< TARIUS_REJECTS_PREFIX
+    std::string reports_prefix = "load-reports/";      ///< TARIUS_REPORTS_PREFIX
+    std::string kms_key_id;                            ///< TARIUS_KMS_KEY_ARN: SSE-KMS key for rejects and reports
+    mapping::mapping mapping;                          ///< TARIUS_MAPPING: column rules (keys come from the table)
     std::optional<pipeline::row_operation> operation;  ///< a delete feed's operation column
-    csv::dialect dialect;                             ///< how to read the CSV
+    csv::dialect dialect;                              ///< how to read the CSV
     writer_options writer;  ///< concurrency, budget, memory bound, no-progress limit (table and keys set per load)
     uint64_t max_object_bytes = 0;             ///< TARIUS_MAX_OBJECT_BYTES: larger objects fail; 0 = no limit
     std::string worker_id;                     ///< owner name in the ledger (host:pid by default)
@@ -103,23 +103,23 @@ struct load_progress {
     /// Data rows so far. While running: the input lines up to the last sealed batch, less the header (a row whose
     /// quoted field spans lines counts once per line, blank lines count). Exact (rows_read) when `done`.
     uint64_t rows = 0;
-    uint64_t items_batched = 0;    ///< items placed in sealed batches
-    uint64_t items_written = 0;    ///< items DynamoDB acknowledged in this run (a resumed load skips earlier ones)
-    uint64_t rows_rejected = 0;    ///< rows rejected; known only when `done` (0 before)
-    uint64_t throttles = 0;        ///< requests throttled so far
-    double throttled_share = 0;    ///< share of requests throttled so far, 0..1
-    double wcu_per_second = 0;     ///< write units per second accepted, on average since the load started
-    double wcu_consumed = 0;       ///< write units DynamoDB reported consumed so far
-    double rate_limit = 0;         ///< the writer's current sending rate in write units/s; 0 = unlimited
-    double budget_wcu = 0;         ///< the write budget (--max-wcu) in write units/s; 0 = none
-    bool table_limited = false;    ///< the table's capacity limits the writes now (it throttled within ~0.1 s)
-    double table_capacity = 0;     ///< the table's capacity measured while it throttled, in write units/s; 0 = not yet
+    uint64_t items_batched = 0;     ///< items placed in sealed batches
+    uint64_t items_written = 0;     ///< items DynamoDB acknowledged in this run (a resumed load skips earlier ones)
+    uint64_t rows_rejected = 0;     ///< rows rejected; known only when `done` (0 before)
+    uint64_t throttles = 0;         ///< requests throttled so far
+    double throttled_share = 0;     ///< share of requests throttled so far, 0..1
+    double wcu_per_second = 0;      ///< write units per second accepted, on average since the load started
+    double wcu_consumed = 0;        ///< write units DynamoDB reported consumed so far
+    double rate_limit = 0;          ///< the writer's current sending rate in write units/s; 0 = unlimited
+    double budget_wcu = 0;          ///< the write budget (--max-wcu) in write units/s; 0 = none
+    bool table_limited = false;     ///< the table's capacity limits the writes now (it throttled within ~0.1 s)
+    double table_capacity = 0;      ///< the table's capacity measured while it throttled, in write units/s; 0 = not yet
     double recent_handed_back = 0;  ///< share of the write units answered over the last second that came back, 0..1
     /// Write units per second Tarius sent while nothing limited it (before the table first throttled): about the
     /// capacity this load could use; 0 = not measured.
     double demand_wcu = 0;
-    double elapsed_seconds = 0;    ///< since the load started
-    bool done = false;             ///< the last report of the load: the counts are final
+    double elapsed_seconds = 0;  ///< since the load started
+    bool done = false;           ///< the last report of the load: the counts are final
 };
 
 /// Receives progress reports on the load's own thread; it must return quickly (it holds up the load).
@@ -180,9 +180,9 @@ private:
 /// The status of a load that ran, and why: decided here and nowhere else. `failure` is what stopped the pipeline
 /// (none when it ran to the end); `counts` what it did.
 struct status_decision {
-    load_status status = load_status::FAILED;        ///< the status
+    load_status status = load_status::FAILED;             ///< the status
     aws::error_class failure = aws::error_class::RECORD;  ///< the failure's class (FAILED, RETRY)
-    std::string message;                             ///< the reason (empty on success)
+    std::string message;                                  ///< the reason (empty on success)
 };
 [[nodiscard]] status_decision decide_status(const std::optional<error>& failure, const load_counts& counts);
 

@@ -8,8 +8,8 @@
 
 #include "tarius/aws/config.hpp"
 #include "tarius/aws/sqs.hpp"
-#include "tarius/loader/events.hpp"
 #include "tarius/loader/config_env.hpp"
+#include "tarius/loader/events.hpp"
 #include "tarius/loader/feed_router.hpp"
 #include "tarius/loader/load_job.hpp"
 

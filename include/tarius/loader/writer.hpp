@@ -41,15 +41,15 @@ struct writer_options {
     double max_wcu_per_second = 0;     ///< write budget in write units per second; 0 = unlimited
     bool follow_capacity = true;       ///< slow down to what the table accepts when it throttles
     size_t max_held_bytes = 64 << 20;  ///< memory bound of batches waiting and in flight (one batch may exceed it)
-    std::chrono::milliseconds retry_base_delay{50};  ///< first backoff before resending after a fault
+    std::chrono::milliseconds retry_base_delay{50};   ///< first backoff before resending after a fault
     std::chrono::milliseconds retry_max_delay{5000};  ///< backoff cap
     /// A load during which no row was written or rejected for this long fails as transient (checkpoint saved).
     std::chrono::milliseconds no_progress_limit{300000};
     /// After a stop, how long requests in flight may still complete before the writer gives up on them.
     std::chrono::milliseconds stop_grace{10000};
     std::chrono::milliseconds tick_every{100};  ///< the longest interval between two ticks while waiting
-    uint64_t max_refusals = UINT64_MAX;  ///< more rows refused by DynamoDB fail the load (errc::LIMIT)
-    uint64_t seed = 0x7a115;             ///< jitter seed
+    uint64_t max_refusals = UINT64_MAX;         ///< more rows refused by DynamoDB fail the load (errc::LIMIT)
+    uint64_t seed = 0x7a115;                    ///< jitter seed
     /// Resuming: batches ending at or below this input offset were written by an earlier run of the same load
     /// (the pipeline is deterministic, so replaying the input gives the same batches); they are counted, not sent.
     uint64_t already_written_through = 0;
@@ -171,7 +171,7 @@ private:
     uint64_t next_request_id_ = 0;
     uint64_t next_sequence_ = 0;  // the checkpoint covers batches below this sequence
     std::map<uint64_t, std::pair<uint64_t, uint64_t>> done_out_of_order_;  // sequence → (end offset, end line)
-    std::map<uint64_t, uint64_t> written_by_batch_;                         // sequence → items acknowledged
+    std::map<uint64_t, uint64_t> written_by_batch_;                        // sequence → items acknowledged
     std::vector<std::pair<uint64_t, refusal>> refusals_;                   // (batch sequence, refusal)
     checkpoint checkpoint_;
     size_t held_bytes_ = 0;

@@ -49,25 +49,25 @@ struct stored_origin {
 
 /// One item of a sealed batch.
 struct batch_item {
-    uint32_t json_offset = 0;  ///< of the item's JSON ({"ID":{"S":"x"},...}) in `batch::body`
-    uint32_t json_length = 0;  ///< its length
-    uint32_t key_offset = 0;   ///< of its canonical key (`encoded_item::key`) in `batch::keys`
-    uint32_t key_length = 0;   ///< its length
-    uint64_t key_hash = 0;     ///< `encoded_item::key_hash`
-    uint32_t size = 0;         ///< DynamoDB item size in bytes
-    int32_t replaced = -1;     ///< index in `batch::replaced` of the row this one superseded; -1 when none
+    uint32_t json_offset = 0;           ///< of the item's JSON ({"ID":{"S":"x"},...}) in `batch::body`
+    uint32_t json_length = 0;           ///< its length
+    uint32_t key_offset = 0;            ///< of its canonical key (`encoded_item::key`) in `batch::keys`
+    uint32_t key_length = 0;            ///< its length
+    uint64_t key_hash = 0;              ///< `encoded_item::key_hash`
+    uint32_t size = 0;                  ///< DynamoDB item size in bytes
+    int32_t replaced = -1;              ///< index in `batch::replaced` of the row this one superseded; -1 when none
     write_kind kind = write_kind::PUT;  ///< a put (JSON: the item) or a delete (JSON: the key)
-    stored_origin origin;      ///< the row it came from
+    stored_origin origin;               ///< the row it came from
 };
 
 /// An earlier row of the same key that a later row of the batch replaced (last row wins).
 struct replaced_item {
-    uint32_t json_offset = 0;  ///< of its JSON in `batch::replaced_json`
-    uint32_t json_length = 0;  ///< its length
-    uint32_t size = 0;         ///< DynamoDB item size in bytes
-    int32_t replaced = -1;     ///< the row it superseded in turn; -1 when none
+    uint32_t json_offset = 0;           ///< of its JSON in `batch::replaced_json`
+    uint32_t json_length = 0;           ///< its length
+    uint32_t size = 0;                  ///< DynamoDB item size in bytes
+    int32_t replaced = -1;              ///< the row it superseded in turn; -1 when none
     write_kind kind = write_kind::PUT;  ///< a put or a delete
-    stored_origin origin;      ///< the row it came from
+    stored_origin origin;               ///< the row it came from
 };
 
 /// One sealed BatchWriteItem request and the span of the input it covers.
@@ -156,7 +156,7 @@ private:
         size_t key_offset;  // of the key bytes in keys_
         size_t key_length;
         uint64_t key_hash;
-        size_t size;  // DynamoDB item size
+        size_t size;       // DynamoDB item size
         int32_t previous;  // index in replaced_ of the row it superseded, -1 none
         write_kind kind;
         stored_origin origin;
@@ -175,8 +175,8 @@ private:
     std::string body_;   // the request being built, items appended as they come (one copy per item)
     std::string arena_;  // items that replaced an earlier one (rare); body_ is then rebuilt at seal
     std::string keys_;
-    std::string rows_;                      // raw rows of the open batch (keep_rows_)
-    std::vector<replaced_item> replaced_;   // rows superseded within the open batch
+    std::string rows_;                     // raw rows of the open batch (keep_rows_)
+    std::vector<replaced_item> replaced_;  // rows superseded within the open batch
     std::string replaced_json_;
     size_t body_bytes_ = 0;
     uint64_t start_offset_ = 0;

@@ -28,13 +28,13 @@ struct row_operation {
 
 /// What the engine needs to know.
 struct engine_options {
-    std::string source;                       ///< for messages and the summary
-    std::string table;                        ///< target table name (goes into the request bodies)
-    csv::dialect dialect;                     ///< how to read the CSV
-    mapping::mapping mapping;                 ///< column rules; `mapping.keys` is used unless `keys` is set
-    std::optional<mapping::key_schema> keys;  ///< the table's key schema (e.g. from DescribeTable)
-    size_t max_errors_listed = 10;            ///< problems kept in summary::first_errors
-    uint64_t max_rejects = UINT64_MAX;        ///< stop the file (errc::LIMIT) when more rows than this are rejected
+    std::string source;                        ///< for messages and the summary
+    std::string table;                         ///< target table name (goes into the request bodies)
+    csv::dialect dialect;                      ///< how to read the CSV
+    mapping::mapping mapping;                  ///< column rules; `mapping.keys` is used unless `keys` is set
+    std::optional<mapping::key_schema> keys;   ///< the table's key schema (e.g. from DescribeTable)
+    size_t max_errors_listed = 10;             ///< problems kept in summary::first_errors
+    uint64_t max_rejects = UINT64_MAX;         ///< stop the file (errc::LIMIT) when more rows than this are rejected
     size_t max_batch_bytes = MAX_BATCH_BYTES;  ///< seal a request body before it grows past this
     bool keep_rows = false;  ///< keep each item's raw row in its batch (a loader rejects rows DynamoDB refuses)
     /// Rows whose operation column names a delete become deletes (DeleteRequest), in file order with the puts.

@@ -187,8 +187,8 @@ TEST(dynamodb_client, an_attempt_timeout_bounds_each_attempt_of_a_client) {
     scripted_fake fake({slow_ok()}, ddb_ok(R"({"UnprocessedItems":{}})"));
     tarius::aws::test::context_options options;
     options.request_timeout = std::chrono::milliseconds(60000);
-    auto client = dynamodb_client::create(make_test_context(fake.server.url(), options), false,
-                                          std::chrono::milliseconds(300));
+    auto client =
+        dynamodb_client::create(make_test_context(fake.server.url(), options), false, std::chrono::milliseconds(300));
     ASSERT_TRUE(client.has_value());
     auto result = client.value()->batch_write_item(BATCH_BODY);
     ASSERT_TRUE(result.has_value()) << result.err().message;

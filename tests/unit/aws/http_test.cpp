@@ -466,7 +466,8 @@ TEST(curl_http, a_sink_that_wants_to_stop_ends_a_stalled_download) {
         return resp;
     });
     struct stopping_sink final : tarius::byte_sink {
-        std::chrono::steady_clock::time_point stop_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+        std::chrono::steady_clock::time_point stop_at =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
         tarius::result<void> write(std::string_view) override { return tarius::ok(); }
         tarius::result<void> finish() override { return tarius::ok(); }
         bool stop_requested() override { return std::chrono::steady_clock::now() >= stop_at; }

@@ -52,7 +52,7 @@ public:
 };
 
 struct recorded_handover {
-    std::vector<std::string> invoked;                          // payloads of self-invocations
+    std::vector<std::string> invoked;                         // payloads of self-invocations
     std::vector<std::pair<std::string, std::string>> queued;  // (queue ARN, body)
     handover make() {
         handover h;
@@ -70,7 +70,8 @@ struct recorded_handover {
 
 std::string s3_record(const std::string& key) {
     return R"({"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"landing"},)"
-           R"("object":{"key":")" + key + R"(","size":10,"eTag":"e"}}})";
+           R"("object":{"key":")" +
+           key + R"(","size":10,"eTag":"e"}}})";
 }
 
 std::string s3_event(const std::vector<std::string>& keys) {
@@ -226,8 +227,8 @@ TEST(event_handler, sqs_messages_fail_alone) {
         failures.emplace_back(failure["itemIdentifier"].get_string().value());
     }
     EXPECT_EQ(failures, (std::vector<std::string>{"m1", "m3"}));
-    EXPECT_EQ(loader.loaded,
-              (std::vector<std::string>{"raw-data/busy.csv", "raw-data/ok1.csv", "raw-data/gone.csv", "raw-data/ok2.csv"}));
+    EXPECT_EQ(loader.loaded, (std::vector<std::string>{"raw-data/busy.csv", "raw-data/ok1.csv", "raw-data/gone.csv",
+                                                       "raw-data/ok2.csv"}));
 }
 
 TEST(event_handler, the_answer_stays_small_whatever_the_number_of_records) {
@@ -249,15 +250,15 @@ TEST(event_handler, the_answer_stays_small_whatever_the_number_of_records) {
 TEST(event_handler, a_large_handover_is_split_into_events_that_fit) {
     fake_loader loader;
     std::vector<std::string> keys;
-    for (int idx = 0; idx < 5000; ++idx) keys.push_back("raw-data/" + std::string(100, 'k') + std::to_string(idx) + ".csv");
+    for (int idx = 0; idx < 5000; ++idx)
+        keys.push_back("raw-data/" + std::string(100, 'k') + std::to_string(idx) + ".csv");
     // The deadline has passed at once: every object is handed over untouched.
     recorded_handover hand;
     auto opts = options();
     opts.max_event_bytes = 64 * 1024;
     event_handler handler(loader, opts, hand.make());
     int64_t clock = 1000;
-    const handler_result out =
-        handler.handle(invocation_of(s3_event(keys), 1001), [&clock] { return clock++; });
+    const handler_result out = handler.handle(invocation_of(s3_event(keys), 1001), [&clock] { return clock++; });
     ASSERT_FALSE(out.failed) << out.body;
     EXPECT_TRUE(loader.loaded.empty());
     ASSERT_GT(hand.invoked.size(), 1u);

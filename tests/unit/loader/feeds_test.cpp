@@ -97,8 +97,9 @@ TEST(feeds, json_documents_too) {
 }
 
 TEST(feeds, a_feed_names_the_delimiter_of_its_files) {
-    auto parsed = parse_feeds("feeds: {a: {match: {prefix: x/}, table: t, delimiter: semicolon}, "
-                              "b: {match: {prefix: y/}, table: u}}");
+    auto parsed = parse_feeds(
+        "feeds: {a: {match: {prefix: x/}, table: t, delimiter: semicolon}, "
+        "b: {match: {prefix: y/}, table: u}}");
     ASSERT_TRUE(parsed) << parsed.err().message;
     tarius::loader::loader_config base;
     const auto a = tarius::loader::config_for_feed(base, *parsed.value().named("a"));
@@ -120,13 +121,13 @@ TEST(feeds, a_feed_never_reads_where_outputs_are_written) {
     // Rejects under the feed's own prefix: each load of them writes more there.
     auto nested = check("feeds: {a: {match: {prefix: raw/}, table: t, rejects_prefix: raw/rej/}}");
     ASSERT_FALSE(nested);
-    EXPECT_EQ(nested.err().message.rfind("feeds: feeds.a.rejects_prefix: \"raw/rej/\" lies where feed a reads", 0),
-              0u)
+    EXPECT_EQ(nested.err().message.rfind("feeds: feeds.a.rejects_prefix: \"raw/rej/\" lies where feed a reads", 0), 0u)
         << nested.err().message;
     // A feed reading every key reads the default rejects prefix too; another feed's outputs count as well.
     EXPECT_FALSE(check("feeds: {a: {match: {prefix: \"\"}, table: t}}"));
-    EXPECT_FALSE(check("feeds: {a: {match: {prefix: raw/}, table: t}, "
-                       "b: {match: {prefix: other/}, table: u, rejects_prefix: raw/rejects/}}"));
+    EXPECT_FALSE(
+        check("feeds: {a: {match: {prefix: raw/}, table: t}, "
+              "b: {match: {prefix: other/}, table: u, rejects_prefix: raw/rejects/}}"));
     // Reports (.json) under a prefix whose feed reads .csv files only: never read.
     EXPECT_TRUE(check("feeds: {a: {match: {prefix: raw/}, table: t, reports_prefix: raw/reports/}}"));
 }
@@ -164,7 +165,8 @@ TEST(feeds, every_mistake_is_named) {
          "feeds: feeds.a.snapshot.max_delete_fraction: a share of the items: at most 1"},
         {"feeds: {a: {match: {prefix: x/}, table: t, max_wcu: 0}}",
          "feeds: feeds.a.max_wcu: expected a number above 0, not \"0\""},
-        {"feeds: {a: {match: {prefix: x/}, table: t, concurrency: 2.5}}", "feeds: feeds.a.concurrency: expected a count"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, concurrency: 2.5}}",
+         "feeds: feeds.a.concurrency: expected a count"},
         {"feeds: {a: {match: {prefix: x/}, table: t, mapping: {partition_key: ID:Q}}}",
          "feeds: feeds.a.mapping.partition_key: key \"ID:Q\": unknown type \"Q\""},
         {"feeds: {a: {match: {prefix: raw/}, table: t}, b: {match: {prefix: raw/b/}, table: u}}",

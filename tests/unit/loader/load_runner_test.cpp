@@ -40,7 +40,7 @@ public:
     std::map<std::string, tarius::error> fail_puts_under;  // key prefix → error
 
     tarius::result<tarius::aws::s3_object_info> head_object(const std::string& bucket, const std::string& key,
-                                                             const tarius::aws::s3_get_options&) override {
+                                                            const tarius::aws::s3_get_options&) override {
         auto it = objects.find(bucket + "/" + key);
         if (it == objects.end()) return s3_error(404, "");
         tarius::aws::s3_object_info info;
@@ -48,8 +48,8 @@ public:
         return info;
     }
     tarius::result<tarius::aws::s3_object_info> get_object(const std::string& bucket, const std::string& key,
-                                                            const tarius::aws::s3_get_options&,
-                                                            tarius::byte_sink& body) override {
+                                                           const tarius::aws::s3_get_options&,
+                                                           tarius::byte_sink& body) override {
         auto it = objects.find(bucket + "/" + key);
         if (it == objects.end()) return s3_error(404, "NoSuchKey");
         TARIUS_TRY(body.write(it->second));
@@ -166,10 +166,9 @@ TEST(load_runner, failures_to_publish_are_counted_and_transient_ones_retried) {
          1, 0},
         {"rejects refused for good", "invalid-records/", s3_error(403, "AccessDenied"), false,
          load_status::SUCCEEDED_WITH_REJECTS, 0, 0},
-        {"rejects failed transiently", "invalid-records/", s3_error(503, "SlowDown"), false, load_status::RETRY, 0,
-         0},
-        {"notification refused", "nothing/", s3_error(403, "AccessDenied"), true,
-         load_status::SUCCEEDED_WITH_REJECTS, 0, 1},
+        {"rejects failed transiently", "invalid-records/", s3_error(503, "SlowDown"), false, load_status::RETRY, 0, 0},
+        {"notification refused", "nothing/", s3_error(403, "AccessDenied"), true, load_status::SUCCEEDED_WITH_REJECTS,
+         0, 1},
     };
     for (const auto& c : cases) {
         harness h;
@@ -214,7 +213,8 @@ TEST(load_runner, output_keys_are_shortened_on_a_character_boundary) {
     std::string utf8_key = "raw-data/";
     for (int idx = 0; idx < 500; ++idx) utf8_key += "\xC3\xA9";  // é, two bytes each
     for (const std::string& source : {ascii_key, utf8_key}) {
-        const auto keys = tarius::loader::make_output_keys("invalid-records/", "load-reports/", source, "0123456789abcdef");
+        const auto keys =
+            tarius::loader::make_output_keys("invalid-records/", "load-reports/", source, "0123456789abcdef");
         for (const std::string& out : {keys.rejects_csv, keys.rejects_reasons, keys.report}) {
             EXPECT_LE(out.size(), tarius::loader::MAX_S3_KEY_BYTES);
             const size_t tilde = out.find('~');
@@ -223,8 +223,8 @@ TEST(load_runner, output_keys_are_shortened_on_a_character_boundary) {
             EXPECT_NE(static_cast<unsigned char>(out[tilde - 1]), 0xC3) << out;
         }
         // Two long keys with the same head do not share outputs.
-        const auto other = tarius::loader::make_output_keys("invalid-records/", "load-reports/", source + "x",
-                                                            "0123456789abcdef");
+        const auto other =
+            tarius::loader::make_output_keys("invalid-records/", "load-reports/", source + "x", "0123456789abcdef");
         EXPECT_NE(other.report, keys.report);
     }
     const auto short_keys =

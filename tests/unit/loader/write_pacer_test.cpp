@@ -240,7 +240,7 @@ TEST(write_pacer, a_table_of_one_unit_per_second_is_not_hammered) {
     sim.in_flight_limit = 64;
     sim.run(40);
     const second_counts late = sim.over(20, 40);
-    EXPECT_LE(late.sent, 20 * 2 * 50.0);  // at most twice the minimum rate (50 units/s)
+    EXPECT_LE(late.sent, 20 * 2 * 50.0);              // at most twice the minimum rate (50 units/s)
     EXPECT_GE(late.accepted, 20 * 0.5) << late.sent;  // and the table still takes most of its unit per second
 }
 

@@ -56,8 +56,8 @@ public:
     };
     std::function<bool(size_t call)> written_then_failed = [](size_t) { return false; };
     std::function<std::chrono::steady_clock::time_point()> clock = [] { return std::chrono::steady_clock::now(); };
-    std::string poison = "POISON";  // a V holding this is refused as invalid
-    double units_per_item = 1;      // write units each accepted item consumes (ConsumedCapacity)
+    std::string poison = "POISON";      // a V holding this is refused as invalid
+    double units_per_item = 1;          // write units each accepted item consumes (ConsumedCapacity)
     bool renumber_unprocessed = false;  // answer UnprocessedItems in another spelling (keys re-serialised)
     size_t calls = 0;
     size_t max_in_flight = 0;
@@ -115,10 +115,9 @@ public:
             const std::string v(put["PutRequest"]["Item"]["V"]["S"].get_string().value());
             if (put_idx < left) {
                 // The items come back as DynamoDB spells them: attributes in another order when asked.
-                const std::string item = renumber_unprocessed
-                                             ? R"({"PutRequest":{"Item":{"V":{"S":")" + v + R"("},"ID":{"S":")" +
-                                                   id + R"("}}}})"
-                                             : puts[put_idx];
+                const std::string item = renumber_unprocessed ? R"({"PutRequest":{"Item":{"V":{"S":")" + v +
+                                                                    R"("},"ID":{"S":")" + id + R"("}}}})"
+                                                              : puts[put_idx];
                 unprocessed += (unprocessed.empty() ? "" : ",") + item;
                 continue;
             }
@@ -186,7 +185,8 @@ inline std::vector<tarius::pipeline::batch> make_batches(const std::vector<row>&
         item.size = r.size ? r.size : r.id.size() + r.v.size() + 4;
         const std::string raw = r.id + "," + r.v + "\n";
         const uint64_t start = 100 * row_idx;
-        (void)batches.add(item, item.json, start + 100, row_idx + 3, tarius::pipeline::row_origin{raw, row_idx + 2, start});
+        (void)batches.add(item, item.json, start + 100, row_idx + 3,
+                          tarius::pipeline::row_origin{raw, row_idx + 2, start});
     }
     (void)batches.flush();
     return std::move(sink.out);

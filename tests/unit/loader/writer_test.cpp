@@ -180,7 +180,7 @@ TEST(ddb_writer, a_refused_row_is_rejected_alone_and_the_others_are_written) {
 TEST(ddb_writer, a_refused_row_leaves_the_row_it_replaced_in_the_table) {
     // a=1 then a=POISON in one batch (collapsed): writing the rows one by one leaves a=1. Likewise b=1, b=2,
     // b=POISON leaves b=2, and c=POISON, c=POISON2 (both refused) leaves no c at all.
-    const std::vector<row> rows = {{"a", "1", 0},      {"b", "1", 0},       {"a", "POISON", 0}, {"b", "2", 0},
+    const std::vector<row> rows = {{"a", "1", 0},      {"b", "1", 0},      {"a", "POISON", 0},  {"b", "2", 0},
                                    {"b", "POISON", 0}, {"c", "POISON", 0}, {"c", "POISON2", 0}, {"d", "1", 0}};
     fake_dynamodb ddb;
     size_t refusals = 0;

@@ -131,9 +131,10 @@ TEST(engine, operation_column_makes_rows_deletes) {
     const run_result out = run(input, 7, options);
     ASSERT_TRUE(out.ok) << out.error;
     ASSERT_EQ(out.batches.size(), 1u);
-    EXPECT_EQ(out.batches[0].body,
-              R"({"RequestItems":{"t":[{"DeleteRequest":{"Key":{"ID":{"S":"a"}}}},{"DeleteRequest":{"Key":{"ID":{"S":"b"}}}},)"
-              R"({"PutRequest":{"Item":{"ID":{"S":"d"},"Price":{"N":"4"}}}}]}})");
+    EXPECT_EQ(
+        out.batches[0].body,
+        R"({"RequestItems":{"t":[{"DeleteRequest":{"Key":{"ID":{"S":"a"}}}},{"DeleteRequest":{"Key":{"ID":{"S":"b"}}}},)"
+        R"({"PutRequest":{"Item":{"ID":{"S":"d"},"Price":{"N":"4"}}}}]}})");
     EXPECT_EQ(out.totals.rows_read, 5u);
     EXPECT_EQ(out.totals.rows_rejected, 1u);
     EXPECT_EQ(out.totals.duplicates_collapsed, 1u);
