@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Helpers of scripts/demo: provision the local stack, upload a file, show the outcome (boto3 as the observer).
 
-usage: demo_stack.py provision | upload FILE KEY | stock FILE ROWS DELETE_EVERY | show N_NOTIFICATIONS
+usage: demo_stack.py provision | upload FILE KEY | stock FILE ROWS DELETE_EVERY | prices FILE ROWS DAY |
+       show N_NOTIFICATIONS
 Reads AWS_ENDPOINT_URL (moto) and AWS_ENDPOINT_URL_DYNAMODB (dynalite) from the environment."""
 import json
 import os
@@ -13,6 +14,7 @@ import boto3
 BUCKET = "tarius-landing-local"
 TABLE = "product"
 STOCK = "stock"
+PRICES = "prices"
 LEDGER = "tarius-ledger-local"
 
 
@@ -51,11 +53,11 @@ def provision():
     inbox = sqs.create_queue(QueueName="tarius-notifications-local")["QueueUrl"]
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
-    for name, key in ((TABLE, "ID"), (STOCK, "SKU"), (LEDGER, "pk")):
+    for name, key in ((TABLE, "ID"), (STOCK, "SKU"), (PRICES, "SKU"), (LEDGER, "pk")):
         ddb.create_table(TableName=name, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                          BillingMode="PAY_PER_REQUEST")
-    for name in (TABLE, STOCK, LEDGER):
+    for name in (TABLE, STOCK, PRICES, LEDGER):
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1})
     for key, value in {"TARIUS_QUEUE_URL": queue, "TARIUS_LEDGER_TABLE": LEDGER,
                        "TARIUS_TOPIC_ARN": topic, "TARIUS_LANDING_BUCKET": BUCKET,
@@ -79,6 +81,20 @@ def stock(path, rows, delete_every):
             deletes = delete_every and n % delete_every == 0
             out.writerow(["SKU-%05d" % n, "" if deletes else "WH-%d" % (n % 3), "" if deletes else n % 500,
                           "D" if deletes else "U"])
+
+
+def prices(path, rows, day):
+    """A price list of the snapshot feed: SKU-0..rows-1 on day 1; on day 2, 1 % of the prices changed and 0.5 % of
+    the SKUs gone."""
+    import csv
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["SKU", "Price", "Currency"])
+        for n in range(rows):
+            if day == 2 and n % 200 == 7:
+                continue  # discontinued
+            price = 10 + n % 90 + (0.5 if day == 2 and n % 100 == 3 else 0)
+            out.writerow(["SKU-%05d" % n, "%.2f" % price, "EUR"])
 
 
 def count_items(ddb, table):
@@ -109,10 +125,15 @@ def show(expected):
         counts = report["counts"]
         text = report.get("error") or "rows %d, items %d, deleted %d, rejected %d" % (
             counts["rows"], counts["items_written"], counts.get("deleted", 0), counts["rejected"])
+        if "snapshot" in report and not report.get("error"):
+            text = ("rows %d: written %d, unchanged %d (not sent), items removed %d, rejected %d; %d write requests, "
+                    "%.0f WCU" % (counts["rows"], counts["items_written"], counts["unchanged"],
+                                  counts["absent_deleted"], counts["rejected"], counts["requests"],
+                                  counts["wcu_consumed"]))
         print("    " + text)
         if "rejects" in report:
             print("    rejects: %s\n             %s" % (report["rejects"]["csv"], report["rejects"]["reasons"]))
-    for table in (TABLE, STOCK):
+    for table in (TABLE, STOCK, PRICES):
         print("\n== table %s: %d items (counted with Scan); three of them:" % (table, count_items(ddb, table)))
         for item in ddb.scan(TableName=table, Limit=3)["Items"]:
             print("  " + json.dumps(item, ensure_ascii=False)[:300])
@@ -125,6 +146,8 @@ if __name__ == "__main__":
         upload(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == "stock":
         stock(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "prices":
+        prices(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 3 and sys.argv[1] == "show":
         show(int(sys.argv[2]))
     else:

@@ -72,7 +72,6 @@ result<void> apply_feeds(const parsed_args& args, const std::string& source, aws
     TARIUS_ASSIGN_OR_RETURN(const loader::feed_set feeds, read_feeds_flag(args, &s3));
     TARIUS_TRY(loader::check_outputs_outside_feeds(feeds, config));
     TARIUS_ASSIGN_OR_RETURN(const loader::feed* chosen, choose_feed(args, source, feeds));
-    if (auto supported = loader::check_mode_supported(*chosen); !supported) return std::move(supported).err();
     TARIUS_ASSIGN_OR_RETURN(config.dialect, feed_dialect(args, *chosen, config.dialect));
     config = loader::config_for_feed(config, *chosen);
     return ok();

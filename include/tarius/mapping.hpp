@@ -115,6 +115,9 @@ struct encoded_item {
     uint64_t key_hash = 0;  ///< a 64-bit hash of `key`
     size_t size = 0;        ///< the item's size by DynamoDB's sizing rules, in bytes
     size_t attributes = 0;  ///< number of top-level attributes
+    /// Attributes whose empty cell asks to REMOVE them (merge feeds): comma-separated JSON strings, e.g.
+    /// `"color","size"`; empty when none.
+    std::string removed;
 };
 
 /// DynamoDB's item size limit, 400 KB.

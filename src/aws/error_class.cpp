@@ -42,7 +42,7 @@ constexpr code_rule RULES[] = {
     {"dynamodb", "ValidationException", error_class::ITEM},
     {"dynamodb", "ItemCollectionSizeLimitExceededException", error_class::ITEM},
     {"dynamodb", "SerializationException", error_class::ITEM},
-    {"dynamodb", "ConditionalCheckFailedException", error_class::ITEM},
+    {"dynamodb", "ConditionalCheckFailedException", error_class::CONDITION},
     {"dynamodb", "TransactionConflictException", error_class::TRANSIENT},
     {"dynamodb", "ReplicatedWriteConflictException", error_class::TRANSIENT},
     {"dynamodb", "ResourceInUseException", error_class::TRANSIENT},
@@ -88,6 +88,7 @@ const char* error_class_name(error_class c) noexcept {
         case error_class::THROTTLED: return "throttled";
         case error_class::TRANSIENT: return "transient";
         case error_class::ITEM: return "item";
+        case error_class::CONDITION: return "condition";
         case error_class::RECORD: return "record";
         case error_class::FATAL: return "fatal";
     }
@@ -103,7 +104,8 @@ error_class classify(std::string_view service, std::string_view code, long http_
             if (rule.code != code || (!rule.service.empty() && rule.service != service)) continue;
             // A refusal is the item's only on a write of items; elsewhere (the ledger, DescribeTable) the call
             // itself was wrong, and so is everything the record would do with it.
-            if (rule.what == error_class::ITEM && scope != call_scope::ITEM_WRITE) return error_class::RECORD;
+            const bool items_only = rule.what == error_class::ITEM || rule.what == error_class::CONDITION;
+            if (items_only && scope != call_scope::ITEM_WRITE) return error_class::RECORD;
             return rule.what;
         }
     }

@@ -119,6 +119,21 @@ result<batch_write_result> parse_batch(std::string_view body) {
     return out;
 }
 
+// The answer of a PutItem / UpdateItem / DeleteItem: what it consumed ({"ConsumedCapacity":{"CapacityUnits":1}}).
+result<batch_write_result> parse_item_write(std::string_view operation, std::string_view body) {
+    batch_write_result out;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(body.data(), body.size(), true).get(doc) != simdjson::SUCCESS) {
+        return decode_error(operation, "not JSON");
+    }
+    double units = 0;
+    if (doc["ConsumedCapacity"]["CapacityUnits"].get_double().get(units) == simdjson::SUCCESS) {
+        out.consumed_capacity = units;
+    }
+    return out;
+}
+
 class dynamodb_client_impl final : public dynamodb_client {
 public:
     dynamodb_client_impl(std::unique_ptr<detail::service_core> core, std::chrono::milliseconds attempt_timeout)
@@ -145,6 +160,22 @@ public:
                                   return;
                               }
                               done(to_batch_result(*response));
+                          });
+    }
+
+    void write_item_async(std::string operation, std::string body, batch_write_callback done) override {
+        core_->call_async(request(operation, std::move(body)),
+                          [done = std::move(done), operation](result<detail::call_response> response) {
+                              if (!response) {
+                                  done(std::move(response).err());
+                                  return;
+                              }
+                              auto answer = parse_item_write(operation, response->response.body);
+                              if (answer) {
+                                  answer->attempts = response->attempts;
+                                  answer->throttled_attempts = response->throttled_attempts;
+                              }
+                              done(std::move(answer));
                           });
     }
 

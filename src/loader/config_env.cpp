@@ -94,6 +94,7 @@ result<void> apply_tuning_from_env(const aws::env_lookup& env, loader_config& co
                                                          static_cast<double>(config.heartbeat_every.count())));
     config.lease = std::chrono::seconds(std::max<int64_t>(2, static_cast<int64_t>(lease)));
     config.heartbeat_every = std::chrono::seconds(std::max<int64_t>(1, static_cast<int64_t>(heartbeat)));
+    config.snapshot_directory = aws::env_value(env, "TARIUS_SNAPSHOT_DIR").value_or(config.snapshot_directory);
     return ok();
 }
 

@@ -14,8 +14,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-constexpr std::string_view BODY_CLOSE = "]},\"ReturnConsumedCapacity\":\"TOTAL\"}";
-
 // A request body is held twice while in flight: by the client's call and by the transport's attempt.
 constexpr size_t BODY_COPIES = 2;
 
@@ -51,8 +49,7 @@ struct ddb_writer::request {
 struct ddb_writer::batch_state {
     pipeline::batch b;
     uint32_t open = 0;     // items whose fate is not final yet
-    uint64_t written = 0;  // puts acknowledged
-    uint64_t deleted = 0;  // deletes acknowledged
+    checkpoint fates;      // its puts acknowledged and rows skipped (the counts of a checkpoint only)
 };
 
 ddb_writer::ddb_writer(aws::dynamodb_client& client, writer_options options, refusal_handler on_refused,
@@ -65,10 +62,13 @@ ddb_writer::ddb_writer(aws::dynamodb_client& client, writer_options options, ref
       pacer_(pacer_options{options_.max_wcu_per_second, options_.follow_capacity}, now_),
       jitter_state_(options_.seed | 1) {
     options_.max_in_flight = std::max<size_t>(1, options_.max_in_flight);
-    body_prefix_ = "{\"RequestItems\":{";
-    json::append_string(body_prefix_, options_.table);
-    body_prefix_ += ":[";
-    for (const refusal& r : options_.earlier_refusals) earlier_refusals_by_line_[r.line] = r.message;
+    if (!options_.strategy) options_.strategy = make_write_strategy({}, options_.table, options_.keys, {});
+    for (const refusal& r : options_.resume.refused) earlier_refusals_by_line_[r.line] = r.message;
+    // Until the replay reaches the resume point, the earlier runs' checkpoint stands (see skip).
+    checkpoint_ = options_.resume;
+    checkpoint_.refused.clear();
+    checkpoint_.work = {};
+    replaying_ = options_.resume.offset > 0;
     started_ = last_tick_ = last_progress_ = now_();
 }
 
@@ -78,10 +78,12 @@ ddb_writer::~ddb_writer() = default;
 
 result<void> ddb_writer::on_batch(pipeline::batch&& b) {
     if (failure_ || stopping_) return settle();
-    if (options_.already_written_through > 0 && b.end_offset <= options_.already_written_through) {
+    if (replaying_ && b.end_offset <= options_.resume.offset) {
         skip(std::move(b));
         return failure_ ? settle() : ok();
     }
+    if (replaying_) end_of_resumed_part();  // the input no longer has a batch ending at the checkpoint
+    if (failure_) return settle();
     accept(std::move(b));
     pump();
     // Backpressure: a bounded number of batches and bytes; one batch alone may exceed the byte bound.
@@ -128,20 +130,35 @@ void ddb_writer::skip(pipeline::batch&& b) {
     stats_.items_deleted += deleted;
     stats_.items_skipped += written + deleted;
     last_progress_ = now_();
-    // Skipped batches are the first ones of the input: each joins the contiguous prefix at once.
+    // Skipped batches are the first ones of the input, in order. The checkpoint stays the earlier runs' until the
+    // replay reaches it: which of the replayed puts were skipped rather than written only its totals know.
     TARIUS_ASSERT(b.sequence == next_sequence_);
-    checkpoint_.offset = b.end_offset;
-    checkpoint_.line = b.end_line;
-    checkpoint_.items_written += written;
-    ++checkpoint_.batches_done;
     next_sequence_ = b.sequence + 1;
+    if (b.end_offset == options_.resume.offset) end_of_resumed_part();
 }
+
+// The replay reached the resume point: the rows the earlier runs skipped were counted written by skip(), and the
+// batches replayed must be the batches the checkpoint covers.
+void ddb_writer::end_of_resumed_part() {
+    replaying_ = false;
+    const uint64_t skipped = options_.resume.skipped_existing + options_.resume.skipped_stale;
+    stats_.items_written -= std::min(stats_.items_written, skipped);
+    stats_.items_skipped -= std::min(stats_.items_skipped, skipped);
+    stats_.items_skipped_existing += options_.resume.skipped_existing;
+    stats_.items_skipped_stale += options_.resume.skipped_stale;
+    if (next_sequence_ != options_.resume.batches_done) {
+        fail(make_error(errc::CSV_FILE, "the input changed since the earlier run of this load: " +
+                                            std::to_string(next_sequence_) + " batches below its checkpoint, " +
+                                            std::to_string(options_.resume.batches_done) + " then"));
+    }
+}
+
 
 // Moves sealed batches into the active set, in file order; the head waits while an active batch holds one of its
 // keys (rows of one key keep file order).
 void ddb_writer::activate() {
     while (!queued_.empty() && active_.size() < ACTIVE_PER_IN_FLIGHT * options_.max_in_flight &&
-           fresh_.size() < pipeline::MAX_BATCH_ITEMS * 2) {
+           fresh_.size() < fresh_limit()) {
         pipeline::batch& head = queued_.front();
         bool free = true;
         for (const auto& item : head.items_info) {
@@ -169,6 +186,23 @@ void ddb_writer::activate() {
 
 // ---- requests out ------------------------------------------------------------------------------------------
 
+// Items ready to fill requests: two full requests of batch writes; with one row per request, two per request
+// allowed in flight.
+size_t ddb_writer::fresh_limit() const noexcept {
+    const size_t per_request = options_.strategy->max_entries();
+    return per_request > 1 ? 2 * per_request : 2 * options_.max_in_flight;
+}
+
+write_entry ddb_writer::view_of(const entry& e) const {
+    const pipeline::batch& b = active_.at(e.sequence)->b;
+    write_entry out;
+    out.json = json_of(e);
+    out.kind = kind_of(e);
+    out.line = e.version < 0 ? b.items_info[e.item].origin.line : b.replaced[e.version].origin.line;
+    if (e.version < 0) out.aux = b.item_aux(e.item);
+    return out;
+}
+
 std::string_view ddb_writer::json_of(const entry& e) const {
     const pipeline::batch& b = active_.at(e.sequence)->b;
     return e.version < 0 ? b.item_json(e.item) : b.replaced_item_json(b.replaced[e.version]);
@@ -177,10 +211,6 @@ std::string_view ddb_writer::json_of(const entry& e) const {
 pipeline::write_kind ddb_writer::kind_of(const entry& e) const {
     const pipeline::batch& b = active_.at(e.sequence)->b;
     return e.version < 0 ? b.items_info[e.item].kind : b.replaced[e.version].kind;
-}
-
-size_t ddb_writer::entry_bytes(const entry& e) const {
-    return pipeline::request_open(kind_of(e)).size() + json_of(e).size() + pipeline::REQUEST_CLOSE.size() + 1;
 }
 
 double ddb_writer::units_of(const entry& e) const {
@@ -226,17 +256,18 @@ bool ddb_writer::assemble(request& out, steady::time_point now) {
     const double rate = pacer_.rate();
     const double cost_cap = rate > 0 ? rate : INFINITY;
     const size_t byte_cap = pipeline::MAX_BATCH_BYTES - 1024;
-    size_t bytes = body_prefix_.size() + BODY_CLOSE.size();
+    const write_strategy& strategy = *options_.strategy;
+    size_t bytes = strategy.request_overhead();
     auto fits = [&](const entry& e) {
         // One delete of unknown cost at a time: its answer tells the cost of the next ones.
         if (cost_unknown(e) && cost_unknown_in_flight_ > 0) return false;
         if (out.entries.empty()) return true;
-        if (out.entries.size() == pipeline::MAX_BATCH_ITEMS) return false;
+        if (out.entries.size() == strategy.max_entries()) return false;
         if (cost_unknown(e) || cost_unknown(out.entries.front())) return false;
-        return out.charged + units_of(e) <= cost_cap && bytes + entry_bytes(e) <= byte_cap;
+        return out.charged + units_of(e) <= cost_cap && bytes + strategy.entry_bytes(view_of(e)) <= byte_cap;
     };
     auto take = [&](const entry& e) {
-        bytes += entry_bytes(e);
+        bytes += strategy.entry_bytes(view_of(e));
         out.charged += units_of(e);
         out.entries.push_back(e);
     };
@@ -268,22 +299,12 @@ void ddb_writer::put_back(request& r) {
 }
 
 void ddb_writer::send(request&& r) {
-    size_t size = body_prefix_.size() + BODY_CLOSE.size();
-    for (const entry& e : r.entries) size += entry_bytes(e);
-    std::string body;
-    body.reserve(size);
-    body += body_prefix_;
-    for (size_t idx = 0; idx < r.entries.size(); ++idx) {
-        if (idx) body.push_back(',');
-        body += pipeline::request_open(kind_of(r.entries[idx]));
-        body += json_of(r.entries[idx]);
-        body += pipeline::REQUEST_CLOSE;
-    }
-    body += BODY_CLOSE;
+    const write_strategy& strategy = *options_.strategy;
+    r.body_bytes = strategy.request_overhead();
+    for (const entry& e : r.entries) r.body_bytes += strategy.entry_bytes(view_of(e));
     for (entry& e : r.entries) {
         if (e.attempts++ > 0) ++stats_.items_resent;
     }
-    r.body_bytes = body.size();
     r.cost_unknown =
         std::any_of(r.entries.begin(), r.entries.end(), [this](const entry& e) { return cost_unknown(e); });
     if (r.cost_unknown) ++cost_unknown_in_flight_;
@@ -292,11 +313,14 @@ void ddb_writer::send(request&& r) {
     pacer_.on_sent(r.charged);
     ++stats_.requests_sent;
     const uint64_t id = next_request_id_++;
+    std::vector<write_entry> views;
+    views.reserve(r.entries.size());
+    for (const entry& e : r.entries) views.push_back(view_of(e));
     in_flight_.emplace(id, std::move(r));
     stats_.peak_in_flight = std::max(stats_.peak_in_flight, in_flight_.size());
-    // The callback may run before batch_write_item_async returns (a request that cannot even be signed).
+    // The callback may run before send returns (a request that cannot even be signed, or one the strategy refuses).
     std::weak_ptr<int> alive = alive_;
-    client_.batch_write_item_async(std::move(body), [this, alive, id](result<aws::batch_write_result> outcome) {
+    options_.strategy->send(client_, views, [this, alive, id](result<aws::batch_write_result> outcome) {
         if (alive.expired()) return;
         complete(id, std::move(outcome));
     });
@@ -436,6 +460,21 @@ void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> o
             pinned_.push_front(std::vector<entry>(r.entries.begin(), middle));
             return;
         }
+        case aws::error_class::CONDITION: {
+            const std::optional<skip_reason> why = options_.strategy->when_condition_fails();
+            if (!why || r.entries.size() != 1) {
+                fail(err);  // a condition this writer never sent
+                return;
+            }
+            // DynamoDB charges a write whose condition failed, and reports nothing: the row's own cost (the
+            // stored item may be larger), counted apart as an estimate.
+            const double units = units_of(r.entries.front());
+            stats_.wcu_consumed += units;
+            stats_.wcu_estimated += units;
+            pacer_.on_response(r.charged, units, false);
+            on_skipped(r.entries.front(), *why);
+            return;
+        }
         case aws::error_class::RECORD:
         case aws::error_class::FATAL: fail(err); return;
     }
@@ -454,10 +493,22 @@ void ddb_writer::on_written(const entry& e) {
     batch_state& state = *active_.at(e.sequence);
     if (kind_of(e) == pipeline::write_kind::DELETE) {
         ++stats_.items_deleted;
-        ++state.deleted;
     } else {
         ++stats_.items_written;
-        ++state.written;
+        ++state.fates.items_written;
+    }
+    last_progress_ = now_();
+    finish_item(state);
+}
+
+void ddb_writer::on_skipped(const entry& e, skip_reason why) {
+    batch_state& state = *active_.at(e.sequence);
+    if (why == skip_reason::EXISTING) {
+        ++stats_.items_skipped_existing;
+        ++state.fates.skipped_existing;
+    } else {
+        ++stats_.items_skipped_stale;
+        ++state.fates.skipped_stale;
     }
     last_progress_ = now_();
     finish_item(state);
@@ -518,22 +569,25 @@ void ddb_writer::finish_batch(uint64_t sequence) {
     }
     held_bytes_ -= state.b.held_bytes();
     done_out_of_order_[sequence] = {state.b.end_offset, state.b.end_line};
-    written_by_batch_[sequence] = state.written;
+    fates_by_batch_[sequence] = state.fates;
     // The checkpoint advances over the contiguous prefix of finished batches.
     while (!done_out_of_order_.empty() && done_out_of_order_.begin()->first == next_sequence_) {
         checkpoint_.offset = done_out_of_order_.begin()->second.first;
         checkpoint_.line = done_out_of_order_.begin()->second.second;
-        checkpoint_.items_written += written_by_batch_[next_sequence_];
+        const checkpoint& fates = fates_by_batch_[next_sequence_];
+        checkpoint_.items_written += fates.items_written;
+        checkpoint_.skipped_existing += fates.skipped_existing;
+        checkpoint_.skipped_stale += fates.skipped_stale;
         ++checkpoint_.batches_done;
         done_out_of_order_.erase(done_out_of_order_.begin());
-        written_by_batch_.erase(next_sequence_);
+        fates_by_batch_.erase(next_sequence_);
         ++next_sequence_;
     }
 }
 
 checkpoint ddb_writer::current_checkpoint() const {
     checkpoint out = checkpoint_;
-    out.work = options_.earlier_work;
+    out.work = options_.resume.work;
     out.work.requests += stats_.requests_sent;
     out.work.requests_throttled += stats_.requests_throttled;
     out.work.wcu_consumed += stats_.wcu_consumed;
@@ -541,6 +595,7 @@ checkpoint ddb_writer::current_checkpoint() const {
     for (const auto& [sequence, r] : refusals_) {
         if (sequence < next_sequence_) out.refused.push_back(r);
     }
+    if (replaying_) out.refused = options_.resume.refused;  // the earlier runs' checkpoint stands as it was
     return out;
 }
 
@@ -626,6 +681,7 @@ result<void> ddb_writer::settle() {
 }
 
 result<void> ddb_writer::drain() {
+    if (replaying_ && !failure_ && !stopping_) end_of_resumed_part();  // the input ended before the checkpoint
     while (!failure_ && !stopping_ && (!queued_.empty() || !active_.empty())) wait_for_progress();
     if (failure_ || stopping_) return settle();
     return ok();

@@ -23,6 +23,34 @@ loader_config config_for_feed(const loader_config& base, const feed& f) {
     if (f.reports_prefix) config.reports_prefix = *f.reports_prefix;
     if (f.max_wcu) config.writer.max_wcu_per_second = *f.max_wcu;
     if (f.concurrency) config.writer.max_in_flight = *f.concurrency;
+    config.writes.marker_attribute = f.row_marker;
+    switch (f.mode) {
+        case sync_mode::INSERT: config.writes.method = write_method::INSERT; break;
+        case sync_mode::NEWER: config.writes.method = write_method::NEWER; break;
+        case sync_mode::MERGE: config.writes.method = write_method::MERGE; break;
+        case sync_mode::PUT:
+        case sync_mode::DELETE:
+        case sync_mode::SNAPSHOT: config.writes.method = write_method::BATCH; break;
+    }
+    if (f.mode == sync_mode::SNAPSHOT) config.snapshot = f.snapshot;
+    // One row per request: as many in flight as carry the rows of the batch writes' requests (64 × 25 → 256
+    // requests of one row; request latency, not the table, is then the limit).
+    if (config.writes.method != write_method::BATCH && !f.concurrency) config.writer.max_in_flight *= 4;
+    if (f.version) {
+        const bool timestamp = f.version->type == version_column::kind::TIMESTAMP;
+        config.version = pipeline::row_version{f.version->column, timestamp};
+        config.writes.version_attribute = f.version->column;
+        // The version is stored with its type (checked against the feed's rules when the document was read).
+        auto rule = std::find_if(config.mapping.columns.begin(), config.mapping.columns.end(),
+                                 [&](const mapping::column_rule& r) { return r.column == f.version->column; });
+        if (rule == config.mapping.columns.end()) {
+            config.mapping.columns.push_back(mapping::column_rule{});
+            rule = config.mapping.columns.end() - 1;
+            rule->column = f.version->column;
+        }
+        rule->type = timestamp ? mapping::value_type::TIMESTAMP : mapping::value_type::NUMBER;
+        if (!rule->attribute.empty()) config.writes.version_attribute = rule->attribute;
+    }
     if (f.op) {
         config.operation = pipeline::row_operation{f.op->column, f.op->delete_values, f.op->put_values};
         // The operation column says what a row does; it is not an attribute of the item.
@@ -38,22 +66,20 @@ loader_config config_for_feed(const loader_config& base, const feed& f) {
     return config;
 }
 
-result<void> check_mode_supported(const feed& f) {
-    if (f.mode == sync_mode::PUT || f.mode == sync_mode::DELETE) return ok();
-    return make_error(errc::INVALID_ARGUMENT, "feeds: feeds." + f.name + ".mode: " + sync_mode_name(f.mode) +
-                                                  " is not supported by this version (put and delete only)");
-}
-
 result<void> check_outputs_outside_feeds(const feed_set& feeds, const loader_config& base) {
     for (const feed& f : feeds.feeds) {
         const loader_config config = config_for_feed(base, f);
-        const struct {
+        struct output {
             const char* field;
             object_filter written;
-        } outputs[] = {
+        };
+        std::vector<output> outputs = {
             {"rejects_prefix", {"", config.rejects_prefix, {".csv", ".reasons.jsonl"}}},
             {"reports_prefix", {"", config.reports_prefix, {".json"}}},
         };
+        if (config.snapshot) {
+            outputs.push_back({"snapshot.digests_prefix", {"", config.snapshot->digests_prefix, {".digest", ".json"}}});
+        }
         for (const auto& output : outputs) {
             for (const feed& reader : feeds.feeds) {
                 if (!filters_overlap(reader.match, output.written)) continue;
@@ -84,10 +110,12 @@ result<std::unique_ptr<feed_router>> feed_router::create(const aws_clients& clie
                                                          feed_set feeds) {
     std::unique_ptr<feed_router> router(new feed_router());
     for (const feed& f : feeds.feeds) {
-        if (auto supported = check_mode_supported(f); !supported) return std::move(supported).err();
         const loader_config config = config_for_feed(base, f);
         for (const std::string* prefix : {&config.rejects_prefix, &config.reports_prefix}) {
             if (!prefix->empty()) router->output_prefixes_.push_back(*prefix);
+        }
+        if (config.snapshot && !config.snapshot->digests_prefix.empty()) {
+            router->output_prefixes_.push_back(config.snapshot->digests_prefix);
         }
         router->runners_.push_back(make_runner(clients, config));
     }

@@ -163,6 +163,40 @@ result<void> check_mode_options(const feed& f, const doc_node& node, const std::
         return feeds_error(join_path(path, "version"), std::string("only newer feeds take a version column (mode is ") +
                                                            sync_mode_name(f.mode) + ")");
     }
+    if (f.mode != sync_mode::INSERT && f.mode != sync_mode::NEWER && has("row_marker")) {
+        return feeds_error(join_path(path, "row_marker"),
+                           std::string("only insert and newer feeds mark their rows (mode is ") +
+                               sync_mode_name(f.mode) + ")");
+    }
+    if (f.version) {
+        // The version is stored as the version's type: a rule giving its column another type contradicts it.
+        const mapping::value_type wanted = f.version->type == version_column::kind::TIMESTAMP
+                                               ? mapping::value_type::TIMESTAMP
+                                               : mapping::value_type::NUMBER;
+        for (const mapping::column_rule& rule : f.mapping.columns) {
+            if (rule.column != f.version->column) continue;
+            if (rule.skip) {
+                return feeds_error(join_path(path, "mapping"), "the version column " + rule.column +
+                                                                   " is skipped: a newer feed stores its version");
+            }
+            if (rule.type && *rule.type != wanted) {
+                return feeds_error(join_path(path, "mapping"),
+                                   "column " + rule.column + " has type " + mapping::value_type_name(*rule.type) +
+                                       ", but it is the feed's version of type " + mapping::value_type_name(wanted));
+            }
+        }
+    }
+    for (const mapping::column_rule& rule : f.mapping.columns) {
+        if (f.mode != sync_mode::MERGE && rule.empty == mapping::empty_policy::REMOVE) {
+            return feeds_error(join_path(path, "mapping"),
+                               "column " + rule.column +
+                                   ": empty: remove is for merge feeds only (a put replaces the whole item)");
+        }
+    }
+    if (f.mode != sync_mode::MERGE && f.mapping.defaults.empty == mapping::empty_policy::REMOVE) {
+        return feeds_error(join_path(path, "mapping"),
+                           "defaults: empty: remove is for merge feeds only (a put replaces the whole item)");
+    }
     if (f.mode != sync_mode::SNAPSHOT && has("snapshot")) {
         return feeds_error(
             join_path(path, "snapshot"),
@@ -174,8 +208,8 @@ result<void> check_mode_options(const feed& f, const doc_node& node, const std::
 result<feed> parse_feed(const std::string& name, const doc_node& node, const std::string& path) {
     if (node.type != doc_node::kind::MAP) return feeds_error(path, "expected an object");
     TARIUS_TRY(fields_of(node, path,
-                         {"match", "table", "mapping", "mode", "op", "version", "snapshot", "delimiter",
-                          "rejects_prefix", "reports_prefix", "max_wcu", "concurrency"}));
+                         {"match", "table", "mapping", "mode", "op", "version", "snapshot", "row_marker",
+                          "delimiter", "rejects_prefix", "reports_prefix", "max_wcu", "concurrency"}));
     feed out;
     out.name = name;
     bool matched = false;
@@ -203,6 +237,14 @@ result<feed> parse_feed(const std::string& name, const doc_node& node, const std
             TARIUS_ASSIGN_OR_RETURN(out.version, parse_version(child, child_path));
         } else if (field == "snapshot") {
             TARIUS_ASSIGN_OR_RETURN(out.snapshot, parse_snapshot(child, child_path));
+        } else if (field == "row_marker") {
+            TARIUS_ASSIGN_OR_RETURN(const std::string text, text_of(child, child_path));
+            if (text == "false") {
+                out.row_marker.clear();
+            } else if (text != "true") {
+                if (text.empty()) return feeds_error(child_path, "expected an attribute name, or false");
+                out.row_marker = text;
+            }
         } else if (field == "delimiter") {
             TARIUS_ASSIGN_OR_RETURN(out.delimiter, text_of(child, child_path));
             if (auto known = csv::parse_delimiter(*out.delimiter, {}); !known) {
@@ -299,6 +341,13 @@ result<feed_set> parse_feeds(std::string_view document) {
                 return feeds_error(join_path(path, "match"), "overlaps feed " + other.name +
                                                                  " (an object key could match both: give them "
                                                                  "prefixes that do not nest, or disjoint suffixes)");
+            }
+            // A snapshot deletes the items of its table that its file lacks: another feed's items would go too.
+            const bool snapshot = f.mode == sync_mode::SNAPSHOT || other.mode == sync_mode::SNAPSHOT;
+            if (snapshot && other.table == f.table) {
+                return feeds_error(join_path(path, "table"),
+                                   "feed " + other.name + " writes table " + f.table +
+                                       " too: a snapshot feed must own its table (it deletes what its file lacks)");
             }
         }
         out.feeds.push_back(std::move(f));

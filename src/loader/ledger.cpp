@@ -132,6 +132,8 @@ load_record record_from(simdjson::dom::element item) {
     r.resume.line = static_cast<uint64_t>(std::max<int64_t>(1, n_attr(item, "checkpoint_line")));
     r.resume.batches_done = static_cast<uint64_t>(n_attr(item, "checkpoint_batches"));
     r.resume.items_written = static_cast<uint64_t>(n_attr(item, "checkpoint_items"));
+    r.resume.skipped_existing = static_cast<uint64_t>(n_attr(item, "checkpoint_skipped_existing"));
+    r.resume.skipped_stale = static_cast<uint64_t>(n_attr(item, "checkpoint_skipped_stale"));
     r.resume.refused = parse_refused(s_attr(item, "checkpoint_refused"));
     r.resume.work.requests = static_cast<uint64_t>(n_attr(item, "work_requests"));
     r.resume.work.requests_throttled = static_cast<uint64_t>(n_attr(item, "work_throttled"));
@@ -150,6 +152,8 @@ void checkpoint_values(json::writer& w, const checkpoint& at) {
     n_value(w, ":cpl", at.line);
     n_value(w, ":cpb", at.batches_done);
     n_value(w, ":cpi", at.items_written);
+    n_value(w, ":cpe", at.skipped_existing);
+    n_value(w, ":cps", at.skipped_stale);
     s_value(w, ":cpr", refused_json(at));
     n_value(w, ":cwr", at.work.requests);
     n_value(w, ":cwt", at.work.requests_throttled);
@@ -159,7 +163,7 @@ void checkpoint_values(json::writer& w, const checkpoint& at) {
 
 constexpr const char* CHECKPOINT_SET =
     "checkpoint_offset = :cpo, checkpoint_line = :cpl, checkpoint_batches = :cpb, checkpoint_items = :cpi, "
-    "checkpoint_refused = :cpr, work_requests = :cwr, work_throttled = :cwt, work_wcu = :cwu, work_seconds = :cws";
+    "checkpoint_skipped_existing = :cpe, checkpoint_skipped_stale = :cps, checkpoint_refused = :cpr, work_requests = :cwr, work_throttled = :cwt, work_wcu = :cwu, work_seconds = :cws";
 
 }  // namespace
 
@@ -345,6 +349,43 @@ result<void> ledger::heartbeat(load_record& record, const checkpoint& at) {
     }
     record.lease_expires_at = now_s + lease_.count();
     record.resume = at;
+    return ok();
+}
+
+result<void> ledger::lock_feed(const std::string& feed, const std::string& load_id) {
+    const int64_t now_s = now();
+    request req(table_);
+    req.key("snapshot#" + feed);
+    auto& w = req.w();
+    w.key("UpdateExpression").value("SET lock_load = :load, lock_owner = :me, lock_expires_at = :lease, updated_at = :now");
+    w.key("ConditionExpression")
+        .value("attribute_not_exists(lock_load) OR lock_load = :load OR lock_expires_at < :now");
+    w.key("ExpressionAttributeValues").begin_object();
+    s_value(w, ":load", load_id);
+    s_value(w, ":me", owner_);
+    n_value(w, ":lease", now_s + lease_.count());
+    n_value(w, ":now", now_s);
+    w.end_object();
+    auto updated = client_.call("UpdateItem", req.done());
+    if (updated) return ok();
+    if (updated.err().code != errc::CONFLICT) return std::move(updated).err();
+    return make_error(errc::CONFLICT, "snapshot feed " + feed +
+                                          ": another load of this feed is running (one snapshot of a feed loads at a "
+                                          "time); this one waits for a retry");
+}
+
+result<void> ledger::unlock_feed(const std::string& feed, const std::string& load_id) {
+    request req(table_);
+    req.key("snapshot#" + feed);
+    auto& w = req.w();
+    w.key("UpdateExpression").value("REMOVE lock_load, lock_owner, lock_expires_at");
+    w.key("ConditionExpression").value("lock_load = :load");
+    w.key("ExpressionAttributeValues").begin_object();
+    s_value(w, ":load", load_id);
+    w.end_object();
+    auto updated = client_.call("UpdateItem", req.done());
+    if (!updated && updated.err().code == errc::CONFLICT) return ok();  // not this load's any more
+    if (!updated) return std::move(updated).err();
     return ok();
 }
 

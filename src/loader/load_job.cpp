@@ -65,6 +65,8 @@ struct load_runner::object_load {
     bool lease_lost = false;            // another owner took the load over: its record is not ours to touch
     std::string csv_path;               // the rejects, while the load runs
     std::string reasons_path;
+    std::unique_ptr<snapshot::digest_store> digests;  // a snapshot feed's digests and state
+    std::unique_ptr<snapshot::session> snapshot;      // a snapshot feed's load, from pass 1 to its commit
 };
 
 load_runner::load_runner(std::shared_ptr<aws::s3_client> s3, std::shared_ptr<aws::dynamodb_client> ddb,
@@ -107,7 +109,7 @@ result<mapping::key_schema> load_runner::key_schema() {
 
 load_outcome load_runner::load_object(const object_ref& obj, const std::string& request_id, const stop_predicate& stop,
                                       const load_options& options) {
-    object_load load{obj, request_id, {}, {}, false, {}, {}};
+    object_load load{obj, request_id, {}, {}, false, {}, {}, {}, {}};
     load.out.feed = config_.feed;
     load.out.table = config_.table;
     load.out.source = obj.uri();
@@ -116,6 +118,7 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
     run(load, stop, options);
     publish(load, stop);
     finish(load);
+    if (load.snapshot) end_snapshot(load);
     std::error_code ignored;
     if (!load.csv_path.empty()) std::filesystem::remove(load.csv_path, ignored);
     if (!load.reasons_path.empty()) std::filesystem::remove(load.reasons_path, ignored);
@@ -195,6 +198,7 @@ void load_runner::run(object_load& load, const stop_predicate& stop, const load_
 
     detail::pipeline_request request;
     request.source = out.source;
+    request.load_id = out.load_id;
     request.keys = *keys;
     request.resume = load.record ? load.record->resume : checkpoint{};
     request.rejects = &rejects;
@@ -213,6 +217,7 @@ void load_runner::run(object_load& load, const stop_predicate& stop, const load_
     request.stop = stop;
     request.options = options;
     request.total_bytes = load.obj.size;
+    if (config_.snapshot && !start_snapshot(load, *keys, request, stop)) return;
     auto writer_client = writer_client_factory_ ? writer_client_factory_() : ddb_;
     detail::pipeline_result ran = detail::run_pipeline(config_, *writer_client, request);
     out.counts = ran.counts;
@@ -222,11 +227,65 @@ void load_runner::run(object_load& load, const stop_predicate& stop, const load_
     load.lease_lost = ran.failure && ran.failure->code == errc::CONFLICT && ran.failure->service &&
                       ran.failure->service->service == "dynamodb";
     apply(decide_status(ran.failure, out.counts), out);
+    if (load.snapshot) out.snapshot_json = load.snapshot->report_json();
     // A load that ended just as the deadline came: publishing could outlive the invocation, so the next one
     // does it (its run finds every batch below the checkpoint and writes nothing).
     if (is_terminal(out.status) && out.failure != aws::error_class::FATAL && stop && stop() && ledger_) {
         out.status = load_status::STOPPED;
         out.message = "stopped before publishing; the continuation publishes the result";
+    }
+}
+
+// Step 2a, snapshot feeds: the feed's lock (with a ledger), then pass 1 — the file digested and compared with the
+// feed's last snapshot — before anything is written. False when the load ends here.
+bool load_runner::start_snapshot(object_load& load, const mapping::key_schema& keys, detail::pipeline_request& request,
+                                 const stop_predicate& stop) {
+    load_outcome& out = load.out;
+    if (ledger_) {
+        auto locked = ledger_->lock_feed(config_.feed, out.load_id);
+        if (!locked) {
+            // Another snapshot of the feed runs: this one waits for the event's retry (it is not a failure).
+            out.status = load_status::RETRY;
+            out.failure = aws::error_class::TRANSIENT;
+            out.message = locked.err().message;
+            return false;
+        }
+        // The lock lives as long as the load's lease: the heartbeat renews both.
+        request.heartbeat = [this, &out, beat = request.heartbeat](const checkpoint& at) -> result<void> {
+            TARIUS_TRY(ledger_->lock_feed(config_.feed, out.load_id));
+            return beat ? beat(at) : ok();
+        };
+    }
+    load.digests = snapshot::s3_digest_store(*s3_, load.obj.bucket, config_.snapshot->digests_prefix + config_.feed + "/",
+                                             config_.kms_key_id);
+    snapshot::load_context context{config_, keys, out.load_id, out.source, *load.digests, request.pump, stop,
+                                   request.resume.offset > 0};
+    auto prepared = snapshot::session::prepare(context);
+    if (!prepared) {
+        apply(decide_status(prepared.err(), out.counts), out);
+        return false;
+    }
+    load.snapshot = std::move(prepared).value();
+    request.snapshot = &load.snapshot->decided();
+    return true;
+}
+
+// Step 5, snapshot feeds: once the ledger recorded the end, a load that succeeded becomes the feed's base; the
+// feed's lock is released when the load will not continue. (The ledger first: a crash between the two leaves this
+// load's digest pending, and the next load writes every row — costly, never wrong.)
+void load_runner::end_snapshot(object_load& load) {
+    load_outcome& out = load.out;
+    if (auto committed = snapshot::commit_if_succeeded(*load.snapshot, out); !committed) {
+        log_entry("error", "snapshot digest not recorded; the next load of the feed writes every row")
+            .with("source", out.source)
+            .with("error", committed.err().message);
+    }
+    const bool continues = out.status == load_status::RETRY || out.status == load_status::STOPPED;
+    if (ledger_ && !continues && !load.lease_lost) {
+        if (auto unlocked = ledger_->unlock_feed(config_.feed, out.load_id); !unlocked) {
+            log_entry("warn", "snapshot lock not released (it lapses with its lease)").with("error",
+                                                                                              unlocked.err().message);
+        }
     }
 }
 
@@ -358,6 +417,7 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
     }
     detail::pipeline_request request;
     request.source = path;
+    request.load_id = out.load_id;
     request.keys = *keys;
     request.rejects = rejects.get();
     request.pump = [&path](byte_sink& sink) -> result<void> {
@@ -373,6 +433,19 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
     request.stop = stop;
     request.options = options;
     request.total_bytes = file_size(path);
+    std::unique_ptr<snapshot::digest_store> digests;
+    std::unique_ptr<snapshot::session> snapshot_load;
+    if (config_.snapshot) {
+        digests = snapshot::local_digest_store(config_.snapshot_directory + "/" + config_.feed);
+        auto prepared = snapshot::session::prepare({config_, *keys, out.load_id, out.source, *digests, request.pump, stop});
+        if (!prepared) {
+            apply(decide_status(prepared.err(), out.counts), out);
+            out.report_json = report_json(out, config_.table);
+            return out;
+        }
+        snapshot_load = std::move(prepared).value();
+        request.snapshot = &snapshot_load->decided();
+    }
     auto writer_client = writer_client_factory_ ? writer_client_factory_() : ddb_;
     detail::pipeline_result ran = detail::run_pipeline(config_, *writer_client, request);
     out.counts = ran.counts;
@@ -380,6 +453,14 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
     out.resume = std::move(ran.resume);
     out.counts.seconds = std::chrono::duration<double>(steady::now() - started).count();
     apply(decide_status(ran.failure, out.counts), out);
+    if (snapshot_load) {
+        out.snapshot_json = snapshot_load->report_json();
+        if (auto committed = snapshot::commit_if_succeeded(*snapshot_load, out); !committed) {
+            out.status = load_status::FAILED;
+            out.message = "snapshot: the rows are written; recording the feed's digest failed (the next load of the "
+                          "feed writes every row): " + committed.err().message;
+        }
+    }
     // Without a ledger nothing keeps the checkpoint: do not claim it was saved.
     if (out.status == load_status::STOPPED) out.message = "stopped on request";
     if (!rejects_path.empty() && out.counts.rejected) {

@@ -2,6 +2,12 @@
 
 #include <algorithm>
 
+#include <simdjson.h>
+
+#include <fstream>
+
+#include "mapping/codec.hpp"
+#include "mapping/item_key.hpp"
 #include "tarius/loader/log.hpp"
 #include "tarius/pipeline/engine.hpp"
 
@@ -187,19 +193,58 @@ struct refusal_collector {
     }
 };
 
+// A snapshot's deletes of the keys its file no longer holds, after the rows: batches that continue the input's
+// (their offsets and lines past its end, deterministic), so the checkpoint covers them and a resumed load deletes
+// each key once.
+result<void> send_deletes(const snapshot::plan& plan, const pipeline::summary& input, const std::string& table,
+                          const mapping::key_schema& keys, pipeline::batch_sink& sink) {
+    std::ifstream deletes(plan.deletes_path);
+    if (!deletes) return make_error(errc::IO, "snapshot: cannot read " + plan.deletes_path);
+    pipeline::batcher batches(table, sink);
+    batches.start_at(input.batches, input.bytes_in, input.bytes_in + 1);
+    simdjson::dom::parser parser;
+    mapping::encoded_item key;
+    std::string line;
+    uint64_t index = 0;
+    while (std::getline(deletes, line)) {
+        simdjson::dom::element json;
+        key.key.clear();
+        if (parser.parse(line).get(json) != simdjson::SUCCESS || !mapping::detail::append_item_key(keys, json, key.key)) {
+            return make_error(errc::INTERNAL, "snapshot: a key to delete is malformed: " + line);
+        }
+        key.key_hash = mapping::detail::hash64(key.key);
+        key.size = line.size();
+        ++index;
+        const uint64_t end = input.bytes_in + index;
+        TARIUS_TRY(batches.add(key, line, end, end + 1, pipeline::row_origin{{}, end, end - 1},
+                               pipeline::write_kind::DELETE));
+    }
+    return batches.flush();
+}
+
 load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const pacer_stats& pacing,
-                     const load_work& earlier, double seconds) {
+                     const load_work& earlier, double seconds, const snapshot::plan* snapshot) {
     load_counts c;
     c.rows = s.rows_read;
     c.items_written = ws.items_written;
     c.deleted = ws.items_deleted;
+    if (snapshot) {
+        // A snapshot's deletes are items its file no longer holds, not rows of it. The rows it did not send are
+        // the earlier rows of a key (collapsed) and the unchanged ones.
+        c.absent_deleted = c.deleted;
+        c.deleted = 0;
+        const uint64_t collapsed = std::min(snapshot->counts.collapsed, s.rows_unchanged);
+        c.duplicates_collapsed += collapsed;
+        c.unchanged = s.rows_unchanged - collapsed;
+    }
     c.rejected = s.rows_rejected + ws.items_refused;
     c.rejected_by_reason = s.rejected_by_reason;
     c.rejected_by_reason[static_cast<size_t>(reject_reason::REFUSED_BY_DYNAMODB)] += ws.items_refused;
     // A replaced row whose replacement DynamoDB refused was written (or refused) itself: no longer collapsed.
-    c.duplicates_collapsed = s.duplicates_collapsed - std::min(s.duplicates_collapsed, ws.items_revived);
-    const uint64_t accounted = c.items_written + c.deleted + c.rejected + c.duplicates_collapsed;
-    c.not_loaded = c.rows > accounted ? c.rows - accounted : 0;
+    c.duplicates_collapsed += s.duplicates_collapsed - std::min(s.duplicates_collapsed, ws.items_revived);
+    c.skipped_existing = ws.items_skipped_existing;
+    c.skipped_stale = ws.items_skipped_stale;
+    c.not_loaded = c.rows > c.accounted() ? c.rows - c.accounted() : 0;
     c.blank_lines = s.blank_lines;
     c.bytes = s.bytes_in;
     c.compressed_bytes = s.compressed_bytes_in;
@@ -207,6 +252,7 @@ load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const p
     c.requests = earlier.requests + ws.requests_sent;
     c.requests_throttled = earlier.requests_throttled + ws.requests_throttled;
     c.wcu_consumed = earlier.wcu_consumed + ws.wcu_consumed;
+    c.wcu_estimated = ws.wcu_estimated;
     c.table_capacity_wcu = pacing.capacity_estimate;
     c.demand_wcu = pacing.peak_unthrottled;
     c.write_seconds = earlier.seconds + seconds;
@@ -227,9 +273,8 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     wopts.table = config.table;
     wopts.keys = request.keys;
     wopts.stop_grace = request.options.stop_grace;
-    wopts.already_written_through = request.resume.offset;
-    wopts.earlier_refusals = request.resume.refused;
-    wopts.earlier_work = request.resume.work;
+    wopts.resume = request.resume;
+    wopts.strategy = make_write_strategy(config.writes, config.table, request.keys, request.load_id);
     wopts.max_refusals = std::min(wopts.max_refusals, request.max_refusals);
     ddb_writer writer(writer_client, wopts, std::ref(refusals), [&ticker] { return ticker.tick(); });
     counting_batch_sink batches(writer);
@@ -245,6 +290,14 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     options.max_rejects = config.max_rejects;
     options.keep_rows = true;
     options.operation = config.operation;
+    options.version = config.version;
+    options.duplicates =
+        wopts.strategy->collapses_duplicates() ? pipeline::duplicate_policy::COLLAPSE : pipeline::duplicate_policy::SEAL;
+    options.keep_removed = config.writes.method == write_method::MERGE;
+    if (request.snapshot) {
+        const snapshot::plan* plan = request.snapshot;
+        options.send_row = [plan](uint64_t line) { return plan->to_write.contains(line); };
+    }
     options.finish_rejects = false;
     // Several requests in flight must fit the memory bound: a request body takes at most an eighth of it.
     options.max_batch_bytes = std::clamp<size_t>(config.writer.max_held_bytes / 8, 1 << 20, pipeline::MAX_BATCH_BYTES);
@@ -258,6 +311,9 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     ticking_sink input((*eng)->input(), ticker);
     auto pumped = request.pump(input);
     if (pumped) pumped = input.finish();
+    if (pumped && request.snapshot) {
+        pumped = send_deletes(*request.snapshot, (*eng)->current_summary(), config.table, request.keys, batches);
+    }
     if (!pumped) {
         out.failure = input.failure() ? *input.failure() : pumped.err();
         // A stop (or the writer's own failure) ends the writes; a bad input does not: the rows read before it
@@ -273,7 +329,7 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
 
     const pipeline::summary& s = (*eng)->current_summary();
     const double seconds = std::chrono::duration<double>(steady::now() - started).count();
-    out.counts = count_of(s, writer.stats(), writer.pacing(), request.resume.work, seconds);
+    out.counts = count_of(s, writer.stats(), writer.pacing(), request.resume.work, seconds, request.snapshot);
     out.first_errors = s.first_errors;
     for (const row_problem& p : refusals.problems) {
         if (out.first_errors.size() >= config.max_errors_listed) break;

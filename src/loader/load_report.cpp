@@ -34,6 +34,7 @@ std::string report_json(const load_outcome& outcome, const std::string& table) {
     } else if (!outcome.rejects_error.empty()) {
         w.key("rejects").begin_object().key("error").value(outcome.rejects_error).end_object();
     }
+    if (!outcome.snapshot_json.empty()) w.key("snapshot").raw(outcome.snapshot_json);
     w.key("first_errors").begin_array();
     for (const auto& p : outcome.first_errors) {
         w.begin_object().key("line").value(p.line).key("byte_offset").value(p.byte_offset);

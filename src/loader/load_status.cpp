@@ -50,6 +50,7 @@ status_decision decide_status(const std::optional<error>& failure, const load_co
         case aws::error_class::THROTTLED:
         case aws::error_class::TRANSIENT: out.status = load_status::RETRY; break;
         case aws::error_class::ITEM:
+        case aws::error_class::CONDITION:
         case aws::error_class::RECORD:
         case aws::error_class::FATAL: out.status = load_status::FAILED; break;
     }

@@ -31,11 +31,13 @@ result<aws_clients> make_aws_clients() {
 
 std::unique_ptr<load_runner> make_runner(const aws_clients& clients, loader_config config) {
     auto context = clients.context;
-    auto factory = [context]() -> std::shared_ptr<aws::dynamodb_client> {
+    aws::http_options http;
+    http.max_connections = config.writer.max_in_flight;  // one connection per request in flight, none queued
+    auto factory = [context, http]() -> std::shared_ptr<aws::dynamodb_client> {
         // Each load's writer drives its own transport: a transport's asynchronous pair (submit/poll) belongs to one
         // thread, and the worker runs loads on several. Its requests end with it, too: none outlives its load.
         auto own = std::make_shared<aws::client_context>(*context);
-        own->http = aws::make_curl_http_client();
+        own->http = aws::make_curl_http_client(http);
         // The writer retries, paces and counts every request itself.
         auto client = aws::dynamodb_client::create(own, true);
         if (!client) return nullptr;

@@ -14,8 +14,9 @@ std::string_view request_open(write_kind kind) noexcept {
     return kind == write_kind::DELETE ? DELETE_OPEN : PUT_OPEN;
 }
 
-batcher::batcher(std::string_view table, batch_sink& sink, size_t max_items, size_t max_bytes, bool keep_rows)
-    : sink_(sink), max_items_(max_items), max_bytes_(max_bytes), keep_rows_(keep_rows) {
+batcher::batcher(std::string_view table, batch_sink& sink, size_t max_items, size_t max_bytes, bool keep_rows,
+                 duplicate_policy duplicates)
+    : sink_(sink), max_items_(max_items), max_bytes_(max_bytes), keep_rows_(keep_rows), duplicates_(duplicates) {
     TARIUS_ASSERT(max_items >= 1 && max_items <= MAX_BATCH_ITEMS);
     prefix_ = "{\"RequestItems\":{";
     json::append_string(prefix_, table);
@@ -40,13 +41,17 @@ stored_origin batcher::keep(const row_origin& origin) {
 }
 
 result<void> batcher::add(const mapping::encoded_item& item, std::string_view json, uint64_t end_offset,
-                          uint64_t next_line, const row_origin& origin, write_kind kind) {
-    // A key already in the open batch: the later row replaces the earlier item (file order, last row wins).
-    // At most 25 slots, so a linear scan of hashes beats any map.
+                          uint64_t next_line, const row_origin& origin, write_kind kind, std::string_view aux) {
+    // A key already in the open batch: the later row replaces the earlier item (file order, last row wins), or
+    // opens the next batch. At most 25 slots, so a linear scan of hashes beats any map.
     for (size_t slot_idx = 0; slot_idx < slots_.size(); ++slot_idx) {
         if (slot_hashes_[slot_idx] != item.key_hash) continue;
         slot& existing = slots_[slot_idx];
         if (std::string_view(keys_).substr(existing.key_offset, existing.key_length) != item.key) continue;
+        if (duplicates_ == duplicate_policy::SEAL) {
+            TARIUS_TRY(seal());
+            break;
+        }
         // The superseded row is kept aside: should DynamoDB refuse the later row, the earlier one is what
         // writing the rows one by one would have left in the table.
         replaced_item earlier;
@@ -82,7 +87,8 @@ result<void> batcher::add(const mapping::encoded_item& item, std::string_view js
     body_ += open;
     slot_hashes_[slots_.size()] = item.key_hash;
     slots_.push_back(slot{body_.size(), json.size(), false, keys_.size(), item.key.size(), item.key_hash, item.size, -1,
-                          kind, keep(origin)});
+                          kind, keep(origin), aux_.size(), aux.size()});
+    aux_ += aux;
     body_ += json;
     body_ += REQUEST_CLOSE;
     keys_ += item.key;
@@ -118,6 +124,8 @@ result<void> batcher::seal() {
         it.replaced = s.previous;
         it.kind = s.kind;
         it.origin = s.origin;
+        it.aux_offset = static_cast<uint32_t>(s.aux_offset);
+        it.aux_length = static_cast<uint32_t>(s.aux_length);
         out.items_info.push_back(it);
         out.item_bytes += s.size;
     }
@@ -141,6 +149,7 @@ result<void> batcher::seal() {
     }
     out.keys = std::move(keys_);
     out.rows = std::move(rows_);
+    out.aux = std::move(aux_);
     // Appending doubled the buffers' capacity; a batch waits for its writes with what it holds, so it holds no
     // more than its size (a batch of big rows is megabytes).
     for (std::string* text : {&out.body, &out.rows}) {
@@ -159,6 +168,7 @@ result<void> batcher::seal() {
     arena_.clear();
     keys_.clear();
     rows_.clear();
+    aux_.clear();
     replaced_.clear();
     replaced_json_.clear();
     body_.clear();

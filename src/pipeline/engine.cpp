@@ -1,6 +1,8 @@
 #include "tarius/pipeline/engine.hpp"
 
 #include "csv/spin_wait.hpp"
+#include "mapping/number.hpp"
+#include "mapping/timestamp.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -120,6 +122,12 @@ struct engine::impl final : csv::row_sink, byte_sink {
     std::optional<error> failure;
     std::optional<mapping::item_encoder> encoder;
     size_t operation_column = SIZE_MAX;  // index of options.operation's column in the header
+    size_t version_column = SIZE_MAX;    // index of options.version's column in the header
+    std::string version_json;            // the row's version as DynamoDB JSON ({"N":"12"})
+    std::string version_message;
+    uint64_t rows_unchanged = 0;      // rows options.send_row held back
+    mapping::encoded_item rejected_key;  // the key of a rejected row (options.on_rejected_key)
+    row_problem rejected_key_problem;
     mapping::encoded_item item;
     row_problem problem;
     summary totals;
@@ -155,7 +163,8 @@ struct engine::impl final : csv::row_sink, byte_sink {
     impl(engine_options opts, mapping::key_schema key_schema, batch_sink& sink, rejects_writer* rejects_out)
         : options(std::move(opts)),
           keys(std::move(key_schema)),
-          batches(options.table, sink, MAX_BATCH_ITEMS, options.max_batch_bytes, options.keep_rows),
+          batches(options.table, sink, MAX_BATCH_ITEMS, options.max_batch_bytes, options.keep_rows,
+                  options.duplicates),
           rejects(rejects_out),
           reader(options.dialect, *this),
           decoder(make_decoding_sink(reader)) {
@@ -179,6 +188,14 @@ struct engine::impl final : csv::row_sink, byte_sink {
                                                       " not in header: " + join_names(hdr.names));
             }
             operation_column = static_cast<size_t>(found - hdr.names.begin());
+        }
+        if (options.version) {
+            const auto found = std::find(hdr.names.begin(), hdr.names.end(), options.version->column);
+            if (found == hdr.names.end()) {
+                return make_error(errc::CSV_FILE, "version column " + options.version->column +
+                                                      " not in header: " + join_names(hdr.names));
+            }
+            version_column = static_cast<size_t>(found - hdr.names.begin());
         }
         auto bound = mapping::item_encoder::bind(options.mapping, keys, hdr.names);
         if (!bound) return std::move(bound).err();
@@ -220,6 +237,35 @@ struct engine::impl final : csv::row_sink, byte_sink {
         return std::nullopt;
     }
 
+    // A newer feed's row version as DynamoDB JSON in `version_json`; false (a problem) when the cell is empty or
+    // not a version.
+    bool read_version(const csv::row& r) {
+        const std::string_view cell = trim_blanks(r.fields[version_column]);
+        version_json.clear();
+        version_message.clear();
+        const bool timestamp = options.version->timestamp;
+        version_json += timestamp ? "{\"S\":\"" : "{\"N\":\"";
+        bool valid = false;
+        if (cell.empty()) {
+            version_message = "empty";
+        } else if (timestamp) {
+            valid = mapping::detail::append_canonical_timestamp(cell, false, version_json, version_message);
+        } else {
+            valid = mapping::detail::append_canonical_number(cell, version_json, version_message) > 0;
+        }
+        if (valid) {
+            version_json += "\"}";
+            return true;
+        }
+        problem.reason = reject_reason::INVALID_VERSION;
+        problem.column_index = static_cast<int64_t>(version_column);
+        problem.column = options.version->column;
+        problem.message = "version column " + options.version->column + " holds \"" + std::string(cell) +
+                          "\": " + version_message + (timestamp ? " (expected an ISO-8601 timestamp with its UTC offset)"
+                                                                 : " (expected a number)");
+        return false;
+    }
+
     result<void> process_row(const csv::row& r) {
         std::string_view json;
         const std::optional<write_kind> kind = operation_of(r);
@@ -228,8 +274,24 @@ struct engine::impl final : csv::row_sink, byte_sink {
                 return batches.add(item, json, r.end_offset, r.end_line, row_origin{r.raw, r.line, r.byte_offset},
                                    write_kind::DELETE);
             }
-        } else if (kind && encoder->encode(r, item, json, problem)) [[likely]] {
-            return batches.add(item, json, r.end_offset, r.end_line, row_origin{r.raw, r.line, r.byte_offset});
+        } else if (kind && (version_column == SIZE_MAX || read_version(r)) &&
+                   encoder->encode(r, item, json, problem)) [[likely]] {
+            if (options.send_row && !options.send_row(r.line)) {
+                ++rows_unchanged;
+                batches.advance(r.end_offset, r.end_line);
+                return ok();
+            }
+            std::string_view aux;
+            if (version_column != SIZE_MAX) aux = version_json;
+            if (options.keep_removed) aux = item.removed;
+            return batches.add(item, json, r.end_offset, r.end_line, row_origin{r.raw, r.line, r.byte_offset},
+                               write_kind::PUT, aux);
+        }
+        if (options.on_rejected_key && kind == write_kind::PUT) {
+            std::string_view key_json;
+            if (encoder->encode_key(r, rejected_key, key_json, rejected_key_problem)) {
+                options.on_rejected_key(rejected_key, key_json, r.line);
+            }
         }
         problem.line = r.line;
         problem.byte_offset = r.byte_offset;
@@ -338,6 +400,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
         totals.compression = compression_name(detected_compression(*decoder));
         totals.items = batches.items_emitted();
         totals.duplicates_collapsed = batches.collapsed_duplicates();
+        totals.rows_unchanged = rows_unchanged;
         totals.batches = batches.batches_emitted();
         totals.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     }

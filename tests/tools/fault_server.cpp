@@ -1,7 +1,8 @@
 /// fault_server: the HTTP fake as a standalone DynamoDB stand-in for Python tests and benchmarks.
 ///
 /// Prints its port on stdout, then answers until SIGTERM/SIGINT (or --max-seconds). Every POST is answered like
-/// DynamoDB's BatchWriteItem: 200 {"UnprocessedItems":{}} with a correct x-amz-crc32 and an x-amzn-RequestId.
+/// DynamoDB's BatchWriteItem: 200 {"UnprocessedItems":{}} with a correct x-amz-crc32 and an x-amzn-RequestId (a
+/// PutItem / UpdateItem / DeleteItem: 200 {"ConsumedCapacity":{...,"CapacityUnits":1.0}}).
 /// --faults applies scripted faults to the first POSTs, in order, then answers normally.
 
 #include <signal.h>
@@ -32,8 +33,10 @@ using tarius::fake::fake_response;
 constexpr const char* USAGE =
     "usage: fault_server [--mode ddb-ok|ddb-unprocessed] [--faults KIND[:COUNT],...] [--port N]\n"
     "                    [--slow-ms MS] [--log FILE] [--max-seconds S] [--latency-ms MS] [--accepted FILE]\n"
+    "                    [--ccf-every N] [--report-capacity]\n"
     "Prints the port it listens on (127.0.0.1) on stdout and serves until SIGTERM/SIGINT.\n"
-    "  --mode ddb-ok           every POST: 200 {\"UnprocessedItems\":{}} (default)\n"
+    "  --mode ddb-ok           every POST: 200 {\"UnprocessedItems\":{}} (default); a PutItem, UpdateItem or\n"
+    "                          DeleteItem: 200 {\"ConsumedCapacity\":{\"TableName\":..,\"CapacityUnits\":1.0}}\n"
     "  --mode ddb-unprocessed  every POST: 200 with the second half of each table's items unprocessed\n"
     "  --faults LIST           faults for the first POSTs, in order, then the mode's answer. KIND is one of\n"
     "      throttle     400 ProvisionedThroughputExceededException\n"
@@ -48,6 +51,8 @@ constexpr const char* USAGE =
     "  --log FILE      one JSON line per request: seq, method, target, fault, body_bytes\n"
     "  --latency-ms MS answer every POST after MS milliseconds (a service's latency, for benchmarks)\n"
     "  --accepted FILE one line per item the stub accepted (written): the PutRequest Item, minified\n"
+    "  --report-capacity  BatchWriteItem answers carry ConsumedCapacity: 1 unit per item written (items under 1 KB)\n"
+    "  --ccf-every N   every Nth PutItem/UpdateItem/DeleteItem: 400 ConditionalCheckFailedException\n"
     "  --max-seconds S exit after S seconds even without a signal (a guard for forgotten processes)\n";
 
 enum class fault_kind : uint8_t {
@@ -214,8 +219,10 @@ bool unprocessed_half(const std::string& request_body, std::string& out) {
 class ddb_stub {
 public:
     ddb_stub(bool always_unprocessed, std::vector<fault> faults, std::chrono::milliseconds slow, std::FILE* log,
-             std::chrono::milliseconds latency, std::FILE* accepted)
+             std::chrono::milliseconds latency, std::FILE* accepted, uint64_t ccf_every, bool report_capacity)
         : always_unprocessed_(always_unprocessed),
+          ccf_every_(ccf_every),
+          report_capacity_(report_capacity),
           faults_(std::move(faults)),
           slow_(slow),
           log_(log),
@@ -239,6 +246,18 @@ public:
 
         std::string body = R"({"UnprocessedItems":{}})";
         int status = 200;
+        const std::string target(req.header("X-Amz-Target").value_or(""));
+        const bool item_write = target.ends_with(".PutItem") || target.ends_with(".UpdateItem") ||
+                                target.ends_with(".DeleteItem");
+        if (item_write) {
+            body = R"({"ConsumedCapacity":{"TableName":"t","CapacityUnits":1.0}})";
+            const uint64_t item_idx = item_counter_.fetch_add(1) + 1;
+            if (f.kind == fault_kind::NONE && ccf_every_ > 0 && item_idx % ccf_every_ == 0) {
+                status = 400;
+                body = error_body("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                                  "The conditional request failed");
+            }
+        }
         switch (f.kind) {
             case fault_kind::THROTTLE:
                 status = 400;
@@ -280,7 +299,13 @@ public:
             }
             case fault_kind::NONE:
             case fault_kind::TRUNCATE:
-            case fault_kind::BAD_CRC: break;
+            case fault_kind::BAD_CRC:
+                if (report_capacity_ && !item_write) {
+                    const size_t items = items_in(req.body);
+                    body = R"({"UnprocessedItems":{},"ConsumedCapacity":[{"TableName":"t","CapacityUnits":)" +
+                           std::to_string(items) + ".0}]}";
+                }
+                break;
         }
         if (accepted_ != nullptr && status == 200) {
             // What a real table would now hold; a truncated or corrupted answer still wrote the items.
@@ -319,7 +344,22 @@ private:
         std::fflush(log_);
     }
 
+    // The requests of a BatchWriteItem body (0 when it is not one).
+    static size_t items_in(const std::string& request_body) {
+        simdjson::dom::parser parser;
+        simdjson::dom::object tables;
+        if (parser.parse(request_body)["RequestItems"].get_object().get(tables) != simdjson::SUCCESS) return 0;
+        size_t n = 0;
+        for (auto [table, requests] : tables) {
+            simdjson::dom::array list;
+            if (requests.get_array().get(list) == simdjson::SUCCESS) n += list.size();
+        }
+        return n;
+    }
+
     bool always_unprocessed_;
+    uint64_t ccf_every_;
+    bool report_capacity_;
     std::vector<fault> faults_;
     std::chrono::milliseconds slow_;
     std::FILE* log_;
@@ -327,6 +367,7 @@ private:
     std::FILE* accepted_;
     std::mutex log_mutex_;
     std::atomic<uint64_t> post_counter_{0};
+    std::atomic<uint64_t> item_counter_{0};
 };
 
 int usage_error(const char* why) {
@@ -345,11 +386,17 @@ int main(int argc, char** argv) {
     std::string log_path;
     std::string accepted_path;
     long latency_ms = 0;
+    long ccf_every = 0;
+    bool report_capacity = false;
     for (int idx = 1; idx < argc; ++idx) {
         std::string_view arg = argv[idx];
         if (arg == "-h" || arg == "--help") {
             std::fputs(USAGE, stdout);
             return 0;
+        }
+        if (arg == "--report-capacity") {
+            report_capacity = true;
+            continue;
         }
         if (idx + 1 >= argc) return usage_error("missing value or unknown flag");
         const char* value = argv[++idx];
@@ -367,6 +414,8 @@ int main(int argc, char** argv) {
             latency_ms = std::strtol(value, nullptr, 10);
         } else if (arg == "--accepted") {
             accepted_path = value;
+        } else if (arg == "--ccf-every") {
+            ccf_every = std::strtol(value, nullptr, 10);
         } else if (arg == "--max-seconds") {
             max_seconds = std::strtol(value, nullptr, 10);
         } else {
@@ -395,7 +444,8 @@ int main(int argc, char** argv) {
         if (accepted == nullptr) return usage_error("cannot open --accepted file");
     }
     ddb_stub stub(mode == "ddb-unprocessed", std::move(faults), std::chrono::milliseconds(slow_ms), log,
-                  std::chrono::milliseconds(latency_ms), accepted);
+                  std::chrono::milliseconds(latency_ms), accepted, static_cast<uint64_t>(std::max(0L, ccf_every)),
+                  report_capacity);
     tarius::fake::http_fake server([&stub](const fake_request& req) { return stub.answer(req); });
     server.set_recording(false);  // a long benchmark must not grow memory
     auto started = server.start(static_cast<uint16_t>(port));

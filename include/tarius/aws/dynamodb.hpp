@@ -59,6 +59,14 @@ public:
     [[nodiscard]] virtual result<batch_write_result> batch_write_item(std::string body) = 0;
     /// The same, asynchronous: `done` runs on the thread calling poll(). Many may be in flight.
     virtual void batch_write_item_async(std::string body, batch_write_callback done) = 0;
+    /// One PutItem / UpdateItem / DeleteItem of a loaded row, asynchronous like batch_write_item_async (and
+    /// driven by the same poll): its ConsumedCapacity comes back as `batch_write_result::consumed_capacity`, with
+    /// nothing unprocessed. A false condition is errc::CONFLICT (ConditionalCheckFailedException).
+    virtual void write_item_async(std::string operation, std::string body, batch_write_callback done) {
+        (void)operation;
+        (void)body;
+        done(make_error(errc::INTERNAL, "dynamodb: this client writes no single items"));
+    }
     /// Drives asynchronous calls (transfers and retry timers) for up to `wait`; returns the number in flight.
     virtual size_t poll(std::chrono::milliseconds wait) = 0;
 

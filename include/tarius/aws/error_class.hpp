@@ -14,11 +14,12 @@ enum class error_class : uint8_t {
     THROTTLED,         ///< the service asks us to slow down: retry, slower, within the time budget
     TRANSIENT,         ///< a passing fault (5xx, connection, timeout, checksum): retry with backoff, within budget
     ITEM,              ///< permanent for one item of a write (DynamoDB refused it as invalid): reject that item
+    CONDITION,         ///< a conditional write's condition was false: not an error, the write strategy names the fate
     RECORD,            ///< permanent for the object or record being loaded: fail it, record it, never retry
     FATAL,             ///< the process cannot work at all (credentials or signatures refused): stop, retry nothing
 };
 
-/// Returns "throttled", "transient", "item", "record" or "fatal".
+/// Returns "throttled", "transient", "item", "condition", "record" or "fatal".
 [[nodiscard]] const char* error_class_name(error_class c) noexcept;
 
 /// Where the failing call was made: a write of table items makes a validation failure the item's, any other call

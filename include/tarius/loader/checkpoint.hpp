@@ -28,6 +28,10 @@ struct checkpoint {
     uint64_t line = 1;           ///< line number of the row at `offset`
     uint64_t batches_done = 0;   ///< batches completed below `offset`
     uint64_t items_written = 0;  ///< items DynamoDB acknowledged below `offset`
+    /// Rows below `offset` whose write's condition was false (insert: the key existed; newer: a version not lower).
+    /// A resumed load cannot tell them from written rows by replaying the input, so the checkpoint keeps them.
+    uint64_t skipped_existing = 0;
+    uint64_t skipped_stale = 0;  ///< see skipped_existing
     /// Rows below `offset` that DynamoDB refused: a resumed load (which reads the input again from the start and
     /// sends nothing below `offset`) rejects these rows again, with these reasons, instead of counting them written.
     std::vector<refusal> refused;

@@ -16,9 +16,6 @@ namespace tarius::loader {
 /// feed's name, table, mapping, prefixes, budget and concurrency.
 [[nodiscard]] loader_config config_for_feed(const loader_config& base, const feed& f);
 
-/// Fails (INVALID_ARGUMENT, naming the feed and its mode) when this version cannot load `f`'s mode.
-[[nodiscard]] result<void> check_mode_supported(const feed& f);
-
 /// Fails (INVALID_ARGUMENT, naming the feed, the prefix and the feed that would read it) when a feed's rejects or
 /// reports could match a feed: each load of them would write new ones there, without end.
 [[nodiscard]] result<void> check_outputs_outside_feeds(const feed_set& feeds, const loader_config& base);

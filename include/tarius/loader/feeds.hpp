@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tarius/loader/events.hpp"
+#include "tarius/loader/snapshot.hpp"
 #include "tarius/mapping.hpp"
 #include "tarius/result.hpp"
 
@@ -50,12 +51,6 @@ struct version_column {
     kind type = kind::NUMBER;  ///< a DynamoDB number, or an ISO-8601 timestamp (compared as UTC instants)
 };
 
-/// Settings of a `snapshot` feed.
-struct snapshot_options {
-    double max_delete_fraction = 0.1;           ///< more items absent from the file than this share fails the load
-    std::string digests_prefix = "snapshots/";  ///< where each snapshot's digest is kept in the landing bucket
-};
-
 /// One feed.
 struct feed {
     std::string name;                       ///< its name in the document (reports, metrics, messages)
@@ -66,6 +61,9 @@ struct feed {
     std::optional<op_column> op;            ///< `delete` feeds
     std::optional<version_column> version;  ///< `newer` feeds
     snapshot_options snapshot;              ///< `snapshot` feeds
+    /// `insert` and `newer` feeds: the attribute of the row marker that keeps counts exact when a crashed load is
+    /// resumed (`row_marker: NAME`); empty with `row_marker: false`.
+    std::string row_marker = "tarius_row";
     /// The CSV delimiter of its files (, tab | ; or auto, as `--delimiter` takes it); default: a comma.
     std::optional<std::string> delimiter;
     std::optional<std::string> rejects_prefix;  ///< overrides TARIUS_REJECTS_PREFIX

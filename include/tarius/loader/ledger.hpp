@@ -75,6 +75,12 @@ public:
                                       const std::string& error_message);
     /// Releases the lease after a transient failure so a retry can take over at once (checkpoint kept).
     [[nodiscard]] result<void> release(load_record& record, const checkpoint& at, const std::string& error_message);
+    /// Snapshot feeds: one load of a feed at a time. Takes the feed's lock for `load_id`, or renews it, for a
+    /// lease; errc::CONFLICT naming the holder when another load holds it and its lease runs. The lock is kept
+    /// while the load is unfinished (a continuation renews it), so no other snapshot of the feed interleaves.
+    [[nodiscard]] result<void> lock_feed(const std::string& feed, const std::string& load_id);
+    /// Releases the feed's lock when `load_id` holds it.
+    [[nodiscard]] result<void> unlock_feed(const std::string& feed, const std::string& load_id);
     /// The most recent load records (Scan; the ledger is small), newest first.
     [[nodiscard]] result<std::vector<load_record>> recent(size_t limit);
 

@@ -26,11 +26,17 @@
 #include "tarius/loader/counts.hpp"
 #include "tarius/loader/events.hpp"
 #include "tarius/loader/ledger.hpp"
+#include "tarius/loader/snapshot.hpp"
 #include "tarius/loader/writer.hpp"
+#include "tarius/loader/write_strategy.hpp"
 #include "tarius/mapping.hpp"
 #include "tarius/pipeline/engine.hpp"
 
 namespace tarius::loader {
+
+namespace detail {
+struct pipeline_request;
+}
 
 /// Configuration of the loader (environment variables in service modes, flags in the CLI; see README).
 struct loader_config {
@@ -43,6 +49,11 @@ struct loader_config {
     std::string kms_key_id;                            ///< TARIUS_KMS_KEY_ARN: SSE-KMS key for rejects and reports
     mapping::mapping mapping;                          ///< TARIUS_MAPPING: column rules (keys come from the table)
     std::optional<pipeline::row_operation> operation;  ///< a delete feed's operation column
+    std::optional<pipeline::row_version> version;      ///< a newer feed's version column
+    write_settings writes;  ///< how rows become requests (BatchWriteItem unless the feed's mode needs conditions)
+    std::optional<snapshot_options> snapshot;  ///< a snapshot feed's settings (none: not a snapshot feed)
+    /// TARIUS_SNAPSHOT_DIR: where snapshot feeds loading local files keep their digests (one directory per feed).
+    std::string snapshot_directory = ".tarius-snapshots";
     csv::dialect dialect;                              ///< how to read the CSV
     writer_options writer;  ///< concurrency, budget, memory bound, no-progress limit (table and keys set per load)
     uint64_t max_object_bytes = 0;             ///< TARIUS_MAX_OBJECT_BYTES: larger objects fail; 0 = no limit
@@ -82,6 +93,7 @@ struct load_outcome {
     std::string message;                     ///< one line for logs: why skipped / failed / stopped
     load_counts counts;                      ///< what the load did (acknowledged writes only)
     std::vector<row_problem> first_errors;   ///< the first rejected rows' problems (bounded)
+    std::string snapshot_json;               ///< a snapshot feed's load: what it compared (the report's `snapshot`)
     checkpoint resume;                       ///< where a continuation starts (STOPPED / RETRY)
     claim_kind claim = claim_kind::CLAIMED;  ///< what the ledger said
     std::string report_json;                 ///< the report (also written to S3 and published)
@@ -166,6 +178,9 @@ private:
     void run(object_load& load, const stop_predicate& stop, const load_options& options);
     void publish(object_load& load, const stop_predicate& stop);
     void finish(object_load& load);
+    [[nodiscard]] bool start_snapshot(object_load& load, const mapping::key_schema& keys,
+                                      detail::pipeline_request& request, const stop_predicate& stop);
+    void end_snapshot(object_load& load);
 
     std::shared_ptr<aws::s3_client> s3_;
     std::shared_ptr<aws::dynamodb_client> ddb_;

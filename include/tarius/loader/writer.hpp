@@ -26,6 +26,7 @@
 #include "tarius/aws/dynamodb.hpp"
 #include "tarius/loader/checkpoint.hpp"
 #include "tarius/loader/write_pacer.hpp"
+#include "tarius/loader/write_strategy.hpp"
 #include "tarius/mapping.hpp"
 #include "tarius/pipeline/batch.hpp"
 #include "tarius/reject.hpp"
@@ -50,13 +51,12 @@ struct writer_options {
     std::chrono::milliseconds tick_every{100};  ///< the longest interval between two ticks while waiting
     uint64_t max_refusals = UINT64_MAX;         ///< more rows refused by DynamoDB fail the load (errc::LIMIT)
     uint64_t seed = 0x7a115;                    ///< jitter seed
-    /// Resuming: batches ending at or below this input offset were written by an earlier run of the same load
-    /// (the pipeline is deterministic, so replaying the input gives the same batches); they are counted, not sent.
-    uint64_t already_written_through = 0;
-    /// Rows below `already_written_through` that DynamoDB refused in the earlier run (see checkpoint::refused).
-    std::vector<refusal> earlier_refusals;
-    /// The work of the earlier runs (see checkpoint::work): checkpoints carry it on, added to this run's.
-    load_work earlier_work;
+    /// Resuming: where the earlier runs of the same load got to. Batches ending at or below `resume.offset` were
+    /// written by them (the pipeline is deterministic, so replaying the input gives the same batches): they are
+    /// counted, not sent; the rows DynamoDB refused then (`resume.refused`) are rejected again; their work carries on.
+    checkpoint resume;
+    /// How rows become requests (BatchWriteItem when null).
+    std::shared_ptr<write_strategy> strategy;
 };
 
 /// Counters of a writer.
@@ -66,14 +66,19 @@ struct writer_stats {
     uint64_t requests_failed = 0;     ///< requests that failed with a passing fault (5xx, connection, timeout)
     uint64_t items_written = 0;       ///< puts DynamoDB acknowledged (and those of batches skipped on resume)
     uint64_t items_deleted = 0;       ///< deletes DynamoDB acknowledged (and those of batches skipped on resume)
+    uint64_t items_skipped_existing = 0;  ///< insert: rows not written because their key existed
+    uint64_t items_skipped_stale = 0;     ///< newer: rows not written because the stored version was not lower
     uint64_t items_refused = 0;       ///< rows DynamoDB refused as invalid (rejected)
     uint64_t items_revived = 0;       ///< earlier rows sent because the row that replaced them was refused
     uint64_t items_resent = 0;        ///< items sent again (unprocessed, throttled, failed)
     uint64_t bisections = 0;          ///< refused requests split in halves
-    uint64_t batches_skipped = 0;     ///< batches below `already_written_through` (resumed loads)
+    uint64_t batches_skipped = 0;     ///< batches below `resume.offset` (resumed loads)
     uint64_t items_skipped = 0;       ///< their items counted written (an earlier run wrote them)
     uint64_t held_back = 0;           ///< times a batch waited for an earlier batch holding one of its keys
-    double wcu_consumed = 0;          ///< write units DynamoDB reported consumed
+    double wcu_consumed = 0;          ///< write units consumed: reported by DynamoDB, plus `wcu_estimated`
+    /// Write units of writes whose condition was false: DynamoDB charges them but reports none; estimated from
+    /// the row's size (the stored item may be larger).
+    double wcu_estimated = 0;
     size_t peak_in_flight = 0;        ///< most requests in flight at once
     size_t peak_held_bytes = 0;       ///< most bytes held at once
 };
@@ -131,6 +136,9 @@ private:
     void send(request&& r);
     void complete(uint64_t request_id, result<aws::batch_write_result> outcome);
     void on_written(const entry& e);
+    void on_skipped(const entry& e, skip_reason why);
+    void end_of_resumed_part();
+    [[nodiscard]] write_entry view_of(const entry& e) const;
     void on_refused(const entry& e, const std::string& message);
     void record_refusal(uint64_t sequence, const pipeline::stored_origin& origin, std::string_view raw,
                         const std::string& message);
@@ -146,8 +154,8 @@ private:
     [[nodiscard]] bool cost_unknown(const entry& e) const;
     void learn_delete_cost(const request& r, double consumed);
     [[nodiscard]] pipeline::write_kind kind_of(const entry& e) const;
-    [[nodiscard]] size_t entry_bytes(const entry& e) const;
     [[nodiscard]] std::string_view json_of(const entry& e) const;
+    [[nodiscard]] size_t fresh_limit() const noexcept;
 
     aws::dynamodb_client& client_;
     writer_options options_;
@@ -159,7 +167,6 @@ private:
     double delete_units_ = 0;
     size_t cost_unknown_in_flight_ = 0;  // requests in flight holding a delete of unknown cost (with a budget)
     write_pacer pacer_;
-    std::string body_prefix_;  // {"RequestItems":{"<table>":[
     std::map<uint64_t, std::string> earlier_refusals_by_line_;
     std::deque<pipeline::batch> queued_;                       // sealed, not yet active, in file order
     std::map<uint64_t, std::unique_ptr<batch_state>> active_;  // keys held, items being written
@@ -171,7 +178,7 @@ private:
     uint64_t next_request_id_ = 0;
     uint64_t next_sequence_ = 0;  // the checkpoint covers batches below this sequence
     std::map<uint64_t, std::pair<uint64_t, uint64_t>> done_out_of_order_;  // sequence → (end offset, end line)
-    std::map<uint64_t, uint64_t> written_by_batch_;                        // sequence → items acknowledged
+    std::map<uint64_t, checkpoint> fates_by_batch_;  // sequence → its items written / skipped (counts only)
     std::vector<std::pair<uint64_t, refusal>> refusals_;                   // (batch sequence, refusal)
     checkpoint checkpoint_;
     size_t held_bytes_ = 0;
@@ -184,6 +191,7 @@ private:
     writer_stats stats_;
     std::optional<error> failure_;
     bool stopping_ = false;
+    bool replaying_ = false;  // resumed: batches below the earlier runs' checkpoint are still to come
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the writer; checked by callbacks
 };
 

@@ -58,6 +58,8 @@ struct batch_item {
     int32_t replaced = -1;              ///< index in `batch::replaced` of the row this one superseded; -1 when none
     write_kind kind = write_kind::PUT;  ///< a put (JSON: the item) or a delete (JSON: the key)
     stored_origin origin;               ///< the row it came from
+    uint32_t aux_offset = 0;            ///< of what the row's write strategy needs besides the item, in `batch::aux`
+    uint32_t aux_length = 0;            ///< its length (0: none)
 };
 
 /// An earlier row of the same key that a later row of the batch replaced (last row wins).
@@ -79,6 +81,7 @@ struct batch {
     std::string rows;                     ///< raw bytes of the rows (when the batcher keeps rows)
     std::vector<replaced_item> replaced;  ///< rows replaced by a later row of the same key (rare)
     std::string replaced_json;            ///< their JSON
+    std::string aux;                      ///< per-item extras of conditional and update writes (batch_item::aux_offset)
     size_t items = 0;                     ///< items in the request (≤ 25)
     size_t item_bytes = 0;                ///< sum of the items' DynamoDB sizes
     uint64_t collapsed = 0;               ///< rows folded into a later row of the same key (= replaced.size())
@@ -100,13 +103,18 @@ struct batch {
     [[nodiscard]] std::string_view raw_row(const stored_origin& origin) const {
         return std::string_view(rows).substr(origin.raw_offset, origin.raw_length);
     }
+    /// The extras of item `item_idx` (empty when none).
+    [[nodiscard]] std::string_view item_aux(size_t item_idx) const {
+        const batch_item& it = items_info[item_idx];
+        return std::string_view(aux).substr(it.aux_offset, it.aux_length);
+    }
     /// The JSON of a replaced row.
     [[nodiscard]] std::string_view replaced_item_json(const replaced_item& r) const {
         return std::string_view(replaced_json).substr(r.json_offset, r.json_length);
     }
     /// Bytes this batch holds in memory (body, keys, rows, replaced rows): what a writer's memory bound counts.
     [[nodiscard]] size_t held_bytes() const noexcept {
-        return body.capacity() + keys.capacity() + rows.capacity() + replaced_json.capacity() +
+        return body.capacity() + keys.capacity() + rows.capacity() + replaced_json.capacity() + aux.capacity() +
                items_info.capacity() * sizeof(batch_item) + replaced.capacity() * sizeof(replaced_item);
     }
 };
@@ -119,23 +127,39 @@ public:
     [[nodiscard]] virtual result<void> on_batch(batch&& b) = 0;
 };
 
+/// What a batch does with a second row of a key it already holds.
+enum class duplicate_policy : uint8_t {
+    COLLAPSE,  ///< the later row replaces the earlier one (last row wins): BatchWriteItem puts and deletes
+    SEAL,      ///< the batch is sealed and the row opens the next one: conditional and update writes, where each
+               ///< row of a key is its own write, in file order
+};
+
 /// Builds batches for one table. Not thread-safe; one per load.
 class batcher {
 public:
     /// Precondition: `sink` outlives the batcher; 1 ≤ max_items ≤ 25. `keep_rows`: copy each row's raw bytes
     /// into its batch (a loader needs them to reject a row DynamoDB refuses; a converter does not).
     batcher(std::string_view table, batch_sink& sink, size_t max_items = MAX_BATCH_ITEMS,
-            size_t max_bytes = MAX_BATCH_BYTES, bool keep_rows = false);
+            size_t max_bytes = MAX_BATCH_BYTES, bool keep_rows = false,
+            duplicate_policy duplicates = duplicate_policy::COLLAPSE);
 
     /// Adds an item from the row ending at `end_offset` (whose next row starts on `next_line`).
     [[nodiscard]] result<void> add(const mapping::encoded_item& item, uint64_t end_offset, uint64_t next_line);
     /// Same, with the item's JSON given apart (`item.json` is not read): see `item_encoder::encode`'s overload
     /// that returns a view; `origin` names the row (its raw bytes are kept only with `keep_rows`). A DELETE's
     /// `json` is the key ({"ID":{"S":"x"}}, `item_encoder::encode_key`); a later row of the key, put or delete,
-    /// replaces it like any other.
+    /// replaces it like any other. `aux`: what the row's write strategy needs besides the item (a version, the
+    /// attributes to remove), kept with the item (`batch::item_aux`).
     [[nodiscard]] result<void> add(const mapping::encoded_item& item, std::string_view json, uint64_t end_offset,
                                    uint64_t next_line, const row_origin& origin = {},
-                                   write_kind kind = write_kind::PUT);
+                                   write_kind kind = write_kind::PUT, std::string_view aux = {});
+    /// Continues the batches of an earlier batcher: the next batch is number `sequence`, and its span starts at
+    /// `offset` (line `line`). Call before the first add.
+    void start_at(uint64_t sequence, uint64_t offset, uint64_t line) noexcept {
+        sequence_ = sequence;
+        start_offset_ = end_offset_ = offset;
+        end_line_ = line;
+    }
     /// Records that the input up to `end_offset` was consumed without an item (a rejected row, a blank line).
     void advance(uint64_t end_offset, uint64_t next_line) noexcept;
     /// Seals and emits the open batch, if it holds any item.
@@ -160,6 +184,8 @@ private:
         int32_t previous;  // index in replaced_ of the row it superseded, -1 none
         write_kind kind;
         stored_origin origin;
+        size_t aux_offset;  // in aux_
+        size_t aux_length;
     };
 
     [[nodiscard]] result<void> seal();
@@ -170,12 +196,14 @@ private:
     size_t max_items_;
     size_t max_bytes_;
     bool keep_rows_;
+    duplicate_policy duplicates_;
     std::vector<slot> slots_;
     std::array<uint64_t, MAX_BATCH_ITEMS> slot_hashes_{};  // slots_[i].key_hash, packed for the duplicate scan
     std::string body_;   // the request being built, items appended as they come (one copy per item)
     std::string arena_;  // items that replaced an earlier one (rare); body_ is then rebuilt at seal
     std::string keys_;
     std::string rows_;                     // raw rows of the open batch (keep_rows_)
+    std::string aux_;                      // extras of the open batch's items
     std::vector<replaced_item> replaced_;  // rows superseded within the open batch
     std::string replaced_json_;
     size_t body_bytes_ = 0;

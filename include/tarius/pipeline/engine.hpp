@@ -3,6 +3,7 @@
 /// No network: the caller supplies where batches and rejects go.
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -26,6 +27,13 @@ struct row_operation {
     std::vector<std::string> put_values;     ///< cells that make it a put; empty: any other cell is a put
 };
 
+/// The version column of a `newer` feed: each row's version, checked and canonical, goes with its item
+/// (`batch::item_aux`, as DynamoDB JSON) for the write's condition.
+struct row_version {
+    std::string column;      ///< its header name
+    bool timestamp = false;  ///< an ISO-8601 timestamp (stored as canonical UTC text), else a DynamoDB number
+};
+
 /// What the engine needs to know.
 struct engine_options {
     std::string source;                        ///< for messages and the summary
@@ -39,6 +47,19 @@ struct engine_options {
     bool keep_rows = false;  ///< keep each item's raw row in its batch (a loader rejects rows DynamoDB refuses)
     /// Rows whose operation column names a delete become deletes (DeleteRequest), in file order with the puts.
     std::optional<row_operation> operation;
+    /// Rows of a `newer` feed carry their version; an empty or unreadable cell rejects the row (invalid_version).
+    std::optional<row_version> version;
+    /// Collapse a later row of a key into the earlier one within a batch (BatchWriteItem), or seal the batch so
+    /// that every row is its own write (conditional and update writes).
+    duplicate_policy duplicates = duplicate_policy::COLLAPSE;
+    /// Keep the attributes an empty cell asks to remove with each item (`batch::item_aux`: merge feeds).
+    bool keep_removed = false;
+    /// Snapshot feeds, second pass: whether the row of `line` is sent. A row not sent (unchanged since the last
+    /// snapshot, or replaced by a later row of its key) is counted in summary::rows_unchanged.
+    std::function<bool(uint64_t line)> send_row;
+    /// Snapshot feeds, first pass: the key of a row the mapping rejected, when its key columns encode (the item
+    /// stays in the table: a bad cell is not a removed row).
+    std::function<void(const mapping::encoded_item& key, std::string_view key_json, uint64_t line)> on_rejected_key;
     /// Finish the rejects writer at the end of the input (or when the reject limit stops it). A loader keeps it
     /// open until its writes are acknowledged, because DynamoDB may still refuse rows, and finishes it itself.
     bool finish_rejects = true;

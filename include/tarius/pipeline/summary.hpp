@@ -10,7 +10,8 @@
 
 namespace tarius::pipeline {
 
-/// Counts of one run over one input. Invariant: rows_read == items + rows_rejected + duplicates_collapsed.
+/// Counts of one run over one input. Invariant: rows_read == items + rows_rejected + duplicates_collapsed +
+/// rows_unchanged.
 struct summary {
     std::string source;          ///< the input: a path, "-" or s3://bucket/key
     uint64_t rows_read = 0;      ///< data rows (not the header, not blank lines)
@@ -18,6 +19,7 @@ struct summary {
     uint64_t rows_rejected = 0;  ///< rows written to the rejects
     std::array<uint64_t, static_cast<size_t>(reject_reason::COUNT_)> rejected_by_reason{};  ///< per reason
     uint64_t duplicates_collapsed = 0;      ///< rows replaced by a later row with the same key in the same batch
+    uint64_t rows_unchanged = 0;            ///< rows engine_options::send_row held back (snapshot feeds)
     uint64_t blank_lines = 0;               ///< blank lines skipped (not rows)
     uint64_t batches = 0;                   ///< BatchWriteItem requests
     uint64_t bytes_in = 0;                  ///< decoded bytes read
@@ -27,7 +29,9 @@ struct summary {
     std::vector<row_problem> first_errors;  ///< the first rejected rows' problems (bounded)
 
     /// True when the counts reconcile.
-    [[nodiscard]] bool reconciles() const noexcept { return rows_read == items + rows_rejected + duplicates_collapsed; }
+    [[nodiscard]] bool reconciles() const noexcept {
+        return rows_read == items + rows_rejected + duplicates_collapsed + rows_unchanged;
+    }
 };
 
 /// Serialises a summary as one JSON object.

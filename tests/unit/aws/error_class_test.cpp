@@ -41,6 +41,9 @@ TEST(error_class, aws_codes_by_service) {
         {"dynamodb", 400, "ItemCollectionSizeLimitExceededException", call_scope::ITEM_WRITE, error_class::ITEM},
         {"dynamodb", 400, "SerializationException", call_scope::ITEM_WRITE, error_class::ITEM},
         {"dynamodb", 400, "ResourceNotFoundException", call_scope::ITEM_WRITE, error_class::RECORD},
+        // A false condition of a conditional write is the row's fate (skipped), never an error of the load.
+        {"dynamodb", 400, "ConditionalCheckFailedException", call_scope::ITEM_WRITE, error_class::CONDITION},
+        {"dynamodb", 400, "ConditionalCheckFailedException", call_scope::OTHER, error_class::RECORD},
         {"dynamodb", 400, "AccessDeniedException", call_scope::ITEM_WRITE, error_class::FATAL},
         {"dynamodb", 400, "TransactionConflictException", call_scope::ITEM_WRITE, error_class::TRANSIENT},
         {"dynamodb", 500, "InternalServerError", call_scope::ITEM_WRITE, error_class::TRANSIENT},

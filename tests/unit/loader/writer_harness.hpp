@@ -41,6 +41,7 @@ public:
     struct pending_call {
         std::string body;
         batch_write_callback done;
+        std::string operation;  // PutItem / UpdateItem; empty: BatchWriteItem
     };
     struct sent_request {
         std::chrono::steady_clock::time_point at;
@@ -57,6 +58,18 @@ public:
     std::function<bool(size_t call)> written_then_failed = [](size_t) { return false; };
     std::function<std::chrono::steady_clock::time_point()> clock = [] { return std::chrono::steady_clock::now(); };
     std::string poison = "POISON";      // a V holding this is refused as invalid
+    // PutItem with a condition: whether it is false for this body (insert: the key exists, unless the marker is
+    // the stored item's).
+    std::function<bool(const std::string& body)> condition_false = [this](const std::string& body) {
+        simdjson::dom::parser p;
+        simdjson::dom::element doc = p.parse(body);
+        const std::string id(doc["Item"]["ID"]["S"].get_string().value());
+        if (!table.count(id)) return false;
+        std::string_view marker;
+        if (doc["Item"]["tarius_row"]["S"].get_string().get(marker) != simdjson::SUCCESS) return true;
+        return markers[id] != marker;
+    };
+    std::map<std::string, std::string> markers;  // ID → the row marker its item holds
     double units_per_item = 1;          // write units each accepted item consumes (ConsumedCapacity)
     bool renumber_unprocessed = false;  // answer UnprocessedItems in another spelling (keys re-serialised)
     size_t calls = 0;
@@ -71,6 +84,11 @@ public:
     }
     tarius::result<std::string> call(const std::string&, std::string) override {
         return tarius::make_error(tarius::errc::INTERNAL, "unused");
+    }
+    void write_item_async(std::string operation, std::string body, batch_write_callback done) override {
+        sent.push_back({clock(), 1});
+        in_flight.push_back({std::move(body), std::move(done), std::move(operation)});
+        max_in_flight = std::max(max_in_flight, in_flight.size());
     }
     void batch_write_item_async(std::string body, batch_write_callback done) override {
         auto keys = ids_of(body);
@@ -89,6 +107,10 @@ public:
         const size_t number = calls++;
         if (auto failure = fail_call(number)) {
             c.done(std::move(*failure));
+            return in_flight.size();
+        }
+        if (!c.operation.empty()) {
+            answer_item_write(c);
             return in_flight.size();
         }
         simdjson::dom::parser parser;
@@ -137,6 +159,22 @@ public:
         return in_flight.size();
     }
 
+    void answer_item_write(pending_call& c) {
+        if (condition_false(c.body)) {
+            c.done(service_error(400, "ConditionalCheckFailedException", "The conditional request failed"));
+            return;
+        }
+        simdjson::dom::parser parser;
+        simdjson::dom::element doc = parser.parse(c.body);
+        const std::string id(doc["Item"]["ID"]["S"].get_string().value());
+        table[id] = std::string(doc["Item"]["V"]["S"].get_string().value());
+        std::string_view marker;
+        if (doc["Item"]["tarius_row"]["S"].get_string().get(marker) == simdjson::SUCCESS) markers[id] = marker;
+        batch_write_result r;
+        r.consumed_capacity = units_per_item;
+        c.done(std::move(r));
+    }
+
     static std::set<std::string> ids_of(const std::string& body) {
         std::set<std::string> ids;
         simdjson::dom::parser parser;
@@ -167,7 +205,9 @@ inline std::string key_of(const std::string& id) {
 
 /// Batches of the rows through the real batcher: each row spans 100 input bytes and one line (line 2 first),
 /// raw bytes "id,v\n".
-inline std::vector<tarius::pipeline::batch> make_batches(const std::vector<row>& rows, size_t per_batch = 25) {
+inline std::vector<tarius::pipeline::batch> make_batches(
+    const std::vector<row>& rows, size_t per_batch = 25,
+    tarius::pipeline::duplicate_policy duplicates = tarius::pipeline::duplicate_policy::COLLAPSE) {
     struct collect final : tarius::pipeline::batch_sink {
         std::vector<tarius::pipeline::batch> out;
         tarius::result<void> on_batch(tarius::pipeline::batch&& b) override {
@@ -175,7 +215,7 @@ inline std::vector<tarius::pipeline::batch> make_batches(const std::vector<row>&
             return tarius::ok();
         }
     } sink;
-    tarius::pipeline::batcher batches("t", sink, per_batch, tarius::pipeline::MAX_BATCH_BYTES, true);
+    tarius::pipeline::batcher batches("t", sink, per_batch, tarius::pipeline::MAX_BATCH_BYTES, true, duplicates);
     for (size_t row_idx = 0; row_idx < rows.size(); ++row_idx) {
         const row& r = rows[row_idx];
         tarius::mapping::encoded_item item;

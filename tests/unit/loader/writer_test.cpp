@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -216,8 +217,7 @@ TEST(ddb_writer, a_stop_while_a_replaced_row_waits_keeps_its_batch_below_the_che
     EXPECT_TRUE(first.current_checkpoint().refused.empty());
 
     auto resumed_options = options_for_tests();
-    resumed_options.already_written_through = first.current_checkpoint().offset;
-    resumed_options.earlier_refusals = first.current_checkpoint().refused;
+    resumed_options.resume = first.current_checkpoint();
     ddb_writer resumed(ddb, resumed_options);
     for (auto& b : make_batches(rows)) ASSERT_TRUE(resumed.on_batch(std::move(b)));
     ASSERT_TRUE(resumed.drain());
@@ -250,8 +250,10 @@ TEST(ddb_writer, batches_below_a_resume_point_are_counted_not_sent_and_earlier_r
     fake_dynamodb ddb;
     std::vector<refused_row> refused;
     auto options = options_for_tests();
-    options.already_written_through = 1000;  // the first two batches (5 rows × 100 bytes each)
-    options.earlier_refusals = {{4, "ValidationException: from the first run"}};
+    options.resume.offset = 1000;  // the first two batches (5 rows × 100 bytes each)
+    options.resume.batches_done = 2;
+    options.resume.items_written = 9;
+    options.resume.refused = {{4, "ValidationException: from the first run"}};
     ddb_writer writer(ddb, options, [&refused](const tarius::row_problem& p, std::string_view raw) {
         refused.push_back({p, std::string(raw)});
         return tarius::ok();
@@ -406,4 +408,111 @@ TEST(ddb_writer, the_tick_runs_while_writes_are_in_flight_and_can_stop_the_write
     EXPECT_EQ(writer.current_checkpoint().offset, 1000u);
 }
 
+// ---- one row per request (insert) --------------------------------------------------------------------------
+
+writer_options insert_options() {
+    auto options = options_for_tests();
+    tarius::loader::write_settings settings;
+    settings.method = tarius::loader::write_method::INSERT;
+    options.strategy = tarius::loader::make_write_strategy(settings, "t", options.keys, "0123456789abcdef");
+    return options;
+}
+
+std::vector<tarius::pipeline::batch> insert_batches(const std::vector<row>& rows, size_t per_batch = 25) {
+    return make_batches(rows, per_batch, tarius::pipeline::duplicate_policy::SEAL);
+}
+
+TEST(ddb_writer, an_insert_writes_absent_keys_and_counts_the_others_skipped_in_file_order) {
+    // k0..k39 repeat: each key's first row is written, every later row finds the key and is skipped; rows of one
+    // key never overlap in flight although answers come back in any order.
+    const std::vector<row> rows = rows_with_repeats(200, 40);
+    fake_dynamodb ddb;
+    ddb.pick = [n = 0u](size_t in_flight) mutable { return (n += 7) % in_flight; };
+    ddb.table["k3"] = "theirs";  // another writer's item: never overwritten
+    auto options = insert_options();
+    options.max_in_flight = 16;
+    ddb_writer writer(ddb, options);
+    for (auto& b : insert_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+    ASSERT_TRUE(writer.drain());
+    std::map<std::string, std::string> expected = {{"k3", "theirs"}};
+    for (const row& r : rows) expected.emplace(r.id, r.v);  // first row of a key wins
+    EXPECT_EQ(ddb.table, expected);
+    EXPECT_EQ(writer.stats().items_written, 39u);
+    EXPECT_EQ(writer.stats().items_skipped_existing, 161u);
+    EXPECT_EQ(writer.stats().requests_sent, 200u);  // one row per request
+    EXPECT_GE(writer.stats().peak_in_flight, 8u);
+    EXPECT_DOUBLE_EQ(writer.stats().wcu_estimated, 161.0);  // a failed condition costs the row's units
+    const auto at = writer.current_checkpoint();
+    EXPECT_EQ(at.offset, 20000u);
+    EXPECT_EQ(at.items_written + at.skipped_existing, 200u);
+    EXPECT_EQ(at.skipped_existing, 161u);
+}
+
+TEST(ddb_writer, a_resumed_insert_counts_the_earlier_runs_rows_once_and_its_marker_passes_its_own_condition) {
+    const std::vector<row> rows = rows_with_repeats(100, 30);
+    fake_dynamodb ddb;
+    auto options = insert_options();
+    options.max_in_flight = 4;
+    // The first run stops after some batches: its acknowledged rows are in the table with their markers.
+    tarius::loader::checkpoint at;
+    {
+        ddb_writer first(ddb, options);
+        auto batches = insert_batches(rows);
+        for (size_t idx = 0; idx < 2; ++idx) ASSERT_TRUE(first.on_batch(std::move(batches[idx])));
+        ASSERT_TRUE(first.drain());
+        at = first.current_checkpoint();
+        // Then it sent the third batch, which the table wrote, and died before any answer came back.
+        ASSERT_TRUE(first.on_batch(std::move(batches[2])));
+        first.stop();
+        while (!ddb.in_flight.empty()) ddb.poll(std::chrono::milliseconds(0));
+    }
+    ASSERT_GT(at.offset, 0u);
+    auto resumed_options = insert_options();
+    resumed_options.resume = at;
+    ddb_writer resumed(ddb, resumed_options);
+    for (auto& b : insert_batches(rows)) ASSERT_TRUE(resumed.on_batch(std::move(b)));
+    ASSERT_TRUE(resumed.drain());
+    // The counts of one uninterrupted run.
+    fake_dynamodb once;
+    ddb_writer whole(once, insert_options());
+    for (auto& b : insert_batches(rows)) ASSERT_TRUE(whole.on_batch(std::move(b)));
+    ASSERT_TRUE(whole.drain());
+    EXPECT_EQ(ddb.table, once.table);
+    EXPECT_EQ(resumed.stats().items_written, whole.stats().items_written);
+    EXPECT_EQ(resumed.stats().items_skipped_existing, whole.stats().items_skipped_existing);
+    EXPECT_EQ(resumed.current_checkpoint().skipped_existing, whole.current_checkpoint().skipped_existing);
+}
+
+TEST(ddb_writer, a_row_resent_after_its_write_was_lost_passes_its_own_marker) {
+    // A run that died wrote these rows (with their markers) but never counted them: sent again by the same load,
+    // each passes its own condition and is counted written, not skipped. Another load's marker does not pass.
+    const std::vector<row> rows = rows_with_repeats(30, 30);
+    fake_dynamodb ddb;
+    for (size_t idx = 0; idx < rows.size(); ++idx) {
+        ddb.table[rows[idx].id] = rows[idx].v;
+        ddb.markers[rows[idx].id] = (idx < 20 ? "0123456789abcdef:" : "fedcba9876543210:") + std::to_string(idx + 2);
+    }
+    ddb_writer writer(ddb, insert_options());
+    for (auto& b : insert_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+    ASSERT_TRUE(writer.drain());
+    EXPECT_EQ(writer.stats().items_written, 20u);
+    EXPECT_EQ(writer.stats().items_skipped_existing, 10u);
+}
+
+TEST(ddb_writer, a_resumed_load_whose_input_changed_fails_instead_of_miscounting) {
+    const std::vector<row> rows = rows_with_repeats(50, 1000);
+    fake_dynamodb ddb;
+    auto options = options_for_tests();
+    options.resume.offset = 1000;
+    options.resume.batches_done = 3;  // the replay finds 2 batches below offset 1000
+    ddb_writer writer(ddb, options);
+    bool failed = false;
+    for (auto& b : make_batches(rows, 5)) failed |= !writer.on_batch(std::move(b));
+    auto drained = writer.drain();
+    EXPECT_TRUE(failed || !drained);
+    ASSERT_FALSE(drained);
+    EXPECT_NE(drained.err().message.find("input changed"), std::string::npos) << drained.err().message;
+}
+
 }  // namespace
+

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Sync modes with one row per request (issue 11, item 6): items/s of `tarius load` in the modes insert, newer and
+merge against a loopback DynamoDB stub that answers every PutItem / UpdateItem after 5 ms (and, with --ccf-every N,
+answers every Nth with ConditionalCheckFailedException: rows counted skipped), on 2 cores. Target: >= 50,000
+items/s. The put mode (BatchWriteItem, 25 rows per request) on the same file and stub is printed for comparison.
+
+usage: bench/sync_modes_bench.py [--build build/release] [--tools build/dev/bin] [--rows 300000] [--ccf-every 10]
+                                 [--modes insert,newer,merge,put]
+"""
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "python"))
+import tarius_stack  # noqa: E402
+from loader_compare import measured, stub_env  # noqa: E402
+
+DOCUMENTS = {
+    "put": "",
+    "insert": "",
+    "merge": "    mapping: {partition_key: ID:S, columns: {Price: {type: number}, Color: {empty: remove}}}\n",
+    "newer": "    version: {column: updated_at, type: timestamp}\n",
+}
+
+
+def write_rows(path, rows, seed=6):
+    """ID,Title,Price,Color,updated_at: distinct keys, about 200 bytes a row."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("ID,Title,Price,Color,updated_at\n")
+        for n in range(rows):
+            color = rng.choice(["red", "green", "", "blue"])
+            f.write("K%09d,Product title number %d with some words to fill the row,%d.%02d,%s,"
+                    "2026-12-%02dT%02d:%02d:%02d.%03d+01:00\n"
+                    % (n, n, rng.randrange(1000), rng.randrange(100), color, rng.randrange(1, 29),
+                       rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.randrange(1000)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default="build/release")
+    parser.add_argument("--tools", default="build/dev/bin")
+    parser.add_argument("--rows", type=int, default=300000)
+    parser.add_argument("--ccf-every", type=int, default=10)
+    parser.add_argument("--modes", default="insert,newer,merge,put")
+    args = parser.parse_args()
+    tarius = os.path.abspath(os.path.join(args.build, "bin", "tarius"))
+    os.environ["TARIUS_BIN"] = os.path.abspath(args.tools)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "rows.csv")
+        write_rows(path, args.rows)
+        for mode in args.modes.split(","):
+            # Conditional writes (insert, newer) see every Nth condition fail; merge and put have none.
+            ccf = str(args.ccf_every) if mode in ("insert", "newer") else "0"
+            with tarius_stack.stack(fault_server_args=["--latency-ms", "5", "--ccf-every", ccf]) as st:
+                env = stub_env(st.fault_server.url)
+                doc = os.path.join(tmp, mode + ".yaml")
+                with open(doc, "w") as f:
+                    f.write("feeds:\n  f:\n    match: {prefix: x/}\n    table: t\n    mode: %s\n%s"
+                            % (mode, DOCUMENTS[mode] or "    mapping: {partition_key: ID:S}\n"))
+                seconds, rss, out = measured([tarius, "load", path, "--feeds", doc, "--feed", "f", "--json"], env)
+                counts = json.loads(out)["counts"]
+                done = counts["items_written"] + counts.get("skipped_existing", 0) + counts.get("skipped_stale", 0)
+                print(f"{mode:6}: {counts['rows']:,} rows in {seconds:.2f} s = {done / seconds:,.0f} items/s "
+                      f"({counts['requests']:,} requests; written {counts['items_written']:,}, skipped "
+                      f"{counts.get('skipped_existing', 0) + counts.get('skipped_stale', 0):,}; "
+                      f"reconciles {counts['reconciles']}), peak RSS {rss:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,354 @@
+#include "loader/snapshot/snapshot_load.hpp"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "json/writer.hpp"
+#include "loader/snapshot/digest.hpp"
+#include "loader/snapshot/record_sorter.hpp"
+#include "tarius/loader/log.hpp"
+#include "tarius/pipeline/engine.hpp"
+
+namespace tarius::loader::snapshot {
+namespace {
+
+constexpr const char* STATE = "state.json";
+constexpr const char* STATE_FORMAT = "tarius-snapshot-state/1";
+
+std::string key_schema_text(const mapping::key_schema& keys) {
+    auto one = [](const mapping::key_attribute& k) {
+        return k.name + ":" + (k.type == mapping::key_type::S ? "S" : k.type == mapping::key_type::N ? "N" : "B");
+    };
+    return keys.sort ? one(keys.partition) + "," + one(*keys.sort) : one(keys.partition);
+}
+
+// The feed's state: its base digest and the digests of loads that began writing and never finished.
+struct feed_state {
+    struct digest_ref {
+        std::string digest;
+        std::string load_id;
+    };
+    std::optional<digest_ref> base;
+    uint64_t base_rows = 0;
+    std::string base_table;
+    std::string base_keys;
+    bool rewrite_next = false;  // the base does not match the table (DynamoDB refused rows of that load)
+    std::vector<digest_ref> pending;
+};
+
+result<feed_state> parse_state(const std::string& text, const std::string& where) {
+    feed_state out;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    auto bad = [&](const std::string& what) {
+        return make_error(errc::CSV_FILE, "snapshot: the state " + where + STATE + " is unreadable (" + what +
+                                              "); remove it to start the feed again from a first load");
+    };
+    if (parser.parse(text).get(doc) != simdjson::SUCCESS) return bad("not JSON");
+    std::string_view format;
+    if (doc["format"].get_string().get(format) != simdjson::SUCCESS || format != STATE_FORMAT) return bad("format");
+    simdjson::dom::object base;
+    if (doc["base"].get_object().get(base) == simdjson::SUCCESS) {
+        std::string_view digest, load_id, table, keys;
+        uint64_t rows = 0;
+        bool rewrite = false;
+        if (base["digest"].get_string().get(digest) != simdjson::SUCCESS ||
+            base["load_id"].get_string().get(load_id) != simdjson::SUCCESS ||
+            base["table"].get_string().get(table) != simdjson::SUCCESS ||
+            base["key_schema"].get_string().get(keys) != simdjson::SUCCESS ||
+            base["rows"].get_uint64().get(rows) != simdjson::SUCCESS) {
+            return bad("base");
+        }
+        if (base["rewrite_next"].get_bool().get(rewrite) != simdjson::SUCCESS) rewrite = false;
+        out.base = feed_state::digest_ref{std::string(digest), std::string(load_id)};
+        out.base_rows = rows;
+        out.base_table = table;
+        out.base_keys = keys;
+        out.rewrite_next = rewrite;
+    }
+    simdjson::dom::array pending;
+    if (doc["pending"].get_array().get(pending) == simdjson::SUCCESS) {
+        for (simdjson::dom::element p : pending) {
+            std::string_view digest, load_id;
+            if (p["digest"].get_string().get(digest) != simdjson::SUCCESS ||
+                p["load_id"].get_string().get(load_id) != simdjson::SUCCESS) {
+                return bad("pending");
+            }
+            out.pending.push_back({std::string(digest), std::string(load_id)});
+        }
+    }
+    return out;
+}
+
+std::string state_text(const feed_state& s) {
+    std::string out;
+    json::writer w(out);
+    w.begin_object().key("format").value(STATE_FORMAT);
+    if (s.base) {
+        w.key("base").begin_object();
+        w.key("digest").value(s.base->digest).key("load_id").value(s.base->load_id);
+        w.key("rows").value(s.base_rows).key("table").value(s.base_table).key("key_schema").value(s.base_keys);
+        w.key("rewrite_next").value(s.rewrite_next).end_object();
+    }
+    w.key("pending").begin_array();
+    for (const auto& p : s.pending) {
+        w.begin_object().key("digest").value(p.digest).key("load_id").value(p.load_id).end_object();
+    }
+    w.end_array().end_object();
+    return out;
+}
+
+// Pass 1: every row of the file as a record (its key, the hash of its item, its line), into the sorter.
+class recorder final : public pipeline::batch_sink {
+public:
+    recorder(record_sorter& sorter, const mapping::key_schema& keys) : sorter_(sorter), keys_(keys) {}
+
+    result<void> on_batch(pipeline::batch&& b) override {
+        for (size_t idx = 0; idx < b.items_info.size(); ++idx) {
+            const std::string_view json = b.item_json(idx);
+            record r;
+            r.key_hash = b.items_info[idx].key_hash;
+            r.hash = hash_item(json);
+            r.line = b.items_info[idx].origin.line;
+            r.key_json = key_json_of(json, keys_);
+            TARIUS_TRY(sorter_.add(std::move(r)));
+        }
+        return ok();
+    }
+
+    // A row the mapping rejected whose key is known: its item stays as it is.
+    void on_rejected_key(const mapping::encoded_item& key, std::string_view key_json, uint64_t line) {
+        record r;
+        r.key_hash = key.key_hash;
+        r.hash = KEEP;
+        r.line = line;
+        r.key_json = key_json;
+        if (auto added = sorter_.add(std::move(r)); !added && !failure_) failure_ = added.err();
+    }
+
+    [[nodiscard]] const std::optional<error>& failure() const noexcept { return failure_; }
+
+private:
+    record_sorter& sorter_;
+    const mapping::key_schema& keys_;
+    std::optional<error> failure_;
+};
+
+// Passes the input on while the load may go on.
+class stoppable_sink final : public byte_sink {
+public:
+    stoppable_sink(byte_sink& next, const std::function<bool()>& stop) : next_(next), stop_(stop) {}
+    result<void> write(std::string_view chunk) override {
+        if (stop_ && stop_()) return make_error(errc::CANCELLED, "snapshot: stopped while digesting the file");
+        return next_.write(chunk);
+    }
+    result<void> finish() override { return next_.finish(); }
+    bool stop_requested() override { return stop_ && stop_(); }
+
+private:
+    byte_sink& next_;
+    const std::function<bool()>& stop_;
+};
+
+std::string make_temp_dir(const std::string& load_id) {
+    std::random_device device;
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("tarius-snapshot-" + load_id + "-" + std::to_string(device() & 0xffffff));
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    return dir.string();
+}
+
+}  // namespace
+
+std::string key_json_of(std::string_view item_json, const mapping::key_schema& keys) {
+    simdjson::dom::parser parser;
+    simdjson::dom::object item;
+    if (parser.parse(item_json.data(), item_json.size(), true).get_object().get(item) != simdjson::SUCCESS) return {};
+    std::string out = "{";
+    for (const mapping::key_attribute* k : {&keys.partition, keys.sort ? &*keys.sort : nullptr}) {
+        if (k == nullptr) continue;
+        simdjson::dom::element value;
+        if (item[k->name].get(value) != simdjson::SUCCESS) return {};
+        if (out.size() > 1) out += ',';
+        json::append_string(out, k->name);
+        out += ':';
+        out += simdjson::minify(value);
+    }
+    out += '}';
+    return out;
+}
+
+session::session(const load_context& context, std::string temp_dir)
+    : context_(context), temp_dir_(std::move(temp_dir)), digest_name_(context.load_id + ".digest") {}
+
+session::~session() {
+    std::error_code ignored;
+    std::filesystem::remove_all(temp_dir_, ignored);
+}
+
+result<std::unique_ptr<session>> session::prepare(const load_context& context) {
+    std::unique_ptr<session> out(new session(context, make_temp_dir(context.load_id)));
+    TARIUS_TRY(out->run_prepare());
+    return out;
+}
+
+result<void> session::run_prepare() {
+    const snapshot_options& options = *context_.config.snapshot;
+    digest_store& store = context_.store;
+    TARIUS_ASSIGN_OR_RETURN(std::optional<std::string> text, store.read(STATE));
+    feed_state state;
+    if (text) {
+        state_text_ = *text;
+        TARIUS_ASSIGN_OR_RETURN(state, parse_state(*text, store.where()));
+    }
+
+    // The bases: the last successful snapshot (when it is of this table and key schema), then the digests of other
+    // loads that began writing and never finished. This load's own digest, left by an earlier run of it, is not
+    // one: a resumed load decides exactly as its first run did.
+    std::vector<std::unique_ptr<digest_reader>> readers;
+    const std::string keys_text = key_schema_text(context_.keys);
+    bool base_usable = state.base && state.base_table == context_.config.table && state.base_keys == keys_text;
+    if (base_usable) {
+        const std::string path = temp_dir_ + "/base.digest";
+        auto got = store.download(state.base->digest, path);
+        auto reader = got ? digest_reader::open(path) : result<digest_reader>(got.err());
+        if (reader) {
+            readers.push_back(std::make_unique<digest_reader>(std::move(reader).value()));
+            plan_.base_load_id = state.base->load_id;
+        } else {
+            log_entry("warn", "snapshot base digest unreadable: first load").with("error", reader.err().message);
+            base_usable = false;
+        }
+    }
+    plan_.first_load = !base_usable;
+    if (state.rewrite_next) plan_.rewrite_reason = "the last snapshot's load had rows DynamoDB refused";
+    size_t pending_index = 0;
+    for (const auto& p : state.pending) {
+        if (p.load_id == context_.load_id) continue;
+        const std::string path = temp_dir_ + "/pending-" + std::to_string(pending_index++) + ".digest";
+        auto got = store.download(p.digest, path);
+        auto reader = got ? digest_reader::open(path) : result<digest_reader>(got.err());
+        if (!reader) {
+            // Its keys cannot be known: the items it wrote and this file lacks stay. Said in the log and report.
+            log_entry("warn", "snapshot pending digest unreadable").with("error", reader.err().message);
+            plan_.rewrite_reason = "the digest of an unfinished load (" + p.load_id + ") is unreadable";
+            continue;
+        }
+        readers.push_back(std::make_unique<digest_reader>(std::move(reader).value()));
+        plan_.rewrite_reason = "load " + p.load_id + " began writing and did not finish";
+    }
+
+    // Pass 1: digest the file.
+    record_sorter sorter(temp_dir_, options.sort_memory);
+    recorder records(sorter, context_.keys);
+    pipeline::engine_options engine;
+    engine.source = context_.source;
+    engine.table = context_.config.table;
+    engine.dialect = context_.config.dialect;
+    engine.mapping = context_.config.mapping;
+    engine.keys = context_.keys;
+    engine.duplicates = pipeline::duplicate_policy::SEAL;  // every row a record: the sort finds the last of a key
+    engine.on_rejected_key = [&records](const mapping::encoded_item& key, std::string_view json, uint64_t line) {
+        records.on_rejected_key(key, json, line);
+    };
+    TARIUS_ASSIGN_OR_RETURN(auto eng, pipeline::engine::create(std::move(engine), records, nullptr));
+    stoppable_sink input(eng->input(), context_.stop);
+    auto pumped = context_.pump(input);
+    if (pumped) pumped = input.finish();
+    if (!pumped) return std::move(pumped).err();
+    if (records.failure()) return *records.failure();
+
+    // Compare.
+    digest_header header;
+    header.feed = context_.config.feed;
+    header.table = context_.config.table;
+    header.load_id = context_.load_id;
+    header.source = context_.source;
+    header.key_schema = keys_text;
+    const std::string digest_path = temp_dir_ + "/" + digest_name_;
+    TARIUS_ASSIGN_OR_RETURN(digest_writer next, digest_writer::create(digest_path, header));
+    std::vector<digest_reader*> bases;
+    for (auto& r : readers) bases.push_back(r.get());
+    plan_.deletes_path = temp_dir_ + "/deletes.jsonl";
+    diff_options how;
+    how.trust_hashes = !plan_.first_load && plan_.rewrite_reason.empty();
+    TARIUS_ASSIGN_OR_RETURN(plan_.counts, diff(sorter, bases, next, plan_.to_write, plan_.deletes_path, how));
+    TARIUS_TRY(next.finish());
+
+    // The guard: a file that would delete too much of the feed is refused before anything is written or deleted.
+    // Against the largest digest it compares with (the base, or a pending one when no base exists).
+    uint64_t largest = plan_.counts.base_rows;
+    for (const auto& r : readers) largest = std::max<uint64_t>(largest, r->header().rows);
+    const double base_rows = static_cast<double>(std::max<uint64_t>(largest, 1));
+    const double fraction = static_cast<double>(plan_.counts.to_delete) / base_rows;
+    if (plan_.counts.to_delete > 0 && fraction > options.max_delete_fraction) {
+        char share[64];
+        std::snprintf(share, sizeof share, "%.1f %% (limit %.1f %%)", 100 * fraction,
+                      100 * options.max_delete_fraction);
+        return make_error(errc::LIMIT,
+                          "snapshot: " + std::to_string(plan_.counts.to_delete) + " of the feed's " +
+                              std::to_string(largest) + " items are absent from this file, " + share +
+                              ": a truncated file? Nothing was written or deleted. Raise feeds." +
+                              context_.config.feed + ".snapshot.max_delete_fraction to accept it.");
+    }
+
+    // The digest goes up and is recorded as pending before the first write: should this load not finish, the next
+    // one knows which keys it may have touched.
+    TARIUS_TRY(store.upload(digest_name_, digest_path));
+    plan_.digest_uri = store.where() + digest_name_;
+    const bool listed = std::any_of(state.pending.begin(), state.pending.end(),
+                                    [&](const auto& p) { return p.load_id == context_.load_id; });
+    if (context_.resumed && !listed) {
+        // This load began writing, then another snapshot of the feed ran to its end after the lock lapsed: going on
+        // would mix this older file into the table the newer one left.
+        return make_error(errc::CSV_FILE, "snapshot: load " + context_.load_id +
+                                              " was superseded by a later snapshot of feed " + context_.config.feed +
+                                              " while it was interrupted; load this file again to make it current");
+    }
+    if (!listed) {
+        state.pending.push_back({digest_name_, context_.load_id});
+        TARIUS_TRY(store.write(STATE, state_text(state)));
+        state_text_ = state_text(state);
+    }
+    return ok();
+}
+
+result<void> session::commit(bool dirty) {
+    feed_state state;
+    state.base = feed_state::digest_ref{digest_name_, context_.load_id};
+    state.base_rows = plan_.counts.keys;
+    state.base_table = context_.config.table;
+    state.base_keys = key_schema_text(context_.keys);
+    state.rewrite_next = dirty;
+    return context_.store.write(STATE, state_text(state));
+}
+
+result<void> commit_if_succeeded(session& s, const load_outcome& out) {
+    if (out.status != load_status::SUCCEEDED && out.status != load_status::SUCCEEDED_WITH_REJECTS) return ok();
+    // Rows DynamoDB refused are in the digest as if written: the next load must not trust it.
+    const bool dirty = out.counts.rejected_by_reason[static_cast<size_t>(reject_reason::REFUSED_BY_DYNAMODB)] > 0;
+    return s.commit(dirty);
+}
+
+std::string session::report_json() const {
+    std::string out;
+    json::writer w(out);
+    w.begin_object();
+    w.key("first_load").value(plan_.first_load);
+    w.key("base_load_id").value(plan_.base_load_id);
+    w.key("base_items").value(plan_.counts.base_rows);
+    w.key("rows_to_write").value(plan_.counts.to_write);
+    w.key("items_to_delete").value(plan_.counts.to_delete);
+    w.key("rows_kept").value(plan_.counts.kept);
+    if (!plan_.rewrite_reason.empty()) w.key("every_row_written_because").value(plan_.rewrite_reason);
+    w.key("digest").value(plan_.digest_uri);
+    w.end_object();
+    return out;
+}
+
+}  // namespace tarius::loader::snapshot

@@ -1,0 +1,276 @@
+# ctest-label: e2e
+"""Snapshot feeds against dynalite, with boto3 as the oracle for what landed and Python's csv module for the files:
+1. Three successive snapshots (rows added, changed, removed; duplicates and a rejected row): after each, the table
+   equals the file (last row of a key wins; the rejected row's item stays as it was); the second and third reports
+   write only the changed and new rows and delete only the removed keys; counts reconcile.
+2. A truncated file (most keys gone) fails before anything is written or deleted, naming the limit.
+3. A load killed mid-write (SIGKILL) and a new file after it: the new load writes every row (an unfinished load's
+   changes cannot be trusted) and deletes the keys of the base and of the unfinished load that the file lacks.
+4. An S3 snapshot killed mid-write and resumed (--ledger-table): the same load goes on, deletes each absent key
+   once; exact table, exact counts.
+5. Bad documents: a snapshot feed sharing its table with another feed.
+
+TARIUS_BIN is the directory of the binaries (as ctest sets it).
+"""
+import csv
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+if os.path.isfile(os.environ.get("TARIUS_BIN", "")):
+    os.environ["TARIUS_BIN"] = os.path.dirname(os.path.abspath(os.environ["TARIUS_BIN"]))
+
+sys.path.insert(0, os.path.dirname(__file__))
+import local_loader  # noqa: E402
+import tarius_stack  # noqa: E402
+
+BIN = os.environ.get("TARIUS_BIN", "")
+TARIUS = os.path.join(BIN, "tarius")
+BUCKET = local_loader.BUCKET
+
+
+def csv_rows(data):
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def item_of(row):
+    return {c: {"S": v.strip()} for c, v in row.items() if v is not None and v.strip()}
+
+
+def scan(ddb, table):
+    items, kwargs = {}, {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = ddb.scan(**kwargs)
+        for item in page["Items"]:
+            items[item["ID"]["S"]] = item
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def create_table(ddb, name):
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "ID", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "ID", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
+
+
+def assert_reconciles(test, counts):
+    total = (counts["items_written"] + counts["deleted"] + counts["rejected"] + counts["duplicates_collapsed"] +
+             counts["skipped_existing"] + counts["skipped_stale"] + counts["unchanged"] + counts["not_loaded"])
+    test.assertEqual(counts["rows"], total, counts)
+    test.assertTrue(counts["reconciles"], counts)
+
+
+def snapshot_csv(items):
+    """A file of {ID: Title} rows in a shuffled order."""
+    keys = sorted(items)
+    random.Random(len(keys)).shuffle(keys)
+    return ("ID,Title\n" + "".join("%s,%s\n" % (k, items[k]) for k in keys)).encode()
+
+
+def document(feed, prefix, table, extra=""):
+    return ("feeds:\n  %s:\n    match: {prefix: %s}\n    table: %s\n    mode: snapshot\n" % (feed, prefix, table)
+            + extra)
+
+
+class snapshot_feeds(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="tarius-snapshot-")
+        cls.stack_cm = tarius_stack.stack(moto=True, dynalite=True)
+        cls.st = cls.stack_cm.__enter__()
+        try:
+            cls.local = local_loader.provisioned(cls.st, max_receive_count=5, table="unused")
+        except Exception:
+            cls.stack_cm.__exit__(None, None, None)
+            raise
+        cls.s3, cls.ddb = cls.local.s3, cls.local.ddb
+        cls.env = {k: v for k, v in cls.local.env.items() if k != "TARIUS_TABLE"}
+        cls.env["TARIUS_SNAPSHOT_DIR"] = os.path.join(cls.tmp, "digests")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack_cm.__exit__(None, None, None)
+        import shutil
+
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def load(self, data, doc_text, name, expect=0, extra=()):
+        doc = self.write("feeds-%s.yaml" % name, doc_text.encode())
+        proc = subprocess.run([TARIUS, "load", self.write(name + ".csv", data), "--feeds", doc, "--json", *extra],
+                              env=self.env, capture_output=True, timeout=600)
+        self.assertEqual(proc.returncode, expect, proc.stderr.decode()[-3000:])
+        return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+    def assert_table_is(self, table, items):
+        got = scan(self.ddb, table)
+        self.assertEqual({k: v for k, v in got.items()}, {k: item_of({"ID": k, "Title": t}) for k, t in items.items()})
+
+    # 1 -----------------------------------------------------------------------------------------------------------
+    def test_1_three_snapshots_leave_the_table_equal_to_the_last_file(self):
+        table = "s1-products"
+        create_table(self.ddb, table)
+        doc = document("products", "s1/", table, "    snapshot: {max_delete_fraction: 0.5}\n"
+                                                 "    mapping: {partition_key: ID:S}\n")
+        first = {"P%04d" % n: "title %d" % n for n in range(1000)}
+        report = self.load(snapshot_csv(first), doc, "s1-a", extra=("--feed", "products"))
+        counts = report["counts"]
+        self.assertEqual((counts["items_written"], counts["unchanged"], counts["absent_deleted"]), (1000, 0, 0))
+        self.assertTrue(report["snapshot"]["first_load"], report["snapshot"])
+        assert_reconciles(self, counts)
+        self.assert_table_is(table, first)
+
+        # 2: 10 changed, 5 removed, 7 added, one key twice (the last row wins), one row rejected (empty key).
+        second = dict(first)
+        for n in range(10):
+            second["P%04d" % (n * 50)] = "changed %d" % n
+        for n in range(5):
+            del second["P%04d" % (n * 50 + 1)]
+        for n in range(7):
+            second["N%04d" % n] = "new %d" % n
+        data = snapshot_csv(second) + b"P0002,an earlier row of P0002\n,no key\nP0002,title 2\n"
+        report = self.load(data, doc, "s1-b", expect=1, extra=("--feed", "products"))
+        counts = report["counts"]
+        self.assertEqual((counts["items_written"], counts["absent_deleted"], counts["rejected"]), (17, 5, 1), counts)
+        self.assertEqual(counts["unchanged"], len(second) - 17, counts)
+        self.assertEqual(counts["duplicates_collapsed"], 2, counts)  # P0002's two earlier rows
+        self.assertFalse(report["snapshot"]["first_load"])
+        self.assertEqual(report["snapshot"]["items_to_delete"], 5)
+        assert_reconciles(self, counts)
+        self.assert_table_is(table, second)
+
+        # 3: the same file again writes nothing; then a third file removes and changes more.
+        report = self.load(snapshot_csv(second), doc, "s1-c", extra=("--feed", "products"))
+        counts = report["counts"]
+        self.assertEqual((counts["items_written"], counts["absent_deleted"], counts["unchanged"]),
+                         (0, 0, len(second)), counts)
+        self.assertEqual(counts["requests"], 0, counts)
+        third = {k: v for k, v in second.items() if not k.endswith("7")}
+        third["P0003"] = "changed again"
+        report = self.load(snapshot_csv(third), doc, "s1-d", extra=("--feed", "products"))
+        counts = report["counts"]
+        removed = len(second) - len(third)
+        self.assertEqual((counts["items_written"], counts["absent_deleted"]), (1, removed), counts)
+        assert_reconciles(self, counts)
+        self.assert_table_is(table, third)
+
+    # 2 -----------------------------------------------------------------------------------------------------------
+    def test_2_a_truncated_file_fails_before_anything_is_written(self):
+        table = "s2-products"
+        create_table(self.ddb, table)
+        doc = document("s2", "s2/", table)
+        full = {"Q%04d" % n: "t %d" % n for n in range(500)}
+        self.load(snapshot_csv(full), doc, "s2-a", extra=("--feed", "s2"))
+        truncated = {k: "changed" for k in list(sorted(full))[:100]}
+        proc = subprocess.run([TARIUS, "load", self.write("s2-b.csv", snapshot_csv(truncated)), "--feeds",
+                               self.write("feeds-s2.yaml", doc.encode()), "--feed", "s2", "--json"],
+                              env=self.env, capture_output=True, timeout=120)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("400 of the feed's 500 items are absent", proc.stderr.decode() + proc.stdout.decode())
+        self.assertIn("max_delete_fraction", proc.stderr.decode() + proc.stdout.decode())
+        self.assert_table_is(table, full)  # nothing written, nothing deleted
+
+    # 3 -----------------------------------------------------------------------------------------------------------
+    def test_3_after_an_unfinished_load_every_row_is_written_and_its_keys_are_deleted(self):
+        table = "s3-products"
+        create_table(self.ddb, table)
+        doc = document("s3", "s3/", table, "    snapshot: {max_delete_fraction: 1}\n")
+        base = {"B%05d" % n: "t %d" % n for n in range(3000)}
+        self.load(snapshot_csv(base), doc, "s3-a", extra=("--feed", "s3"))
+        # The unfinished load: half the keys changed, 1,000 new keys; killed while it writes.
+        unfinished = {k: ("u" if n % 2 else v) for n, (k, v) in enumerate(sorted(base.items()))}
+        unfinished.update({"U%05d" % n: "new" for n in range(1000)})
+        proc = subprocess.Popen([TARIUS, "load", self.write("s3-b.csv", snapshot_csv(unfinished)), "--feeds",
+                                 self.write("feeds-s3.yaml", doc.encode()), "--feed", "s3", "--json",
+                                 "--concurrency", "1", "--max-wcu", "400"], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(scan(self.ddb, table)) == len(base):
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        self.assertGreater(len(scan(self.ddb, table)), len(base), "the killed load wrote nothing")
+        # The next file: the base's keys back to their base titles except 100, none of the unfinished load's.
+        final = dict(base)
+        for n in range(100):
+            final["B%05d" % n] = "final"
+        report = self.load(snapshot_csv(final), doc, "s3-c", extra=("--feed", "s3"))
+        counts = report["counts"]
+        self.assertIn("every_row_written_because", report["snapshot"])
+        self.assertEqual(counts["items_written"], len(final), counts)
+        self.assertEqual(counts["absent_deleted"], 1000, counts)  # the unfinished load's new keys
+        assert_reconciles(self, counts)
+        self.assert_table_is(table, final)
+        # Then the feed is trusted again: the same file writes nothing.
+        counts = self.load(snapshot_csv(final), doc, "s3-d", extra=("--feed", "s3"))["counts"]
+        self.assertEqual((counts["items_written"], counts["unchanged"]), (0, len(final)), counts)
+
+    # 4 -----------------------------------------------------------------------------------------------------------
+    def test_4_an_s3_snapshot_killed_and_resumed_deletes_each_absent_key_once(self):
+        table = "s4-products"
+        create_table(self.ddb, table)
+        doc = document("s4", "s4/", table, "    snapshot: {max_delete_fraction: 0.5}\n")
+        self.s3.put_object(Bucket=BUCKET, Key="config/s4.yaml", Body=doc.encode())
+        command = lambda key: [TARIUS, "load", "s3://%s/%s" % (BUCKET, key), "--feeds",  # noqa: E731
+                               "s3://%s/config/s4.yaml" % BUCKET, "--ledger-table", "ledger", "--json"]
+        env = dict(self.env, TARIUS_LEASE_SECONDS="3", TARIUS_HEARTBEAT_SECONDS="1")
+        base = {"K%05d" % n: "t %d" % n for n in range(6000)}
+        self.s3.put_object(Bucket=BUCKET, Key="s4/a.csv", Body=snapshot_csv(base))
+        first = subprocess.run(command("s4/a.csv"), env=env, capture_output=True, timeout=600)
+        self.assertEqual(first.returncode, 0, first.stderr.decode()[-2000:])
+        listed = self.s3.list_objects_v2(Bucket=BUCKET, Prefix="snapshots/s4/").get("Contents", [])
+        self.assertIn("snapshots/s4/state.json", [o["Key"] for o in listed])
+
+        second = {k: ("c" if n % 3 == 0 else v) for n, (k, v) in enumerate(sorted(base.items())) if n % 5}
+        self.s3.put_object(Bucket=BUCKET, Key="s4/b.csv", Body=snapshot_csv(second))
+        source = "s3://%s/s4/b.csv" % BUCKET
+        proc = subprocess.Popen(command("s4/b.csv") + ["--concurrency", "1", "--max-wcu", "300"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and proc.poll() is None:
+                record = local_loader.ledger_load_record(self.local, source)
+                if record and int(record.get("checkpoint_offset", {"N": "0"})["N"]) > 0:
+                    break
+                time.sleep(0.2)
+            self.assertIsNone(proc.poll(), "the load ended before it could be killed")
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.communicate()
+        time.sleep(4)
+        final = subprocess.run(command("s4/b.csv"), env=env, capture_output=True, timeout=900)
+        self.assertEqual(final.returncode, 0, final.stderr.decode()[-2000:])
+        report = json.loads(final.stdout)
+        self.assertEqual(report["load_id"], record["load_id"]["S"], "the rerun resumed the same load")
+        counts = report["counts"]
+        changed = sum(1 for k, v in second.items() if base[k] != v)
+        self.assertEqual((counts["items_written"], counts["absent_deleted"], counts["unchanged"]),
+                         (changed, len(base) - len(second), len(second) - changed), counts)
+        assert_reconciles(self, counts)
+        self.assert_table_is(table, second)
+
+    # 5 -----------------------------------------------------------------------------------------------------------
+    def test_5_a_snapshot_feed_must_own_its_table(self):
+        doc = (document("a", "s5a/", "shared") + "  b:\n    match: {prefix: s5b/}\n    table: shared\n")
+        proc = subprocess.run([TARIUS, "validate", "--feeds", self.write("feeds-s5.yaml", doc.encode())],
+                              env=self.env, capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 2, proc.stdout.decode())
+        self.assertIn("must own its table", proc.stderr.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
