@@ -24,6 +24,7 @@ enum class reject_reason : uint8_t {
     ITEM_TOO_LARGE,       ///< "item_too_large": the item is over DynamoDB's 400 KB limit
     REFUSED_BY_DYNAMODB,  ///< "refused_by_dynamodb": DynamoDB refused the item as invalid (its message says why)
     INVALID_OPERATION,    ///< "invalid_operation": the operation column holds neither a delete nor a put value
+    INVALID_TIMESTAMP,    ///< "invalid_timestamp": a `timestamp` column holding no valid ISO-8601 timestamp
     COUNT_,               ///< number of reasons; not a reason
 };
 
