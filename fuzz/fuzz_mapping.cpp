@@ -1,6 +1,7 @@
 // Fuzzes mapping documents and cell conversion: the input is parsed as a mapping document (must never crash),
 // then split on newlines into the cells of a row for an encoder whose columns cover every type. Every item
-// produced must be valid JSON whose size, recomputed from the JSON, equals the encoder's size.
+// produced must be valid JSON whose size, recomputed from the JSON, equals the encoder's size, and the names of
+// removed attributes must be a valid list of JSON strings.
 #include <simdjson.h>
 
 #include <cstddef>
@@ -22,13 +23,14 @@ item_encoder make_encoder() {
     mapping m;
     const value_type types[] = {value_type::STRING,     value_type::NUMBER, value_type::BOOL,
                                 value_type::NULL_VALUE, value_type::JSON,   value_type::STRING_SET,
-                                value_type::NUMBER_SET, value_type::LIST,   value_type::AUTO};
-    const char* names[] = {"s", "n", "b", "z", "j", "ss", "ns", "l", "a"};
+                                value_type::NUMBER_SET, value_type::LIST,   value_type::AUTO,
+                                value_type::TIMESTAMP};
+    const char* names[] = {"s", "n", "b", "z", "j", "ss", "ns", "l\"\\", "a", "t"};
     for (size_t idx = 0; idx < std::size(types); ++idx) {
         column_rule rule;
         rule.column = names[idx];
         rule.type = types[idx];
-        rule.empty = static_cast<empty_policy>(idx % 3);
+        rule.empty = static_cast<empty_policy>(idx % 4);
         rule.currency = idx == 1 || idx == 6;
         rule.separator = idx == 7 ? "|" : ",";
         m.columns.push_back(rule);
@@ -52,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!simdjson::validate_utf8(input.data(), input.size())) return 0;
     static item_encoder encoder = make_encoder();
     static encoded_item item;
-    constexpr size_t COLUMNS = 11;
+    constexpr size_t COLUMNS = 12;
     std::vector<std::string_view> fields;
     size_t pos = 0;
     while (fields.size() < COLUMNS) {
@@ -79,6 +81,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!size_from_json || *size_from_json != item.size) {
         std::fprintf(stderr, "item %s: size %zu, from JSON %s\n", item.json.c_str(), item.size,
                      size_from_json ? std::to_string(*size_from_json).c_str() : size_from_json.err().message.c_str());
+        std::abort();
+    }
+    const std::string removed = "[" + item.removed + "]";
+    simdjson::dom::parser parser;
+    simdjson::dom::element names;
+    if (parser.parse(removed).get(names) != simdjson::SUCCESS || !names.is_array()) {
+        std::fprintf(stderr, "removed %s is not a list of JSON strings\n", item.removed.c_str());
         std::abort();
     }
     return 0;

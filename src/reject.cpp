@@ -20,6 +20,7 @@ const char* reject_reason_name(reject_reason reason) noexcept {
         case reject_reason::REFUSED_BY_DYNAMODB: return "refused_by_dynamodb";
         case reject_reason::INVALID_OPERATION: return "invalid_operation";
         case reject_reason::INVALID_VERSION: return "invalid_version";
+        case reject_reason::INVALID_TIMESTAMP: return "invalid_timestamp";
         case reject_reason::COUNT_: break;
     }
     return "unknown";

@@ -12,6 +12,10 @@
 ///       Internal: {skip: true}
 ///       Tags: {type: string_set, separator: "|"}
 ///       Notes: {empty: keep, trim: false}
+///       UpdatedAt: {type: timestamp}
+///
+/// Types: string, number, bool, null, json, string_set, number_set, list, auto, timestamp (see `value_type`).
+/// Empty policies: omit, keep, null, remove (as omit; a merge feed REMOVEs the stored attribute; see `empty_policy`).
 
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +58,8 @@ enum class value_type : uint8_t {
     NUMBER_SET,  ///< NS: like STRING_SET, elements validated and canonicalised, de-duplicated by value
     LIST,        ///< L of S: split on the separator, order kept
     AUTO,        ///< N only when the text already is a canonical number, BOOL for true/false, else S
+    TIMESTAMP,   ///< S: an ISO-8601 / RFC 3339 timestamp with a UTC offset (or a date alone), stored in UTC with
+                 ///< a fixed width, YYYY-MM-DDThh:mm:ss.fffffffffZ, so that string order is chronological
 };
 
 /// What an empty cell (after trimming) becomes.
@@ -61,13 +67,14 @@ enum class empty_policy : uint8_t {
     OMIT,        ///< the attribute is left out of the item (sparse items)
     KEEP,        ///< stored as the empty string (S) — for non-string types the attribute is omitted
     NULL_VALUE,  ///< stored as NULL
+    REMOVE,      ///< left out of the item like OMIT, and named in `encoded_item::removed` (merge feeds REMOVE it)
 };
 
-/// Parses "string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto".
+/// Parses "string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto", "timestamp".
 [[nodiscard]] result<value_type> parse_value_type(std::string_view text);
 /// Returns the name `parse_value_type` accepts for `type`.
 const char* value_type_name(value_type type) noexcept;
-/// Parses "omit", "keep", "null".
+/// Parses "omit", "keep", "null", "remove".
 [[nodiscard]] result<empty_policy> parse_empty_policy(std::string_view text);
 
 /// The rule for one column; unset options fall back to `mapping::defaults`.
@@ -115,9 +122,9 @@ struct encoded_item {
     uint64_t key_hash = 0;  ///< a 64-bit hash of `key`
     size_t size = 0;        ///< the item's size by DynamoDB's sizing rules, in bytes
     size_t attributes = 0;  ///< number of top-level attributes
-    /// Attributes whose empty cell asks to REMOVE them (merge feeds): comma-separated JSON strings, e.g.
-    /// `"color","size"`; empty when none.
-    std::string removed;
+    std::string removed;    ///< attributes whose empty cell asks to REMOVE them (merge feeds): their names as
+                            ///< comma-separated JSON strings, `"color","size"`; empty when none (and after
+                            ///< `encode_key`)
 };
 
 /// DynamoDB's item size limit, 400 KB.

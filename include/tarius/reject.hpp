@@ -25,6 +25,7 @@ enum class reject_reason : uint8_t {
     REFUSED_BY_DYNAMODB,  ///< "refused_by_dynamodb": DynamoDB refused the item as invalid (its message says why)
     INVALID_OPERATION,    ///< "invalid_operation": the operation column holds neither a delete nor a put value
     INVALID_VERSION,      ///< "invalid_version": a newer feed's version cell is empty or not a number/timestamp
+    INVALID_TIMESTAMP,    ///< "invalid_timestamp": a `timestamp` column holding no valid ISO-8601 timestamp
     COUNT_,               ///< number of reasons; not a reason
 };
 

@@ -174,13 +174,15 @@ std::string_view trim_spaces(std::string_view text) {
 result<value_type> parse_value_type(std::string_view text) {
     static constexpr value_type ALL[] = {value_type::STRING,     value_type::NUMBER, value_type::BOOL,
                                          value_type::NULL_VALUE, value_type::JSON,   value_type::STRING_SET,
-                                         value_type::NUMBER_SET, value_type::LIST,   value_type::AUTO};
+                                         value_type::NUMBER_SET, value_type::LIST,   value_type::AUTO,
+                                         value_type::TIMESTAMP};
     for (value_type type : ALL) {
         if (text == value_type_name(type)) return type;
     }
-    return make_error(errc::INVALID_ARGUMENT,
-                      "unknown type \"" + std::string(text) +
-                          "\" (expected string, number, bool, null, json, string_set, number_set, list or auto)");
+    return make_error(
+        errc::INVALID_ARGUMENT,
+        "unknown type \"" + std::string(text) +
+            "\" (expected string, number, bool, null, json, string_set, number_set, list, auto or timestamp)");
 }
 
 const char* value_type_name(value_type type) noexcept {
@@ -194,6 +196,7 @@ const char* value_type_name(value_type type) noexcept {
         case value_type::NUMBER_SET: return "number_set";
         case value_type::LIST: return "list";
         case value_type::AUTO: return "auto";
+        case value_type::TIMESTAMP: return "timestamp";
     }
     return "unknown";
 }
@@ -202,8 +205,9 @@ result<empty_policy> parse_empty_policy(std::string_view text) {
     if (text == "omit") return empty_policy::OMIT;
     if (text == "keep") return empty_policy::KEEP;
     if (text == "null") return empty_policy::NULL_VALUE;
+    if (text == "remove") return empty_policy::REMOVE;
     return make_error(errc::INVALID_ARGUMENT,
-                      "unknown empty policy \"" + std::string(text) + "\" (expected omit, keep or null)");
+                      "unknown empty policy \"" + std::string(text) + "\" (expected omit, keep, null or remove)");
 }
 
 result<mapping> parse_mapping(std::string_view document) {

@@ -11,6 +11,7 @@
 #include "json/writer.hpp"
 #include "mapping/codec.hpp"
 #include "mapping/number.hpp"
+#include "mapping/timestamp.hpp"
 #include "tarius/mapping.hpp"
 #include "tarius/text.hpp"
 
@@ -276,6 +277,7 @@ struct item_encoder::plan {
     // Scratch space reused from row to row so that encoding does not allocate in the steady state.
     std::string currency_scratch;
     std::string number_scratch;
+    std::string timestamp_scratch;
     std::string message;
     std::string sort_key;
     std::string json_buffer;
@@ -709,6 +711,26 @@ struct item_encoder::plan {
         return true;
     }
 
+    // Out of line, like record_removed, so that encode_value (on the path of every number) does not grow.
+    [[gnu::noinline]] bool encode_timestamp(size_t column_idx, std::string_view cell, encoded_item& out,
+                                            row_problem& problem) {
+        timestamp_scratch.clear();
+        if (!detail::append_canonical_timestamp(cell, false, timestamp_scratch, message)) {
+            return fail(problem, reject_reason::INVALID_TIMESTAMP, column_idx,
+                        quote_cell(cell) + " is not a timestamp: " + message);
+        }
+        emit_string(columns[column_idx], timestamp_scratch, out);
+        return true;
+    }
+
+    // Names the attribute of an empty cell under `empty: remove` in out.removed: its JSON name is the prefix
+    // `"name":{` without the last two bytes. Returns true (a tail call for encode_value).
+    [[gnu::noinline]] static bool record_removed(const column_plan& col, encoded_item& out) {
+        if (!out.removed.empty()) out.removed.push_back(',');
+        out.removed.append(col.prefix, 0, col.prefix.size() - 2);
+        return true;
+    }
+
     bool encode_value(size_t column_idx, std::string_view cell, encoded_item& out, row_problem& problem) {
         const column_plan& col = columns[column_idx];
         if (cell.empty() && col.type != value_type::NULL_VALUE) {
@@ -718,6 +740,7 @@ struct item_encoder::plan {
                     if (col.type == value_type::STRING || col.type == value_type::AUTO) emit_string(col, cell, out);
                     return true;
                 case empty_policy::NULL_VALUE: emit_scalar(col, "\"NULL\":true", 1, out); return true;
+                case empty_policy::REMOVE: return record_removed(col, out);
             }
         }
         switch (col.type) {
@@ -776,6 +799,7 @@ struct item_encoder::plan {
                     emit_string(col, cell, out);
                 }
                 return true;
+            case value_type::TIMESTAMP: return encode_timestamp(column_idx, cell, out, problem);
         }
         return true;
     }
@@ -946,6 +970,7 @@ bool item_encoder::encode_object(bool key_only, const csv::row& r, encoded_item&
     out.key_hash = 0;
     out.size = 0;
     out.attributes = 0;
+    out.removed.clear();
     p.sort_key.clear();
     p.buf.clear();
     p.buf.push_back('{');

@@ -160,7 +160,7 @@ bool parse_offset(std::string_view text, size_t pos, bool assume_utc, int64_t& o
     if (end != text.size()) return refuse(message, "text after the UTC offset");
     if (hours > 23) return refuse(message, "UTC offset hour " + std::to_string(hours));
     if (minutes > 59) return refuse(message, "UTC offset minute " + std::to_string(minutes));
-    const auto magnitude = static_cast<int64_t>(hours * 3600 + minutes * 60);
+    const int64_t magnitude = int64_t{hours} * 3600 + int64_t{minutes} * 60;
     offset_seconds = sign == '-' ? -magnitude : magnitude;
     return true;
 }
@@ -181,8 +181,8 @@ bool append_canonical_timestamp(std::string_view text, bool assume_utc, std::str
         if (!parse_offset(text, pos, assume_utc, offset_seconds, message)) return false;
     }
     // An instant in seconds since the epoch: years 0000–9999 span about ±2^38 seconds, far inside int64_t.
-    const int64_t local_seconds = days_from_civil(t.year, t.month, t.day) * SECONDS_PER_DAY +
-                                  static_cast<int64_t>(t.hour * 3600 + t.minute * 60 + t.second);
+    const int64_t local_seconds = days_from_civil(t.year, t.month, t.day) * SECONDS_PER_DAY + int64_t{t.hour} * 3600 +
+                                  int64_t{t.minute} * 60 + int64_t{t.second};
     const int64_t utc_seconds = local_seconds - offset_seconds;
     // Floor division: instants before 1970 have negative seconds.
     int64_t days = utc_seconds / SECONDS_PER_DAY;

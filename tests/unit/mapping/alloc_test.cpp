@@ -53,11 +53,13 @@ TEST(mapping_alloc, steady_state_encode_does_not_allocate) {
     GTEST_SKIP() << "allocation counting needs the ordinary allocator";
 #endif
     mapping m;
-    auto add = [&](const char* column, value_type type, bool currency = false) {
+    auto add = [&](const char* column, value_type type, bool currency = false,
+                   empty_policy empty = empty_policy::OMIT) {
         column_rule rule;
         rule.column = column;
         rule.type = type;
         rule.currency = currency;
+        rule.empty = empty;
         m.columns.push_back(rule);
     };
     add("Price", value_type::NUMBER, true);
@@ -67,16 +69,19 @@ TEST(mapping_alloc, steady_state_encode_does_not_allocate) {
     add("Sizes", value_type::NUMBER_SET);
     add("Parts", value_type::LIST);
     add("Guess", value_type::AUTO);
-    const std::vector<std::string> header{"ID", "Title", "Price", "InStock", "Meta", "Tags", "Sizes", "Parts", "Guess"};
+    add("Seen", value_type::TIMESTAMP, false, empty_policy::REMOVE);
+    add("Color", value_type::STRING, false, empty_policy::REMOVE);
+    const std::vector<std::string> header{"ID",    "Title", "Price", "InStock", "Meta", "Tags",
+                                          "Sizes", "Parts", "Guess", "Seen",    "Color"};
     const key_schema keys{key_attribute{"ID", key_type::S}, std::nullopt};
     auto encoder = item_encoder::bind(m, keys, header);
     ASSERT_TRUE(encoder.has_value());
 
     const std::vector<std::vector<std::string>> rows{
         {"A1", "Widget \"deluxe\"", "$1,299.00", "yes", R"({"a":[1,2.50,{"b":null}],"c":"x"})", "a,b,a", "1,2,01",
-         "x,y", "12.5"},
-        {"A2", " padded ", "€5", "0", "[true,false]", "z", "3e2, 300", "q", "true"},
-        {"A3", "", "-$0.10", "N", R"("text")", "", "", "", "0012"},
+         "x,y", "12.5", "2026-03-14T15:09:26.5+02:00", "red"},
+        {"A2", " padded ", "€5", "0", "[true,false]", "z", "3e2, 300", "q", "true", "", ""},
+        {"A3", "", "-$0.10", "N", R"("text")", "", "", "", "0012", "2026-03-14", ""},
     };
     std::vector<std::vector<std::string_view>> views;
     for (const auto& row : rows) views.emplace_back(row.begin(), row.end());

@@ -94,6 +94,29 @@ TEST(mapping_document, minimal_documents) {
     EXPECT_FALSE(m->keys->sort.has_value());
 }
 
+TEST(mapping_document, timestamp_type_and_remove_policy) {
+    const char* docs[] = {
+        "defaults: {empty: remove}\ncolumns:\n  Seen: {type: timestamp, empty: remove}\n  Color: {empty: omit}\n"
+        "  Updated: timestamp\n",
+        R"({"defaults": {"empty": "remove"}, "columns": {"Seen": {"type": "timestamp", "empty": "remove"},)"
+        R"( "Color": {"empty": "omit"}, "Updated": "timestamp"}})",
+    };
+    for (const char* doc : docs) {
+        auto m = parse_mapping(doc);
+        ASSERT_TRUE(m.has_value()) << doc << ": " << m.err().message;
+        EXPECT_EQ(m->defaults.empty, empty_policy::REMOVE);
+        ASSERT_EQ(m->columns.size(), 3U);
+        EXPECT_EQ(m->columns[0].type, value_type::TIMESTAMP);
+        EXPECT_EQ(m->columns[0].empty, empty_policy::REMOVE);
+        EXPECT_EQ(m->columns[1].empty, empty_policy::OMIT);
+        EXPECT_EQ(m->columns[2].type, value_type::TIMESTAMP);
+        EXPECT_FALSE(m->columns[2].empty.has_value());
+    }
+    mapping typed_by_flag;
+    ASSERT_TRUE(apply_types_flag(typed_by_flag, "Seen=timestamp").has_value());
+    EXPECT_EQ(typed_by_flag.columns[0].type, value_type::TIMESTAMP);
+}
+
 TEST(mapping_document, errors_name_the_field) {
     struct case_t {
         const char* doc;
@@ -105,15 +128,15 @@ TEST(mapping_document, errors_name_the_field) {
          "mapping: bogus: unknown field (expected one of partition_key, sort_key, defaults, columns)"},
         {"columns: {Price: {type: nubmer}}",
          "mapping: columns.Price.type: unknown type \"nubmer\" (expected string, number, bool, null, json, string_set, "
-         "number_set, list or auto)"},
+         "number_set, list, auto or timestamp)"},
         {R"({"columns": {"Price": {"type": "nubmer"}}})",
          "mapping: columns.Price.type: unknown type \"nubmer\" (expected string, number, bool, null, json, string_set, "
-         "number_set, list or auto)"},
+         "number_set, list, auto or timestamp)"},
         {"columns: {Price: {typo: number}}",
          "mapping: columns.Price.typo: unknown field (expected one of attribute, skip, type, empty, trim, currency, "
          "separator)"},
         {"columns: {Notes: {empty: sometimes}}",
-         "mapping: columns.Notes.empty: unknown empty policy \"sometimes\" (expected omit, keep or null)"},
+         "mapping: columns.Notes.empty: unknown empty policy \"sometimes\" (expected omit, keep, null or remove)"},
         {"columns: {Notes: {trim: maybe}}", "mapping: columns.Notes.trim: expected true or false"},
         {R"({"columns": {"Notes": {"trim": "true"}}})", "mapping: columns.Notes.trim: expected true or false"},
         {"columns: {Tags: {separator: ''}}", "mapping: columns.Tags.separator: empty separator"},
@@ -229,7 +252,7 @@ TEST(mapping_document, types_flag) {
         {"A=number, B=bool , A =number", "--types names column \"A\" twice: give each column one type"},
         {"Price=money",
          "--types entry \"Price=money\": unknown type \"money\" (expected string, number, bool, null, "
-         "json, string_set, number_set, list or auto)"},
+         "json, string_set, number_set, list, auto or timestamp)"},
     };
     for (const auto& test_case : bad) {
         mapping scratch;
@@ -243,8 +266,10 @@ TEST(mapping_document, types_flag) {
 TEST(mapping_document, type_and_policy_names) {
     const value_type types[] = {value_type::STRING,     value_type::NUMBER, value_type::BOOL,
                                 value_type::NULL_VALUE, value_type::JSON,   value_type::STRING_SET,
-                                value_type::NUMBER_SET, value_type::LIST,   value_type::AUTO};
-    const char* names[] = {"string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto"};
+                                value_type::NUMBER_SET, value_type::LIST,   value_type::AUTO,
+                                value_type::TIMESTAMP};
+    const char* names[] = {"string",     "number",     "bool", "null", "json",
+                           "string_set", "number_set", "list", "auto", "timestamp"};
     for (size_t idx = 0; idx < std::size(types); ++idx) {
         EXPECT_STREQ(value_type_name(types[idx]), names[idx]);
         auto parsed = parse_value_type(names[idx]);
@@ -256,6 +281,8 @@ TEST(mapping_document, type_and_policy_names) {
     EXPECT_EQ(*parse_empty_policy("omit"), empty_policy::OMIT);
     EXPECT_EQ(*parse_empty_policy("keep"), empty_policy::KEEP);
     EXPECT_EQ(*parse_empty_policy("null"), empty_policy::NULL_VALUE);
+    EXPECT_EQ(*parse_empty_policy("remove"), empty_policy::REMOVE);
+    EXPECT_FALSE(parse_empty_policy("Remove").has_value());
     EXPECT_FALSE(parse_empty_policy("Omit").has_value());
 }
 

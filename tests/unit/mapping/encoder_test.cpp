@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -167,6 +168,13 @@ TEST(mapping_encoder, empty_policies) {
         {value_type::STRING_SET, empty_policy::NULL_VALUE, R"({"NULL":true})"},
         {value_type::AUTO, empty_policy::KEEP, R"({"S":""})"},
         {value_type::NULL_VALUE, empty_policy::OMIT, R"({"NULL":true})"},
+        {value_type::TIMESTAMP, empty_policy::OMIT, nullptr},
+        {value_type::TIMESTAMP, empty_policy::KEEP, nullptr},
+        {value_type::TIMESTAMP, empty_policy::NULL_VALUE, R"({"NULL":true})"},
+        {value_type::TIMESTAMP, empty_policy::REMOVE, nullptr},
+        {value_type::STRING, empty_policy::REMOVE, nullptr},
+        {value_type::NUMBER, empty_policy::REMOVE, nullptr},
+        {value_type::NULL_VALUE, empty_policy::REMOVE, R"({"NULL":true})"},  // a null column's empty cell is NULL
     };
     for (const auto& test_case : cases) {
         SCOPED_TRACE(value_type_name(test_case.type));
@@ -199,6 +207,113 @@ TEST(mapping_encoder, numbers) {
                        "\"12345678901234567890123456789012345678901\" is not a DynamoDB number: 41 significant digits; "
                        "DynamoDB keeps at most 38"},
                   });
+}
+
+TEST(mapping_encoder, timestamps) {
+    check_values(typed(value_type::TIMESTAMP),
+                 {
+                     {"2026-03-14", R"({"S":"2026-03-14T00:00:00.000000000Z"})"},
+                     {"2026-03-14T15:09:26Z", R"({"S":"2026-03-14T15:09:26.000000000Z"})"},
+                     {"2026-03-14 15:09:26.5-05:00", R"({"S":"2026-03-14T20:09:26.500000000Z"})"},
+                     {"2025-12-31T23:30:00-0100", R"({"S":"2026-01-01T00:30:00.000000000Z"})"},
+                     {"\x01 2026-03-14T15:09Z ", R"({"S":"2026-03-14T15:09:00.000000000Z"})"},  // quoted blanks
+                 });
+    check_rejects(typed(value_type::TIMESTAMP),
+                  {
+                      {"2026-13-01", reject_reason::INVALID_TIMESTAMP, "\"2026-13-01\" is not a timestamp: month 13"},
+                      {"2026-02-29", reject_reason::INVALID_TIMESTAMP,
+                       "\"2026-02-29\" is not a timestamp: day 29 of a 28-day month"},
+                      // The encoder never assumes UTC: a feed's version column may (the loader's choice).
+                      {"2026-03-14T15:09:26", reject_reason::INVALID_TIMESTAMP,
+                       "\"2026-03-14T15:09:26\" is not a timestamp: no UTC offset: add Z or +hh:mm"},
+                      {"2026-03-14T15:09:26.1234567891Z", reject_reason::INVALID_TIMESTAMP,
+                       "\"2026-03-14T15:09:26.1234567891Z\" is not a timestamp: more than 9 fraction digits"},
+                      {"14/03/2026", reject_reason::INVALID_TIMESTAMP,
+                       "\"14/03/2026\" is not a timestamp: expected a date YYYY-MM-DD"},
+                  });
+    // A timestamp column cannot be a key (its cell would be stored as written, not canonical).
+    auto bound = item_encoder::bind(typed(value_type::TIMESTAMP), key_schema{key_attribute{"V", key_type::S}, {}},
+                                    std::vector<std::string>{"ID", "V"});
+    ASSERT_FALSE(bound.has_value());
+    EXPECT_EQ(bound.err().message, "column V (partition key V, type S) has conflicting type timestamp");
+}
+
+TEST(reject_reason, every_reason_has_a_distinct_name) {
+    std::set<std::string> names;
+    for (size_t idx = 0; idx < static_cast<size_t>(reject_reason::COUNT_); ++idx) {
+        const std::string name = tarius::reject_reason_name(static_cast<reject_reason>(idx));
+        EXPECT_NE(name, "unknown") << idx;
+        EXPECT_TRUE(names.insert(name).second) << name;
+    }
+    EXPECT_STREQ(tarius::reject_reason_name(reject_reason::INVALID_TIMESTAMP), "invalid_timestamp");
+    EXPECT_EQ(static_cast<size_t>(reject_reason::INVALID_TIMESTAMP),
+              static_cast<size_t>(reject_reason::INVALID_OPERATION) + 1);
+}
+
+TEST(mapping_encoder, remove_names_the_emptied_attributes) {
+    mapping m;
+    m.defaults.empty = empty_policy::REMOVE;  // unmapped columns: Color
+    column_rule size_rule;
+    size_rule.column = "Size";
+    size_rule.attribute = "size \"EU\"";  // named as a JSON string, escaped
+    m.columns.push_back(size_rule);
+    column_rule price_rule;
+    price_rule.column = "Price";
+    price_rule.type = value_type::NUMBER;
+    m.columns.push_back(price_rule);
+    column_rule note_rule;
+    note_rule.column = "Note";
+    note_rule.empty = empty_policy::OMIT;
+    m.columns.push_back(note_rule);
+    column_rule seen_rule;
+    seen_rule.column = "Seen";
+    seen_rule.type = value_type::TIMESTAMP;
+    seen_rule.empty = empty_policy::NULL_VALUE;
+    m.columns.push_back(seen_rule);
+    auto encoder =
+        item_encoder::bind(m, id_key(), std::vector<std::string>{"ID", "Color", "Size", "Price", "Note", "Seen"});
+    ASSERT_TRUE(encoder.has_value()) << encoder.err().message;
+    row_builder builder;
+    encoded_item item;
+    row_problem problem;
+    struct case_t {
+        std::vector<std::string> cells;
+        const char* json;
+        const char* removed;
+    };
+    const case_t cases[] = {
+        {{"1", "", " ", "", "", ""}, R"({"ID":{"S":"1"},"Seen":{"NULL":true}})", R"("Color","size \"EU\"","Price")"},
+        {{"2", "red", "", "\x01 ", "n", ""},
+         R"({"ID":{"S":"2"},"Color":{"S":"red"},"Note":{"S":"n"},"Seen":{"NULL":true}})",
+         R"("size \"EU\"","Price")"},  // quoted blanks around a number are not content
+        {{"3", "red", "\x01 ", "5", "", "2026-03-14"},
+         R"({"ID":{"S":"3"},"Color":{"S":"red"},"size \"EU\"":{"S":" "},"Price":{"N":"5"},)"
+         R"("Seen":{"S":"2026-03-14T00:00:00.000000000Z"}})",
+         ""},
+        {{"4", "", "M", "5", "", ""},
+         R"({"ID":{"S":"4"},"size \"EU\"":{"S":"M"},"Price":{"N":"5"},"Seen":{"NULL":true}})",
+         R"("Color")"},
+    };
+    for (const auto& test_case : cases) {
+        ASSERT_TRUE(encoder->encode(builder.make(test_case.cells), item, problem)) << problem.message;
+        EXPECT_EQ(item.json, test_case.json);
+        EXPECT_EQ(item.removed, test_case.removed) << test_case.cells[0];  // cleared from row to row
+    }
+    // The view-returning overload fills it too.
+    std::string_view json;
+    ASSERT_TRUE(encoder->encode(builder.make({"5", "", "", "", "", ""}), item, json, problem));
+    EXPECT_EQ(item.removed, R"("Color","size \"EU\"","Price")");
+    // encode_key reads no other column, so it names none.
+    ASSERT_TRUE(encoder->encode_key(builder.make({"6", "", "", "", "", ""}), item, json, problem));
+    EXPECT_EQ(json, R"({"ID":{"S":"6"}})");
+    EXPECT_EQ(item.removed, "");
+    // Removed attributes are not part of the item: neither its size nor its attribute count.
+    ASSERT_TRUE(encoder->encode(builder.make({"7", "", "", "", "", "2026-03-14"}), item, problem));
+    EXPECT_EQ(item.size, 2 + 1 + 4 + 30);
+    EXPECT_EQ(item.attributes, 2U);
+    // An empty key is still an empty key.
+    ASSERT_FALSE(encoder->encode(builder.make({"", "", "", "", "", ""}), item, problem));
+    EXPECT_EQ(problem.reason, reject_reason::EMPTY_KEY);
 }
 
 TEST(mapping_encoder, currency) {
@@ -508,6 +623,8 @@ TEST(mapping_encoder, item_size_and_limit) {
         {value_type::AUTO, "-1.5", 4},
         {value_type::NUMBER_SET, "-1.5,12", 4 + 2},
         {value_type::JSON, "[-1.5]", 3 + 1 + 4},
+        {value_type::TIMESTAMP, "2026-03-14", 30},  // as any S: the canonical text's 30 bytes
+        {value_type::TIMESTAMP, "2026-03-14T15:09:26.5+02:00", 30},
     };
     for (const auto& test_case : cases) {
         const auto res = encode_one(typed(test_case.type), id_key(), {"ID", "V"}, {"k", test_case.cell});
