@@ -563,25 +563,35 @@ void ddb_writer::finish_item(batch_state& state) {
 void ddb_writer::finish_batch(uint64_t sequence) {
     auto node = active_.extract(sequence);
     batch_state& state = *node.mapped();
-    for (const auto& item : state.b.items_info) {
-        auto it = keys_held_.find(item.key_hash);
-        if (it != keys_held_.end() && --it->second == 0) keys_held_.erase(it);
-    }
+    std::vector<uint64_t> keys;
+    keys.reserve(state.b.items_info.size());
+    for (const auto& item : state.b.items_info) keys.push_back(item.key_hash);
+    // A newer feed's later row of a key waits until the checkpoint covers this batch: should the load stop, a row
+    // the resumed load sends again has no later row of its key written after it, so its fate comes out the same.
+    if (!options_.strategy->orders_keys_by_checkpoint()) release_keys(keys);
     held_bytes_ -= state.b.held_bytes();
     done_out_of_order_[sequence] = {state.b.end_offset, state.b.end_line};
-    fates_by_batch_[sequence] = state.fates;
+    fates_by_batch_[sequence] = {state.fates, std::move(keys)};
     // The checkpoint advances over the contiguous prefix of finished batches.
     while (!done_out_of_order_.empty() && done_out_of_order_.begin()->first == next_sequence_) {
         checkpoint_.offset = done_out_of_order_.begin()->second.first;
         checkpoint_.line = done_out_of_order_.begin()->second.second;
-        const checkpoint& fates = fates_by_batch_[next_sequence_];
+        const auto& [fates, batch_keys] = fates_by_batch_[next_sequence_];
         checkpoint_.items_written += fates.items_written;
         checkpoint_.skipped_existing += fates.skipped_existing;
         checkpoint_.skipped_stale += fates.skipped_stale;
+        if (options_.strategy->orders_keys_by_checkpoint()) release_keys(batch_keys);
         ++checkpoint_.batches_done;
         done_out_of_order_.erase(done_out_of_order_.begin());
         fates_by_batch_.erase(next_sequence_);
         ++next_sequence_;
+    }
+}
+
+void ddb_writer::release_keys(const std::vector<uint64_t>& keys) {
+    for (const uint64_t key_hash : keys) {
+        auto it = keys_held_.find(key_hash);
+        if (it != keys_held_.end() && --it->second == 0) keys_held_.erase(it);
     }
 }
 

@@ -35,6 +35,7 @@ public:
     size_t send(aws::dynamodb_client& client, std::span<const write_entry> entries,
                 aws::batch_write_callback done) override;
     std::optional<skip_reason> when_condition_fails() const noexcept override;
+    bool orders_keys_by_checkpoint() const noexcept override { return settings_.method == write_method::NEWER; }
 
 private:
     write_settings settings_;

@@ -266,7 +266,8 @@ class snapshot_feeds(unittest.TestCase):
     # 5 -----------------------------------------------------------------------------------------------------------
     def test_5_a_snapshot_feed_must_own_its_table(self):
         doc = (document("a", "s5a/", "shared") + "  b:\n    match: {prefix: s5b/}\n    table: shared\n")
-        proc = subprocess.run([TARIUS, "validate", "--feeds", self.write("feeds-s5.yaml", doc.encode())],
+        proc = subprocess.run([TARIUS, "load", self.write("s5.csv", b"ID,Title\nA,x\n"), "--feeds",
+                               self.write("feeds-s5.yaml", doc.encode()), "--feed", "a"],
                               env=self.env, capture_output=True, timeout=60)
         self.assertEqual(proc.returncode, 2, proc.stdout.decode())
         self.assertIn("must own its table", proc.stderr.decode())

@@ -72,6 +72,10 @@ public:
     /// body's size.
     virtual size_t send(aws::dynamodb_client& client, std::span<const write_entry> entries,
                         aws::batch_write_callback done) = 0;
+    /// Whether a later row of a key waits until the checkpoint covers the earlier one (not only until it is
+    /// answered): a newer row's fate depends on the rows of its key before it, so a resumed load must never send
+    /// again a row whose key a later row already wrote.
+    [[nodiscard]] virtual bool orders_keys_by_checkpoint() const noexcept { return false; }
     /// What a false condition means for the row; none when this strategy's writes have no condition.
     [[nodiscard]] virtual std::optional<skip_reason> when_condition_fails() const noexcept = 0;
 };

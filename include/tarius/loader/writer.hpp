@@ -145,6 +145,7 @@ private:
     void resend(entry e, bool throttled);
     void finish_item(batch_state& state);
     void finish_batch(uint64_t sequence);
+    void release_keys(const std::vector<uint64_t>& keys);
     void wait_for_progress();
     void check_progress();
     void fail(error e);
@@ -178,7 +179,9 @@ private:
     uint64_t next_request_id_ = 0;
     uint64_t next_sequence_ = 0;  // the checkpoint covers batches below this sequence
     std::map<uint64_t, std::pair<uint64_t, uint64_t>> done_out_of_order_;  // sequence → (end offset, end line)
-    std::map<uint64_t, checkpoint> fates_by_batch_;  // sequence → its items written / skipped (counts only)
+    // Finished batches above the checkpoint: their fates (counts only) and keys (held until the checkpoint passes
+    // them when the strategy orders keys by checkpoint).
+    std::map<uint64_t, std::pair<checkpoint, std::vector<uint64_t>>> fates_by_batch_;
     std::vector<std::pair<uint64_t, refusal>> refusals_;                   // (batch sequence, refusal)
     checkpoint checkpoint_;
     size_t held_bytes_ = 0;

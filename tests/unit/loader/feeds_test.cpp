@@ -143,7 +143,7 @@ TEST(feeds, every_mistake_is_named) {
         {"feeds: {a: {match: {prefix: x/}}}", "feeds: feeds.a.table: missing: the feed's table"},
         {"feeds: {a: {match: {prefix: x/}, table: t, tabel: u}}",
          "feeds: feeds.a.tabel: unknown field (expected one of match, table, mapping, mode, op, version, snapshot, "
-         "delimiter, rejects_prefix, reports_prefix, max_wcu, concurrency)"},
+         "row_marker, delimiter, rejects_prefix, reports_prefix, max_wcu, concurrency)"},
         {"feeds: {a: {match: {prefix: x/}, table: t, delimiter: colon}}",
          "feeds: feeds.a.delimiter: unknown delimiter \"colon\": use , comma \\t tab | pipe ; semicolon or auto"},
         {"feeds: {a: {match: {prefix: x/}, table: t, mode: upsert}}",
@@ -163,6 +163,16 @@ TEST(feeds, every_mistake_is_named) {
          "feeds: feeds.a.snapshot: only snapshot feeds take snapshot options (mode is put)"},
         {"feeds: {a: {match: {prefix: x/}, table: t, mode: snapshot, snapshot: {max_delete_fraction: 2}}}",
          "feeds: feeds.a.snapshot.max_delete_fraction: a share of the items: at most 1"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, row_marker: false}}",
+         "feeds: feeds.a.row_marker: only insert and newer feeds mark their rows (mode is put)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: insert, mapping: {columns: {C: {empty: remove}}}}}",
+         "feeds: feeds.a.mapping: column C: empty: remove is for merge feeds only (a put replaces the whole item)"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: newer, version: {column: v, type: timestamp}, "
+         "mapping: {columns: {v: {type: number}}}}}",
+         "feeds: feeds.a.mapping: column v has type number, but it is the feed's version of type timestamp"},
+        {"feeds: {a: {match: {prefix: x/}, table: t, mode: snapshot}, b: {match: {prefix: y/}, table: t}}",
+         "feeds: feeds.b.table: feed a writes table t too: a snapshot feed must own its table (it deletes what its "
+         "file lacks)"},
         {"feeds: {a: {match: {prefix: x/}, table: t, max_wcu: 0}}",
          "feeds: feeds.a.max_wcu: expected a number above 0, not \"0\""},
         {"feeds: {a: {match: {prefix: x/}, table: t, concurrency: 2.5}}",

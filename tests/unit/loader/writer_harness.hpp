@@ -96,7 +96,7 @@ public:
             for (const auto& id : ids_of(other.body)) overlap_seen |= keys.count(id) > 0;
         }
         sent.push_back({clock(), keys.size()});
-        in_flight.push_back({std::move(body), std::move(done)});
+        in_flight.push_back({std::move(body), std::move(done), {}});
         max_in_flight = std::max(max_in_flight, in_flight.size());
     }
     size_t poll(std::chrono::milliseconds) override {
