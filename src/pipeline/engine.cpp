@@ -180,22 +180,22 @@ struct engine::impl final : csv::row_sink, byte_sink {
 
     // ---- the reader's sink (the caller's thread) ---------------------------------------------------------
 
+    // The index of a column the feed's mode reads (`what`: "operation", "version").
+    static result<size_t> column_of(const csv::header& hdr, const std::string& name, const char* what) {
+        const auto found = std::find(hdr.names.begin(), hdr.names.end(), name);
+        if (found == hdr.names.end()) {
+            return make_error(errc::CSV_FILE,
+                              std::string(what) + " column " + name + " not in header: " + join_names(hdr.names));
+        }
+        return static_cast<size_t>(found - hdr.names.begin());
+    }
+
     result<void> on_header(const csv::header& hdr) override {
         if (options.operation) {
-            const auto found = std::find(hdr.names.begin(), hdr.names.end(), options.operation->column);
-            if (found == hdr.names.end()) {
-                return make_error(errc::CSV_FILE, "operation column " + options.operation->column +
-                                                      " not in header: " + join_names(hdr.names));
-            }
-            operation_column = static_cast<size_t>(found - hdr.names.begin());
+            TARIUS_ASSIGN_OR_RETURN(operation_column, column_of(hdr, options.operation->column, "operation"));
         }
         if (options.version) {
-            const auto found = std::find(hdr.names.begin(), hdr.names.end(), options.version->column);
-            if (found == hdr.names.end()) {
-                return make_error(errc::CSV_FILE, "version column " + options.version->column +
-                                                      " not in header: " + join_names(hdr.names));
-            }
-            version_column = static_cast<size_t>(found - hdr.names.begin());
+            TARIUS_ASSIGN_OR_RETURN(version_column, column_of(hdr, options.version->column, "version"));
         }
         auto bound = mapping::item_encoder::bind(options.mapping, keys, hdr.names);
         if (!bound) return std::move(bound).err();

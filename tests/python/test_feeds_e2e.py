@@ -26,7 +26,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.request
@@ -36,9 +35,11 @@ if os.path.isfile(os.environ.get("TARIUS_BIN", "")):  # TARIUS_BIN=/path/to/tari
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fake_runtime  # noqa: E402
+import feed_support  # noqa: E402
 import lambda_support  # noqa: E402
 import local_loader  # noqa: E402
 import tarius_stack  # noqa: E402
+from feed_support import assert_reconciles, create_table, scan  # noqa: E402
 
 BIN = os.environ.get("TARIUS_BIN", "")
 TARIUS = os.path.join(BIN, "tarius")
@@ -153,33 +154,7 @@ def delete_feed_csv(count, seed):
     return ("ID,op,Title,Price\n" + "".join(l + "\n" for l in lines)).encode()
 
 
-# --- The stack. ---
-
-def create_table(ddb, name):
-    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "ID", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "ID", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST")
-    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
-
-
-def scan(ddb, table):
-    """Every item of `table` by ID (boto3 Scan, consistent, every page)."""
-    items, kwargs = {}, {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = ddb.scan(**kwargs)
-        for item in page["Items"]:
-            items[item["ID"]["S"]] = item
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def assert_reconciles(test, counts):
-    """rows == items_written + deleted + rejected + duplicates_collapsed (+ not_loaded), and the flag says so."""
-    total = (counts["items_written"] + counts.get("deleted", 0) + counts["rejected"] +
-             counts["duplicates_collapsed"] + counts.get("not_loaded", 0))
-    test.assertEqual(counts["rows"], total, counts)
-    test.assertTrue(counts["reconciles"], counts)
+# --- Reports. ---
 
 
 def json_lines(text):
@@ -193,36 +168,9 @@ def json_lines(text):
     return out
 
 
-class feeds_e2e(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="tarius-feeds-")
-        cls.stack_cm = tarius_stack.stack(moto=True, dynalite=True)
-        cls.st = cls.stack_cm.__enter__()
-        try:
-            cls.local = local_loader.provisioned(cls.st, max_receive_count=5, table="unused")
-        except Exception:
-            cls.stack_cm.__exit__(None, None, None)
-            raise
-        cls.s3, cls.ddb = cls.local.s3, cls.local.ddb
-        # Feeds carry their tables: no TARIUS_TABLE.
-        cls.env = {k: v for k, v in cls.local.env.items() if k != "TARIUS_TABLE"}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack_cm.__exit__(None, None, None)
-        import shutil
-
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
+class feeds_e2e(feed_support.stack_case):
     def path(self, name):
         return os.path.join(self.tmp, name)
-
-    def write(self, name, data):
-        path = self.path(name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
 
     def load(self, *args, env=None, timeout=600):
         return subprocess.run([TARIUS, "load", *args], env=env or self.env, capture_output=True, timeout=timeout)

@@ -12,15 +12,12 @@
 
 TARIUS_BIN is the directory of the binaries (as ctest sets it).
 """
-import csv
-import io
 import json
 import os
 import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -28,45 +25,17 @@ if os.path.isfile(os.environ.get("TARIUS_BIN", "")):
     os.environ["TARIUS_BIN"] = os.path.dirname(os.path.abspath(os.environ["TARIUS_BIN"]))
 
 sys.path.insert(0, os.path.dirname(__file__))
+import feed_support  # noqa: E402
 import local_loader  # noqa: E402
-import tarius_stack  # noqa: E402
+from feed_support import assert_reconciles, create_table, scan  # noqa: E402
 
 BIN = os.environ.get("TARIUS_BIN", "")
 TARIUS = os.path.join(BIN, "tarius")
 BUCKET = local_loader.BUCKET
 
 
-def csv_rows(data):
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
-
-
 def item_of(row):
     return {c: {"S": v.strip()} for c, v in row.items() if v is not None and v.strip()}
-
-
-def scan(ddb, table):
-    items, kwargs = {}, {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = ddb.scan(**kwargs)
-        for item in page["Items"]:
-            items[item["ID"]["S"]] = item
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def create_table(ddb, name):
-    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "ID", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "ID", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST")
-    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
-
-
-def assert_reconciles(test, counts):
-    total = (counts["items_written"] + counts["deleted"] + counts["rejected"] + counts["duplicates_collapsed"] +
-             counts["skipped_existing"] + counts["skipped_stale"] + counts["unchanged"] + counts["not_loaded"])
-    test.assertEqual(counts["rows"], total, counts)
-    test.assertTrue(counts["reconciles"], counts)
 
 
 def snapshot_csv(items):
@@ -81,33 +50,11 @@ def document(feed, prefix, table, extra=""):
             + extra)
 
 
-class snapshot_feeds(unittest.TestCase):
+class snapshot_feeds(feed_support.stack_case):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="tarius-snapshot-")
-        cls.stack_cm = tarius_stack.stack(moto=True, dynalite=True)
-        cls.st = cls.stack_cm.__enter__()
-        try:
-            cls.local = local_loader.provisioned(cls.st, max_receive_count=5, table="unused")
-        except Exception:
-            cls.stack_cm.__exit__(None, None, None)
-            raise
-        cls.s3, cls.ddb = cls.local.s3, cls.local.ddb
-        cls.env = {k: v for k, v in cls.local.env.items() if k != "TARIUS_TABLE"}
+        super().setUpClass()
         cls.env["TARIUS_SNAPSHOT_DIR"] = os.path.join(cls.tmp, "digests")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack_cm.__exit__(None, None, None)
-        import shutil
-
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def write(self, name, data):
-        path = os.path.join(self.tmp, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
 
     def load(self, data, doc_text, name, expect=0, extra=()):
         doc = self.write("feeds-%s.yaml" % name, doc_text.encode())

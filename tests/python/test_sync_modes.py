@@ -15,16 +15,13 @@ order (model_insert, model_newer, model_merge below), which is what the modes pr
 
 TARIUS_BIN is the directory of the binaries (as ctest sets it).
 """
-import csv
 import decimal
-import io
 import json
 import os
 import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -32,7 +29,9 @@ if os.path.isfile(os.environ.get("TARIUS_BIN", "")):
     os.environ["TARIUS_BIN"] = os.path.dirname(os.path.abspath(os.environ["TARIUS_BIN"]))
 
 sys.path.insert(0, os.path.dirname(__file__))
+import feed_support  # noqa: E402
 import local_loader  # noqa: E402
+from feed_support import assert_reconciles, create_table, csv_rows, scan  # noqa: E402
 import tarius_stack  # noqa: E402
 
 BIN = os.environ.get("TARIUS_BIN", "")
@@ -40,11 +39,6 @@ TARIUS = os.path.join(BIN, "tarius")
 BUCKET = local_loader.BUCKET
 SEED = os.path.join(tarius_stack.source_dir(), "..", "shared", "seed-data", "products.csv")
 MARKER = "tarius_row"
-
-
-def csv_rows(data):
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))
-    return list(reader)
 
 
 def strings(row, skip=()):
@@ -90,33 +84,8 @@ def model_newer(table, versions, rows, column, kind, key="ID"):
     return written, stale
 
 
-def scan(ddb, table, key="ID"):
-    items, kwargs = {}, {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = ddb.scan(**kwargs)
-        for item in page["Items"]:
-            items[item[key]["S"]] = item
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def without_marker(item):
     return {k: v for k, v in item.items() if k != MARKER}
-
-
-def create_table(ddb, name, key="ID"):
-    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST")
-    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
-
-
-def assert_reconciles(test, counts):
-    total = (counts["items_written"] + counts.get("deleted", 0) + counts["rejected"] + counts["duplicates_collapsed"] +
-             counts.get("skipped_existing", 0) + counts.get("skipped_stale", 0) + counts.get("not_loaded", 0))
-    test.assertEqual(counts["rows"], total, counts)
-    test.assertTrue(counts["reconciles"], counts)
 
 
 def feed_document(name, prefix, table, mode, extra=""):
@@ -127,33 +96,7 @@ def feed_document(name, prefix, table, mode, extra=""):
             "    mode: %s\n" % (name, prefix, table, mode)) + extra
 
 
-class sync_modes(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="tarius-modes-")
-        cls.stack_cm = tarius_stack.stack(moto=True, dynalite=True)
-        cls.st = cls.stack_cm.__enter__()
-        try:
-            cls.local = local_loader.provisioned(cls.st, max_receive_count=5, table="unused")
-        except Exception:
-            cls.stack_cm.__exit__(None, None, None)
-            raise
-        cls.s3, cls.ddb = cls.local.s3, cls.local.ddb
-        cls.env = {k: v for k, v in cls.local.env.items() if k != "TARIUS_TABLE"}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack_cm.__exit__(None, None, None)
-        import shutil
-
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def write(self, name, data):
-        path = os.path.join(self.tmp, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
-
+class sync_modes(feed_support.stack_case):
     def load(self, path, document, feed, *args, expect=0):
         doc = self.write(feed + "-feeds.yaml", document.encode())
         proc = subprocess.run([TARIUS, "load", path, "--feeds", doc, "--feed", feed, "--json", *args],
