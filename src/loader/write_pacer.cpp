@@ -27,6 +27,18 @@ constexpr uint32_t MIN_SPAN_ANSWERS = 6;
 // answered requests in parallel and their answers arrive in any order): once the spell is this old, its measure
 // starts again without them.
 constexpr std::chrono::milliseconds SETTLE{60};
+// Sparse answers: large items on a small table (400 KB items at 25 units/s: one item taken every 16 s). A second
+// then holds one response that accepted units or none, and one 400-unit item is no measure of a second's capacity
+// (it read as 400 units/s). While the last second holds at most one such response and the last SPARSE_ANSWERS of
+// them span more than a second, the capacity is measured between them instead: their units, the oldest's left out
+// (the table refilled for it before the span began), over the time from the oldest to the newest. Then a spell
+// starts at that measure, not at a provisional cut; one accepted item is no sign of capacity to spare (a round that
+// would end a spell needs SPARSE_ROUND_ANSWERS responses); and requests refused or taken whole say nothing of a
+// floor (see STUBBORN_SHARE: with the rate held at MIN_RATE, half of them may be refused), only a round with a
+// request taken in part does. Responses older than SPARSE_MEMORY are forgotten.
+constexpr uint32_t SPARSE_ANSWERS = 5;
+constexpr uint32_t SPARSE_ROUND_ANSWERS = 3;
+constexpr std::chrono::seconds SPARSE_MEMORY{120};
 // Until the first measure, the rate is this share of what was sent when nothing limited it.
 constexpr double PROVISIONAL_SHARE = 0.1;
 // A round that accepted less than this share of the measured capacity while throttled says the capacity fell: the
@@ -184,9 +196,11 @@ void write_pacer::forget_before(time_point now) {
     while (!answers_.empty() && now - answers_.front().at > MEASURE_WINDOW) {
         window_charged_ -= answers_.front().charged;
         window_accepted_ -= answers_.front().accepted;
+        if (answers_.front().accepted > 0) --window_accepting_;
         answers_.pop_front();
     }
     if (answers_.empty()) window_charged_ = window_accepted_ = 0;  // no drift from the running sums
+    while (!accepting_.empty() && now - accepting_.front().at > SPARSE_MEMORY) accepting_.pop_front();
     while (sends_.size() > 1 && now - sends_.front().start > MEASURE_WINDOW + SEND_SLOT) sends_.pop_front();
 }
 
@@ -220,11 +234,17 @@ void write_pacer::on_response(double charged, double consumed, bool throttled) {
     answers_.push_back({now, charged, consumed});
     window_charged_ += charged;
     window_accepted_ += consumed;
+    if (consumed > 0) {
+        ++window_accepting_;
+        accepting_.push_back({now, charged, consumed});
+        if (accepting_.size() > SPARSE_ANSWERS) accepting_.pop_front();
+    }
     ++round_answers_;
     round_accepted_ += consumed;
     round_charged_ += charged;
 
     if (throttled) {
+        round_partial_ = round_partial_ || consumed > 0;
         ++stats_.throttle_events;
         stats_.units_throttled += std::max(0.0, charged - consumed);
         if (!sends_.empty()) sends_.back().throttled = true;
@@ -242,7 +262,9 @@ void write_pacer::on_response(double charged, double consumed, bool throttled) {
         }
     }
     const auto round = now - round_start_;
-    if ((round >= ROUND && round_answers_ >= MIN_ROUND_ANSWERS) || round >= LONGEST_ROUND) end_round(now);
+    const bool long_enough = (round >= ROUND && round_answers_ >= MIN_ROUND_ANSWERS) || round >= LONGEST_ROUND;
+    const bool held = throttling_ && !round_throttled_ && round_answers_ < SPARSE_ROUND_ANSWERS && sparse();
+    if (long_enough && !held) end_round(now);
 }
 
 // The first throttled response of a spell: the table's saved capacity is spent from here on. Until the spell has
@@ -266,6 +288,7 @@ void write_pacer::start_spell(time_point now) {
     spell_settled_ = false;
     stubborn_rounds_ = 0;
     rate_ = std::max(MIN_RATE, provisional);
+    if (sparse()) measure(now);
 }
 
 // While throttled, the units accepted per second are the table's capacity; the rate is set a little above it.
@@ -274,9 +297,17 @@ void write_pacer::measure(time_point now) {
         measure_from(now);
     }
     const auto since = now - spell_start_;
-    if (since < MIN_SPAN || spell_answers_ < MIN_SPAN_ANSWERS) return;
-    const double accepted_per_second = since < MEASURE_WINDOW ? spell_accepted_ / seconds_d(since).count()
-                                                              : window_accepted_ / seconds_d(MEASURE_WINDOW).count();
+    double accepted_per_second = 0;
+    if (sparse()) {
+        accepted_per_second = sparse_accepted_per_second();
+    } else {
+        // A spell that accepted nothing for a second is measured at once, however few responses came (large
+        // requests: waiting for MIN_SPAN_ANSWERS of them kept the provisional cut for seconds).
+        const bool nothing = since >= MEASURE_WINDOW && window_accepted_ <= 0;
+        if (!nothing && (since < MIN_SPAN || spell_answers_ < MIN_SPAN_ANSWERS)) return;
+        accepted_per_second = since < MEASURE_WINDOW ? spell_accepted_ / seconds_d(since).count()
+                                                     : window_accepted_ / seconds_d(MEASURE_WINDOW).count();
+    }
     capacity_ = accepted_per_second;
     stats_.capacity_estimate = capacity_;
     rate_ = std::max(MIN_RATE, capacity_ / (1.0 - floor_share_) * (1.0 + options_.headroom));
@@ -285,6 +316,19 @@ void write_pacer::measure(time_point now) {
         peak_ = stale ? capacity_ : std::max(peak_, capacity_);
         peak_at_ = now;
     }
+}
+
+// True when responses that accepted units are too few in a second to measure the capacity (see SPARSE_ANSWERS).
+bool write_pacer::sparse() const {
+    return window_accepting_ <= 1 && accepting_.size() >= 2 &&
+           accepting_.back().at - accepting_.front().at > MEASURE_WINDOW;
+}
+
+// The capacity measured between the last responses that accepted units (see SPARSE_ANSWERS). Precondition: sparse().
+double write_pacer::sparse_accepted_per_second() const {
+    double units = 0;
+    for (size_t idx = 1; idx < accepting_.size(); ++idx) units += accepting_[idx].accepted;
+    return units / seconds_d(accepting_.back().at - accepting_.front().at).count();
 }
 
 // The measure of the spell starts again from now (the rate keeps the last measure until the new one has enough).
@@ -312,7 +356,7 @@ void write_pacer::end_round(time_point now) {
     }
     if (throttling_) {
         const bool measured_before = spell_began_ < round_start_ && capacity_ > 0;
-        const bool stubborn = round_throttled_ && measured_before &&
+        const bool stubborn = round_throttled_ && measured_before && (round_partial_ || !sparse()) &&
                               handed_back >= std::max(STUBBORN_SHARE, floor_share_ + 2 * FLOOR_MARGIN);
         stubborn_rounds_ = stubborn ? stubborn_rounds_ + 1 : 0;
         stubborn_least_ = stubborn_rounds_ > 1 ? std::min(stubborn_least_, handed_back) : handed_back;
@@ -348,6 +392,7 @@ void write_pacer::end_round(time_point now) {
     round_accepted_ = 0;
     round_charged_ = 0;
     round_throttled_ = false;
+    round_partial_ = false;
 }
 
 }  // namespace tarius::loader

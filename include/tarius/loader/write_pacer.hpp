@@ -15,7 +15,9 @@
 /// like a multiplicative one. When a whole round of responses comes back without throttling the table has capacity
 /// to spare: the rate grows along a cubic curve from the last capacity (slowly at first, then ever faster, as the
 /// AWS SDKs' adaptive retry mode and CUBIC do), bounded by twice what the writer actually sent, until the table
-/// throttles again and is measured anew. Until the first throttle nothing limits the rate.
+/// throttles again and is measured anew. Until the first throttle nothing limits the rate. When items are so large
+/// that a second holds at most one accepted response (400 KB items on a table of 25 units/s), the capacity is
+/// measured between the last few accepted responses instead of over one second.
 
 #include <chrono>
 #include <cstdint>
@@ -99,6 +101,8 @@ private:
 
     [[nodiscard]] double capacity_rate() const;
     [[nodiscard]] double sent_per_second(time_point now) const;
+    [[nodiscard]] bool sparse() const;
+    [[nodiscard]] double sparse_accepted_per_second() const;
     void start_spell(time_point now);
     void measure(time_point now);
     void measure_from(time_point now);
@@ -134,10 +138,13 @@ private:
     double stubborn_least_ = 0;     // the least share handed back over those rounds
     double floor_share_ = 0;        // the share of units handed back whatever the rate (see STUBBORN_SHARE)
     bool round_throttled_ = false;
+    bool round_partial_ = false;  // a response of the round had part of its units accepted and part handed back
     std::deque<answer> answers_;  // responses of the last second
     double window_charged_ = 0;   // sums over answers_
     double window_accepted_ = 0;
-    std::deque<send_slot> sends_;  // units sent, in slots, over the last second
+    uint32_t window_accepting_ = 0;  // responses of answers_ that accepted units
+    std::deque<answer> accepting_;   // the last SPARSE_ANSWERS responses that accepted units (any second)
+    std::deque<send_slot> sends_;    // units sent, in slots, over the last second
 
     pacer_stats stats_;
 };
