@@ -7,14 +7,26 @@
 locals {
   feeds_given = length(var.feeds) > 0
 
-  # The calls each mode's writer makes on its table, on top of DescribeTable (the key schema, read at start): put
-  # rows are PutRequests and delete rows DeleteRequests of BatchWriteItem, proved against recorded calls by
-  # tests/python/test_iam_actions.py. The variable's validation admits these modes only (the loader refuses the
-  # others at start); a mode added to the loader adds its calls here.
+  # The calls each mode's writer makes on its table, on top of DescribeTable (the key schema, read at start): put and
+  # snapshot rows are PutRequests, delete rows (and a snapshot's absent items) DeleteRequests of BatchWriteItem;
+  # insert and newer rows conditional PutItems (attribute_not_exists / the stored version); merge rows UpdateItems
+  # (SET and REMOVE). Nothing more: a merge feed cannot replace items, an insert feed cannot update them. The put
+  # and delete calls are proved against recorded calls by tests/python/test_iam_actions.py; a mode added to the
+  # loader adds its calls here.
   mode_actions = {
-    put    = ["dynamodb:BatchWriteItem"]
-    delete = ["dynamodb:BatchWriteItem"]
+    put      = ["dynamodb:BatchWriteItem"]
+    delete   = ["dynamodb:BatchWriteItem"]
+    snapshot = ["dynamodb:BatchWriteItem"]
+    insert   = ["dynamodb:PutItem"]
+    newer    = ["dynamodb:PutItem"]
+    merge    = ["dynamodb:UpdateItem"]
   }
+
+  # Where each snapshot feed keeps its state (state.json) and digests (<load id>.digest) in the landing bucket:
+  # <digests_prefix><feed>/ (the loader's layout, src/loader/load_job.cpp), its prefix the loader's default unless
+  # the feed names one. The document always names it, so the grants cannot drift from a changed default.
+  feed_digests_prefix = { for n, f in var.feeds : n => try(f.snapshot.digests_prefix, "snapshots/") if f.mode == "snapshot" }
+  feed_digests_area   = { for n, p in local.feed_digests_prefix : n => "${p}${n}/" }
 
   feed_suffixes = { for n, f in var.feeds : n => f.match.suffixes != null ? f.match.suffixes : var.bucket.suffixes }
 
@@ -80,8 +92,15 @@ locals {
         for column, rule in f.mapping.columns : column => { for rk, rv in rule : rk => rv if rv != null }
       }
     } : mk => mv if mv != null }
-    mode           = f.mode
-    op             = f.op == null ? null : { for ok, ov in f.op : ok => ov if ov != null }
+    mode    = f.mode
+    op      = f.op == null ? null : { for ok, ov in f.op : ok => ov if ov != null }
+    version = f.version == null ? null : { for vk, vv in f.version : vk => vv if vv != null }
+    # row_marker: an attribute name, or false (no marker; true keeps the loader's default attribute).
+    row_marker = f.row_marker == null ? null : try(tobool(f.row_marker), f.row_marker)
+    snapshot = f.mode != "snapshot" ? null : merge(
+      { digests_prefix = local.feed_digests_prefix[n] },
+      try(f.snapshot.max_delete_fraction, null) == null ? {} : { max_delete_fraction = f.snapshot.max_delete_fraction },
+    )
     rejects_prefix = f.rejects_prefix
     reports_prefix = f.reports_prefix
     max_wcu        = local.feed_max_wcu[n]
@@ -111,6 +130,7 @@ locals {
     rejects_prefixes = sort([for p in local.feed_rejects_prefixes : p if length([for q in local.feed_rejects_prefixes : q if q != p && startswith(p, q)]) == 0])
     reports_prefixes = sort([for p in local.feed_reports_prefixes : p if length([for q in local.feed_reports_prefixes : q if q != p && startswith(p, q)]) == 0])
     table_actions    = local.feed_table_actions
+    snapshot_areas   = sort(values(local.feed_digests_area))
     document_object  = local.feeds_in_s3 ? "${local.bucket_name}/${local.feeds_object_key}" : null
   }
 

@@ -181,7 +181,7 @@ variable "table" {
 }
 
 variable "feeds" {
-  description = "Feeds of this deployment by name, rendered into the feeds document TARIUS_FEEDS (docs/deploy.md, Feeds): each loads the objects under its match.prefix (within bucket.landing_prefix) into its own table, with its mapping and mode. Empty: the one feed of bucket.landing_prefix, table and function.mapping."
+  description = "Feeds of this deployment by name, rendered into the feeds document TARIUS_FEEDS (docs/deploy.md, Feeds): each loads the objects under its match.prefix (within bucket.landing_prefix) into its own table, with its mapping and sync mode (put, merge, insert, delete, newer or snapshot) and the mode's options (op, version, row_marker, snapshot; README.md, Feeds). Empty: the one feed of bucket.landing_prefix, table and function.mapping."
   type = map(object({
     match = object({
       prefix   = string
@@ -223,6 +223,15 @@ variable "feeds" {
       delete = list(string)
       put    = optional(list(string))
     }))
+    version = optional(object({
+      column = string
+      type   = optional(string)
+    }))
+    row_marker = optional(string)
+    snapshot = optional(object({
+      max_delete_fraction = optional(number)
+      digests_prefix      = optional(string, "snapshots/")
+    }))
     rejects_prefix = optional(string)
     reports_prefix = optional(string)
     max_wcu        = optional(number)
@@ -259,11 +268,91 @@ variable "feeds" {
     error_message = join("\n", flatten([for i, a in keys(var.feeds) : [for j, b in keys(var.feeds) : "feeds.${b}.match: overlaps feed ${a} (an object key could match both: give them prefixes that do not nest, or disjoint suffixes)" if j > i && (startswith(var.feeds[a].match.prefix, var.feeds[b].match.prefix) || startswith(var.feeds[b].match.prefix, var.feeds[a].match.prefix)) && anytrue(flatten([for x in(var.feeds[a].match.suffixes != null ? var.feeds[a].match.suffixes : var.bucket.suffixes) : [for y in(var.feeds[b].match.suffixes != null ? var.feeds[b].match.suffixes : var.bucket.suffixes) : endswith(x, y) || endswith(y, x)]]))]]))
   }
 
-  # The modes this version of the loader runs (it refuses the others at start), whose DynamoDB calls are known and
-  # proven (tests/python/test_iam_actions.py): the function's policy is built from them (feeds.tf, mode_actions).
+  # The loader's modes (src/loader/feeds.cpp); the function's policy grants each mode's calls on its table
+  # (feeds.tf, mode_actions).
   validation {
-    condition     = alltrue([for f in var.feeds : contains(["put", "delete"], f.mode)])
-    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.mode: \"${f.mode}\" is not supported by this version (put or delete); merge, insert, newer and snapshot come later" if !contains(["put", "delete"], f.mode)])
+    condition     = alltrue([for f in var.feeds : contains(["put", "merge", "insert", "delete", "newer", "snapshot"], f.mode)])
+    error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.mode: unknown mode \"${f.mode}\" (expected put, merge, insert, delete, newer or snapshot)" if !contains(["put", "merge", "insert", "delete", "newer", "snapshot"], f.mode)])
+  }
+
+  # Each mode's options: a newer feed names its version column; version, row_marker and snapshot belong to their
+  # modes only (the loader's words).
+  validation {
+    condition = alltrue([for f in var.feeds : (f.mode == "newer") == (f.version != null) && (f.row_marker == null || contains(["insert", "newer"], f.mode)) && (f.snapshot == null || f.mode == "snapshot")])
+    error_message = join("\n", flatten([for n, f in var.feeds : [
+      f.mode == "newer" && f.version == null ? ["feeds.${n}.version: missing: a newer feed names its version column, e.g. {column: updated_at, type: timestamp}"] : [],
+      f.mode != "newer" && f.version != null ? ["feeds.${n}.version: only newer feeds take a version column (mode is ${f.mode})"] : [],
+      f.row_marker != null && !contains(["insert", "newer"], f.mode) ? ["feeds.${n}.row_marker: only insert and newer feeds mark their rows (mode is ${f.mode})"] : [],
+      f.snapshot != null && f.mode != "snapshot" ? ["feeds.${n}.snapshot: only snapshot feeds take snapshot options (mode is ${f.mode})"] : [],
+    ]]))
+  }
+
+  validation {
+    condition = alltrue([for f in var.feeds : alltrue([
+      f.version == null || try(f.version.column != "" && (f.version.type == null || contains(["number", "timestamp"], f.version.type)), false),
+      f.row_marker == null || try(f.row_marker != "", false),
+      try(f.snapshot.max_delete_fraction, null) == null || try(f.snapshot.max_delete_fraction > 0 && f.snapshot.max_delete_fraction <= 1, false),
+    ])])
+    error_message = join("\n", flatten([for n, f in var.feeds : concat(
+      f.version == null ? [] : concat(
+        f.version.column == "" ? ["feeds.${n}.version.column: missing: name the version column"] : [],
+        f.version.type == null || try(contains(["number", "timestamp"], f.version.type), false) ? [] : ["feeds.${n}.version.type: unknown version type \"${f.version.type}\" (expected number or timestamp)"],
+      ),
+      f.row_marker == "" ? ["feeds.${n}.row_marker: expected an attribute name, or false"] : [],
+      try(f.snapshot.max_delete_fraction, null) == null ? [] : f.snapshot.max_delete_fraction <= 0 ? ["feeds.${n}.snapshot.max_delete_fraction: expected a number above 0, not \"${f.snapshot.max_delete_fraction}\""] : f.snapshot.max_delete_fraction > 1 ? ["feeds.${n}.snapshot.max_delete_fraction: a share of the items: at most 1 (not ${f.snapshot.max_delete_fraction})"] : [],
+    )]))
+  }
+
+  # The version is stored as the version's type: a mapping rule skipping its column or giving it another type
+  # contradicts it (the loader's words).
+  validation {
+    condition = alltrue(flatten([for f in var.feeds : [for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : !(f.mode == "newer" && try(f.version.column == c && (r.skip == true || (r.type != null && r.type != coalesce(f.version.type, "number"))), false))]]))
+    error_message = join("\n", flatten([for n, f in var.feeds : [for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : (
+      r.skip == true ? "feeds.${n}.mapping.columns.${c}: the version column ${c} is skipped: a newer feed stores its version" :
+      "feeds.${n}.mapping.columns.${c}.type: column ${c} has type ${r.type}, but it is the feed's version of type ${coalesce(f.version.type, "number")}"
+    ) if f.mode == "newer" && try(f.version.column == c && (r.skip == true || (r.type != null && r.type != coalesce(f.version.type, "number"))), false)]]))
+  }
+
+  # Empty cells: omit, keep or null; remove (REMOVE the attribute) only where a row updates its item (the loader's
+  # words).
+  validation {
+    condition = alltrue(flatten([for f in var.feeds : [for e in concat([try(f.mapping.defaults.empty, null)], [for r in try(values(f.mapping.columns), []) : r.empty]) : e == null ? true : contains(f.mode == "merge" ? ["omit", "keep", "null", "remove"] : ["omit", "keep", "null"], e)]]))
+    error_message = join("\n", flatten([for n, f in var.feeds : [for field, e in merge({ "defaults.empty" = try(f.mapping.defaults.empty, null) }, { for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : "columns.${c}.empty" => r.empty }) : (
+      e == "remove" ? "feeds.${n}.mapping.${field}: remove is for merge feeds only (a put replaces the whole item; mode is ${f.mode})" :
+      "feeds.${n}.mapping.${field}: unknown empty policy \"${e}\" (expected omit, keep, null or remove)"
+    ) if e == null ? false : !contains(f.mode == "merge" ? ["omit", "keep", "null", "remove"] : ["omit", "keep", "null"], e)]]))
+  }
+
+  # A snapshot deletes the items of its table that its file lacks: another feed's items would go too. Tables are
+  # compared by the name the feed loads (feeds.tf, feed_tables); the later feed names the earlier one.
+  validation {
+    condition = alltrue([for ts in [[for n, f in var.feeds : { name = n, mode = f.mode, table = f.table.create ? "${var.project}-${coalesce(f.table.name, n)}-${var.env}-${var.region}" : f.table.arn != null ? try(regex(":table/(.+)$", f.table.arn)[0], f.table.arn) : f.table.name }]] : alltrue(flatten([
+      for i, a in ts : [for j, b in ts : !(j > i && a.table != null && a.table == b.table && (a.mode == "snapshot" || b.mode == "snapshot"))]
+    ]))])
+    error_message = join("\n", flatten([for ts in [[for n, f in var.feeds : { name = n, mode = f.mode, table = f.table.create ? "${var.project}-${coalesce(f.table.name, n)}-${var.env}-${var.region}" : f.table.arn != null ? try(regex(":table/(.+)$", f.table.arn)[0], f.table.arn) : f.table.name }]] : [
+      for i, a in ts : [for j, b in ts : "feeds.${b.name}.table: feed ${a.name} writes table ${a.table} too: a snapshot feed must own its table (it deletes what its file lacks)" if j > i && a.table != null && a.table == b.table && (a.mode == "snapshot" || b.mode == "snapshot")]
+    ]]))
+  }
+
+  # A snapshot feed keeps its state and digests under <digests_prefix><feed>/ of the landing bucket: never where a
+  # feed loads from (the loader skips every object under it, and refuses a prefix whose objects a feed would load:
+  # "it would load its own outputs"), never where the rejects' or reports' expiry rules would delete the digest the
+  # next snapshot compares with, and never among another snapshot feed's (each feed's grant covers its own only).
+  # Without a snapshot block the prefix is the loader's default, snapshots/ (the type's default).
+  validation {
+    condition = alltrue([for n, f in var.feeds : f.mode != "snapshot" || alltrue(concat(
+      [can(regex("^[^/].*/$", try(f.snapshot.digests_prefix, "snapshots/")))],
+      [for p in [var.bucket.rejects_prefix, var.bucket.reports_prefix] : !startswith(try(f.snapshot.digests_prefix, "snapshots/"), p)],
+      [for g in var.feeds : !startswith(try(f.snapshot.digests_prefix, "snapshots/"), g.match.prefix) && !startswith(g.match.prefix, try(f.snapshot.digests_prefix, "snapshots/"))],
+      [for m, g in var.feeds : m == n || g.mode != "snapshot" || !startswith("${try(f.snapshot.digests_prefix, "snapshots/")}${n}/", "${try(g.snapshot.digests_prefix, "snapshots/")}${m}/")],
+    ))])
+    error_message = join("\n", flatten([for n, f in var.feeds : f.mode != "snapshot" ? [] : [for d in [try(f.snapshot.digests_prefix, "snapshots/")] : concat(
+      can(regex("^[^/].*/$", d)) ? [] : ["feeds.${n}.snapshot.digests_prefix: \"${d}\" must end with '/' and must not start with '/'"],
+      [for field, p in { rejects_prefix = var.bucket.rejects_prefix, reports_prefix = var.bucket.reports_prefix } : "feeds.${n}.snapshot.digests_prefix: \"${d}\" lies under bucket.${field} (\"${p}\"), whose expiry rule would delete the digest the next snapshot compares with" if startswith(d, p)],
+      # The first feed that reads there, as the loader names it.
+      [for readers in [[for m, g in var.feeds : "feeds.${n}.snapshot.digests_prefix: \"${d}\" lies where feed ${m} reads (match prefix \"${g.match.prefix}\"): it would load its own outputs; give them a prefix of their own" if startswith(d, g.match.prefix) || startswith(g.match.prefix, d)]] : slice(readers, 0, min(1, length(readers)))],
+      [for m, g in var.feeds : "feeds.${n}.snapshot.digests_prefix: its digests (${d}${n}/) lie among feed ${m}'s (${try(g.snapshot.digests_prefix, "snapshots/")}${m}/): give each snapshot feed a place of its own" if m != n && g.mode == "snapshot" && startswith("${d}${n}/", "${try(g.snapshot.digests_prefix, "snapshots/")}${m}/")],
+    )]]))
   }
 
   # A delete feed names its operation column; no other mode takes one (the loader's words).

@@ -646,14 +646,81 @@ class plan_policy(unittest.TestCase):
                          ["arn:aws:dynamodb:eu-west-1:123456789012:table/tarius-data-prod-eu-west-1"])
 
     def test_feeds_refused_by_the_loaders_rules(self):
-        """Modes this loader refuses, a delete feed without its op column and overlapping feeds fail the plan with
-        the field named."""
-        bad = FEEDS_TFVARS.replace('mode = "put"', 'mode = "merge"').replace(
-            '    op   = { column = "op", delete = ["D"] }\n', "").replace('"raw-data/orders/"', '"raw-data/"')
-        out = self.plan_fails("devl", extra_tfvars=bad)
-        self.assertIn('feeds.orders.mode: "merge" is not supported by this version', out)
-        self.assertIn("feeds.stock.op: missing", out)
-        self.assertIn("overlaps feed", out)
+        """Every rule the loader applies to a feed's mode and its options (src/loader/feeds.cpp), and the places a
+        snapshot feed may keep its digests, fail the plan with the field named and the loader's words: one plan
+        with a feed breaking each rule reports them all."""
+        out = self.plan_fails("devl", extra_tfvars=REFUSED_FEEDS_TFVARS)
+        for message in REFUSED_FEEDS_MESSAGES:
+            with self.subTest(message=message):
+                self.assertIn(message, out)
+        # The feeds that break nothing are named by no message.
+        for fine in ("feeds.i_put.mode", "feeds.d_insert.version", "feeds.h_snap.table",
+                     "feeds.f_newer.mapping.columns.w"):
+            self.assertNotIn(fine, out)
+
+    def test_feeds_of_every_mode_get_exactly_their_calls(self):
+        """One feed of each mode: the document carries each mode's options as the loader parses them (nulls left
+        out; a snapshot feed's digests prefix always named), and the role grants each table exactly its mode's
+        calls (a merge table UpdateItem only, an insert or newer table PutItem only), and the snapshot feeds their
+        state and digests under <digests_prefix><feed>/ and nothing beside."""
+        changes = self.plan("devl", extra_tfvars=MODES_TFVARS)
+        self.assertEqual(json.loads(fn_env(changes)["TARIUS_FEEDS"]), expected_modes_document("devl"))
+        doc = role_policy(changes)
+        table = "arn:aws:dynamodb:eu-west-1:123456789012:table/tarius-%s-devl-eu-west-1"
+        self.assertEqual(feed_table_grants(doc), {
+            ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"): sorted(
+                table % f for f in ("products", "stock", "inventory", "assortment")),
+            ("dynamodb:DescribeTable", "dynamodb:PutItem"): sorted(table % f for f in ("events", "catalog")),
+            ("dynamodb:DescribeTable", "dynamodb:UpdateItem"): [table % "prices"],
+            # The ledger: a snapshot's lock item (snapshot#<feed>) is taken and released with UpdateItem.
+            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"): [table % "ledger"],
+        })
+        for feed, calls in (("products", {"BatchWriteItem"}), ("stock", {"BatchWriteItem"}),
+                            ("inventory", {"BatchWriteItem"}), ("prices", {"UpdateItem"}),
+                            ("events", {"PutItem"}), ("catalog", {"PutItem"})):
+            for call in ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan"):
+                with self.subTest(feed=feed, call=call):
+                    self.assertEqual(tf_support.allows([doc], "dynamodb:" + call, table % feed), call in calls)
+
+        bucket = "arn:aws:s3:::tarius-landing-devl-eu-west-1-123456789012"
+        areas = ["snapshots/inventory/", "tarius-snapshots/assortment/"]
+        stmts = sids(doc)
+        digests = stmts["SnapshotDigests"]
+        self.assertEqual((sorted(as_list(digests["Action"])), sorted(as_list(digests["Resource"]))),
+                         (["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                          sorted(bucket + "/" + a + "*" for a in areas)))
+        self.assertNotIn("Condition", digests)
+        find = stmts["FindSnapshotState"]
+        self.assertEqual((as_list(find["Action"]), as_list(find["Resource"])), (["s3:ListBucket"], [bucket]))
+        condition = {op: {k: sorted(as_list(v)) for k, v in keys.items()} for op, keys in find["Condition"].items()}
+        self.assertEqual(condition, {"StringLike": {"s3:prefix": sorted(a + "*" for a in areas)}})
+        # What a snapshot load does (src/loader/snapshot/digest_store.cpp) is allowed, on its feed's area only.
+        via_s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+        for area in areas:
+            for name in ("state.json", "0123456789abcdef.digest"):
+                for action in ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"):
+                    with self.subTest(action=action, key=area + name):
+                        self.assertTrue(tf_support.allows([doc], action, bucket + "/" + area + name))
+                # A GetObject of a missing state.json answers NoSuchKey: S3 checks ListBucket with the key as prefix.
+                self.assertTrue(tf_support.allows([doc], "s3:ListBucket", bucket, {"s3:prefix": area + name}))
+        for kms in ("kms:GenerateDataKey", "kms:Decrypt"):
+            self.assertTrue(tf_support.allows([doc], kms, EXISTING_KEY, via_s3))
+        for action, resource, context in (
+                ("s3:GetObject", bucket + "/snapshots/products/state.json", {}),  # a feed that is no snapshot
+                ("s3:PutObject", bucket + "/snapshots/state.json", {}),
+                ("s3:GetObject", bucket + "/tarius-snapshots/inventory/state.json", {}),  # another feed's prefix
+                ("s3:DeleteObject", bucket + "/snapshots/inventory/state.json", {}),
+                ("s3:GetObject", bucket + "/raw-data/inventory/day-1.csv", {}),  # files are read by version only
+                ("s3:ListBucket", bucket, {}),
+                ("s3:ListBucket", bucket, {"s3:prefix": "snapshots/"}),
+                ("s3:ListBucket", bucket, {"s3:prefix": "raw-data/inventory/"}),
+                ("s3:ListBucketVersions", bucket, {"s3:prefix": "snapshots/inventory/"})):
+            with self.subTest(refused=action, resource=resource, context=context):
+                self.assertFalse(tf_support.allows([doc], action, resource, context))
+        self.assertEqual(wildcard_violations(changes), [])
+        self.assertEqual(role_key_violations(changes), [])
+        # The workload boundary lets these grants through (its LandingList statement carries the ListBucket).
+        self.assertEqual(boundary_containment_violations(changes), [])
 
     # ---- item 5: key, buckets, topic, queues, concurrency, capacity, accounts ----------------------------------------
 
@@ -957,6 +1024,169 @@ def feed_table_grants(doc):
         if st.get("Effect", "Allow") == "Allow" and any(a.startswith("dynamodb:") for a in actions):
             out.setdefault(actions, []).extend(as_list(st["Resource"]))
     return {k: sorted(v) for k, v in out.items()}
+
+
+# One feed of each mode, with each mode's options; two snapshot feeds, one keeping its digests where the loader does
+# by default, one under a prefix of its own.
+MODES_TFVARS = """
+feeds = {
+  products = {
+    match   = { prefix = "raw-data/products/" }
+    mapping = { partition_key = "ID:S" }
+  }
+  prices = {
+    match   = { prefix = "raw-data/prices/" }
+    mode    = "merge"
+    mapping = { partition_key = "ID:S", columns = { "Note" = { empty = "remove" } } }
+  }
+  events = {
+    match      = { prefix = "raw-data/events/" }
+    mode       = "insert"
+    row_marker = "loaded_by"
+  }
+  stock = {
+    match = { prefix = "raw-data/stock/" }
+    mode  = "delete"
+    op    = { column = "op", delete = ["D"] }
+  }
+  catalog = {
+    match      = { prefix = "raw-data/catalog/" }
+    mode       = "newer"
+    version    = { column = "updated_at", type = "timestamp" }
+    row_marker = false
+  }
+  inventory = {
+    match    = { prefix = "raw-data/inventory/" }
+    mode     = "snapshot"
+    snapshot = { max_delete_fraction = 0.05 }
+  }
+  assortment = {
+    match    = { prefix = "raw-data/assortment/" }
+    mode     = "snapshot"
+    snapshot = { digests_prefix = "tarius-snapshots/" }
+  }
+}
+"""
+
+
+def expected_modes_document(env):
+    """The document MODES_TFVARS renders (written out by hand from the loader's document shape)."""
+    bucket = "tarius-landing-%s-eu-west-1-123456789012" % env
+
+    def feed(name, **fields):
+        return dict({"match": {"bucket": bucket, "prefix": "raw-data/%s/" % name,
+                               "suffixes": [".csv", ".csv.gz", ".csv.zst"]},
+                     "table": "tarius-%s-%s-eu-west-1" % (name, env)}, **fields)
+
+    return {"feeds": {
+        "products": feed("products", mode="put", mapping={"partition_key": "ID:S"}),
+        "prices": feed("prices", mode="merge", mapping={"partition_key": "ID:S", "columns": {"Note": {
+            "empty": "remove"}}}),
+        "events": feed("events", mode="insert", row_marker="loaded_by"),
+        "stock": feed("stock", mode="delete", op={"column": "op", "delete": ["D"]}),
+        "catalog": feed("catalog", mode="newer", version={"column": "updated_at", "type": "timestamp"},
+                        row_marker=False),
+        "inventory": feed("inventory", mode="snapshot", snapshot={"max_delete_fraction": 0.05,
+                                                                  "digests_prefix": "snapshots/"}),
+        "assortment": feed("assortment", mode="snapshot", snapshot={"digests_prefix": "tarius-snapshots/"}),
+    }}
+
+
+# A feed breaking each rule of the modes and their options (the feeds named *_put, i_put aside, break it with the
+# options they take).
+REFUSED_FEEDS_TFVARS = """
+feeds = {
+  a_unknown = {
+    match = { prefix = "raw-data/a/" }
+    mode  = "upsert"
+  }
+  b_newer = {
+    match = { prefix = "raw-data/b/" }
+    mode  = "newer"
+  }
+  c_put = {
+    match      = { prefix = "raw-data/c/" }
+    version    = { column = "updated_at" }
+    row_marker = "loaded_by"
+    snapshot   = {}
+  }
+  d_insert = {
+    match      = { prefix = "raw-data/d/" }
+    mode       = "insert"
+    row_marker = ""
+  }
+  e_newer = {
+    match   = { prefix = "raw-data/e/" }
+    mode    = "newer"
+    version = { column = "updated_at", type = "date" }
+  }
+  f_newer = {
+    match   = { prefix = "raw-data/f/" }
+    mode    = "newer"
+    version = { column = "v", type = "timestamp" }
+    mapping = { columns = { v = { type = "number" }, w = { type = "number" } } }
+  }
+  g_put = {
+    match   = { prefix = "raw-data/g/" }
+    mapping = { defaults = { empty = "remove" }, columns = { note = { empty = "drop" } } }
+  }
+  h_snap = {
+    match    = { prefix = "raw-data/h/" }
+    mode     = "snapshot"
+    table    = { create = false, name = "tarius-shared" }
+    snapshot = { max_delete_fraction = 1.5 }
+  }
+  i_put = {
+    match = { prefix = "raw-data/i/" }
+    table = { create = false, name = "tarius-shared" }
+  }
+  j_snap = {
+    match    = { prefix = "raw-data/j/" }
+    mode     = "snapshot"
+    snapshot = { max_delete_fraction = 0, digests_prefix = "raw-data/" }
+  }
+  k_snap = {
+    match    = { prefix = "raw-data/k/" }
+    mode     = "snapshot"
+    snapshot = { digests_prefix = "invalid-records/snapshots/" }
+  }
+  l_snap = {
+    match    = { prefix = "raw-data/l/" }
+    mode     = "snapshot"
+    snapshot = { digests_prefix = "snapshots/h_snap/" }
+  }
+  m_delete = {
+    match = { prefix = "raw-data/m/" }
+    mode  = "delete"
+  }
+  n_put = {
+    match = { prefix = "raw-data/m/more/" }
+  }
+}
+"""
+REFUSED_FEEDS_MESSAGES = [
+    'feeds.a_unknown.mode: unknown mode "upsert" (expected put, merge, insert, delete, newer or snapshot)',
+    "feeds.b_newer.version: missing: a newer feed names its version column",
+    "feeds.c_put.version: only newer feeds take a version column (mode is put)",
+    "feeds.c_put.row_marker: only insert and newer feeds mark their rows (mode is put)",
+    "feeds.c_put.snapshot: only snapshot feeds take snapshot options (mode is put)",
+    "feeds.d_insert.row_marker: expected an attribute name, or false",
+    'feeds.e_newer.version.type: unknown version type "date" (expected number or timestamp)',
+    "feeds.f_newer.mapping.columns.v.type: column v has type number, but it is the feed's version of type timestamp",
+    "feeds.g_put.mapping.defaults.empty: remove is for merge feeds only",
+    'feeds.g_put.mapping.columns.note.empty: unknown empty policy "drop"',
+    "feeds.h_snap.snapshot.max_delete_fraction: a share of the items: at most 1",
+    "feeds.i_put.table: feed h_snap writes table tarius-shared too: a snapshot feed must own its table",
+    'feeds.j_snap.snapshot.max_delete_fraction: expected a number above 0, not "0"',
+    # The first feed reading there, as the loader names it.
+    'feeds.j_snap.snapshot.digests_prefix: "raw-data/" lies where feed a_unknown reads (match prefix "raw-data/a/"): '
+    "it would load its own outputs",
+    'feeds.k_snap.snapshot.digests_prefix: "invalid-records/snapshots/" lies under bucket.rejects_prefix',
+    "feeds.l_snap.snapshot.digests_prefix: its digests (snapshots/h_snap/l_snap/) lie among feed h_snap's "
+    "(snapshots/h_snap/)",
+    "feeds.m_delete.op: missing",
+    "feeds.n_put.match: overlaps feed m_delete",
+]
 
 
 # What the apply role must be allowed to do for each planned resource type: (action, ARN of the planned resource,

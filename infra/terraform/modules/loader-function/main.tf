@@ -43,6 +43,7 @@ locals {
   # TARIUS_FEEDS as s3://bucket/key (a document too large for the environment): the object the function reads
   # once per execution environment.
   feeds_object_arn = try("${local.arn_prefix}:s3:::${var.feeds.document_object}", null)
+  snapshot_areas   = var.feeds == null ? [] : var.feeds.snapshot_areas
   table_actions    = var.feeds == null ? { (var.table_name) = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"] } : var.feeds.table_actions
 
   # One statement per set of actions, naming every table that needs exactly that set: "WriteTable" for the put
@@ -124,6 +125,39 @@ data "aws_iam_policy_document" "load" {
     sid       = "AbortRejectsUploads"
     actions   = ["s3:AbortMultipartUpload"]
     resources = [for p in local.rejects_prefixes : "${local.bucket_arn}/${p}*"]
+  }
+
+  # Snapshot feeds keep their state (state.json, small PutObjects) and digests (<load id>.digest, uploaded like the
+  # rejects: multipart when large, aborted when that fails) under <digests_prefix><feed>/, SSE-KMS with the stack's
+  # key (UseKey), and read them back (GetObject, no version: the latest state).
+  dynamic "statement" {
+    for_each = length(local.snapshot_areas) > 0 ? [1] : []
+
+    content {
+      sid       = "SnapshotDigests"
+      actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+      resources = [for p in local.snapshot_areas : "${local.bucket_arn}/${p}*"]
+    }
+  }
+
+  # A feed's first snapshot finds no state.json, which the loader reads as "no snapshot yet" when S3 answers 404
+  # NoSuchKey. S3 answers 404 for a missing key only to a caller allowed s3:ListBucket, 403 AccessDenied otherwise
+  # (S3 API Reference, GetObject, Permissions) - and an AccessDenied must stay an error. S3 evaluates that check
+  # with the requested key as s3:prefix, so listing is granted within the feeds' snapshot areas only.
+  dynamic "statement" {
+    for_each = length(local.snapshot_areas) > 0 ? [1] : []
+
+    content {
+      sid       = "FindSnapshotState"
+      actions   = ["s3:ListBucket"]
+      resources = [local.bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = [for p in local.snapshot_areas : "${p}*"]
+      }
+    }
   }
 
   dynamic "statement" {

@@ -133,7 +133,7 @@ variable "table_name" {
 }
 
 variable "feeds" {
-  description = "Feeds mode: the feeds document (TARIUS_FEEDS, replacing TARIUS_TABLE and TARIUS_LANDING_PREFIX: inline, or s3://bucket/key with document_object = bucket/key, which the function may then read) and what its feeds need: the prefixes they load from, write rejects and reports to, and each table with the DynamoDB actions its feeds' modes call. null: the one feed of prefixes.landing into table_name."
+  description = "Feeds mode: the feeds document (TARIUS_FEEDS, replacing TARIUS_TABLE and TARIUS_LANDING_PREFIX: inline, or s3://bucket/key with document_object = bucket/key, which the function may then read) and what its feeds need: the prefixes they load from, write rejects and reports to, each table with the DynamoDB actions its feeds' modes call, and where the snapshot feeds keep their state and digests (snapshot_areas: <digests_prefix><feed>/ each). null: the one feed of prefixes.landing into table_name."
   type = object({
     document         = string
     landing_prefixes = list(string)
@@ -141,12 +141,13 @@ variable "feeds" {
     reports_prefixes = list(string)
     table_actions    = map(list(string))
     document_object  = optional(string)
+    snapshot_areas   = optional(list(string), [])
   })
   default = null
 
   validation {
     condition = var.feeds == null || try(length(var.feeds.landing_prefixes) > 0 && length(var.feeds.table_actions) > 0 && alltrue([
-      for p in concat(var.feeds.landing_prefixes, var.feeds.rejects_prefixes, var.feeds.reports_prefixes) : endswith(p, "/") && !startswith(p, "/")
+      for p in concat(var.feeds.landing_prefixes, var.feeds.rejects_prefixes, var.feeds.reports_prefixes, var.feeds.snapshot_areas) : endswith(p, "/") && !startswith(p, "/")
     ]) && alltrue([for a in flatten(values(var.feeds.table_actions)) : startswith(a, "dynamodb:")]) && (var.feeds.document_object == null) == !startswith(var.feeds.document, "s3://"), false)
     error_message = "feeds needs at least one landing prefix and one table; prefixes end with '/' and do not start with '/'; table actions are dynamodb:* actions; document_object is given exactly when the document is an s3:// URI."
   }
