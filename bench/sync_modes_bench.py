@@ -23,10 +23,10 @@ import tarius_stack  # noqa: E402
 from loader_compare import measured, stub_env  # noqa: E402
 
 DOCUMENTS = {
-    "put": "",
-    "insert": "",
+    "put": "    mapping: {partition_key: ID:S}\n",
+    "insert": "    mapping: {partition_key: ID:S}\n",
     "merge": "    mapping: {partition_key: ID:S, columns: {Price: {type: number}, Color: {empty: remove}}}\n",
-    "newer": "    version: {column: updated_at, type: timestamp}\n",
+    "newer": "    mapping: {partition_key: ID:S}\n    version: {column: updated_at, type: timestamp}\n",
 }
 
 
@@ -64,7 +64,7 @@ def main():
                 doc = os.path.join(tmp, mode + ".yaml")
                 with open(doc, "w") as f:
                     f.write("feeds:\n  f:\n    match: {prefix: x/}\n    table: t\n    mode: %s\n%s"
-                            % (mode, DOCUMENTS[mode] or "    mapping: {partition_key: ID:S}\n"))
+                            % (mode, DOCUMENTS[mode]))
                 seconds, rss, out = measured([tarius, "load", path, "--feeds", doc, "--feed", "f", "--json"], env)
                 counts = json.loads(out)["counts"]
                 done = counts["items_written"] + counts.get("skipped_existing", 0) + counts.get("skipped_stale", 0)

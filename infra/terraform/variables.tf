@@ -431,8 +431,8 @@ variable "feeds" {
 
   # The mapping's keys: a known type, and the keys of the table the feed creates.
   validation {
-    condition     = alltrue(flatten([for f in var.feeds : [for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : r.type == null || try(contains(["string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto"], r.type), false)]]))
-    error_message = join("\n", flatten([for n, f in var.feeds : [for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : "feeds.${n}.mapping.columns.${c}.type: unknown type \"${r.type}\" (expected string, number, bool, null, json, string_set, number_set, list or auto)" if !(r.type == null || try(contains(["string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto"], r.type), false))]]))
+    condition     = alltrue(flatten([for f in var.feeds : [for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : r.type == null || try(contains(["string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto", "timestamp"], r.type), false)]]))
+    error_message = join("\n", flatten([for n, f in var.feeds : [for c, r in try(f.mapping.columns, null) == null ? {} : f.mapping.columns : "feeds.${n}.mapping.columns.${c}.type: unknown type \"${r.type}\" (expected string, number, bool, null, json, string_set, number_set, list, auto or timestamp)" if !(r.type == null || try(contains(["string", "number", "bool", "null", "json", "string_set", "number_set", "list", "auto", "timestamp"], r.type), false))]]))
   }
 
   validation {

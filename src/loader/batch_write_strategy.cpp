@@ -19,7 +19,9 @@ size_t batch_write_strategy::entry_bytes(const write_entry& e) const noexcept {
     return pipeline::request_open(e.kind).size() + e.json.size() + pipeline::REQUEST_CLOSE.size() + 1;
 }
 
-size_t batch_write_strategy::request_overhead() const noexcept { return body_prefix_.size() + BODY_CLOSE.size(); }
+size_t batch_write_strategy::request_overhead() const noexcept {
+    return body_prefix_.size() + BODY_CLOSE.size();
+}
 
 size_t batch_write_strategy::send(aws::dynamodb_client& client, std::span<const write_entry> entries,
                                   aws::batch_write_callback done) {

@@ -48,8 +48,8 @@ struct ddb_writer::request {
 
 struct ddb_writer::batch_state {
     pipeline::batch b;
-    uint32_t open = 0;     // items whose fate is not final yet
-    checkpoint fates;      // its puts acknowledged and rows skipped (the counts of a checkpoint only)
+    uint32_t open = 0;  // items whose fate is not final yet
+    checkpoint fates;   // its puts acknowledged and rows skipped (the counts of a checkpoint only)
 };
 
 ddb_writer::ddb_writer(aws::dynamodb_client& client, writer_options options, refusal_handler on_refused,
@@ -152,7 +152,6 @@ void ddb_writer::end_of_resumed_part() {
                                             std::to_string(options_.resume.batches_done) + " then"));
     }
 }
-
 
 // Moves sealed batches into the active set, in file order; the head waits while an active batch holds one of its
 // keys (rows of one key keep file order).

@@ -82,7 +82,11 @@ result<void> check_outputs_outside_feeds(const feed_set& feeds, const loader_con
         }
         for (const auto& output : outputs) {
             for (const feed& reader : feeds.feeds) {
-                if (!filters_overlap(reader.match, output.written)) continue;
+                // The router skips every object under an output prefix: one above a feed's prefix would hide all
+                // of that feed's objects, whatever their suffixes.
+                const bool hides_feed =
+                    !output.written.prefix.empty() && reader.match.prefix.rfind(output.written.prefix, 0) == 0;
+                if (!hides_feed && !filters_overlap(reader.match, output.written)) continue;
                 return make_error(errc::INVALID_ARGUMENT,
                                   "feeds: feeds." + f.name + "." + output.field + ": \"" + output.written.prefix +
                                       "\" lies where feed " + reader.name + " reads (match prefix \"" +

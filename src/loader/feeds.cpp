@@ -164,9 +164,9 @@ result<void> check_mode_options(const feed& f, const doc_node& node, const std::
                                                            sync_mode_name(f.mode) + ")");
     }
     if (f.mode != sync_mode::INSERT && f.mode != sync_mode::NEWER && has("row_marker")) {
-        return feeds_error(join_path(path, "row_marker"),
-                           std::string("only insert and newer feeds mark their rows (mode is ") +
-                               sync_mode_name(f.mode) + ")");
+        return feeds_error(
+            join_path(path, "row_marker"),
+            std::string("only insert and newer feeds mark their rows (mode is ") + sync_mode_name(f.mode) + ")");
     }
     if (f.version) {
         // The version is stored as the version's type: a rule giving its column another type contradicts it.
@@ -188,9 +188,9 @@ result<void> check_mode_options(const feed& f, const doc_node& node, const std::
     }
     for (const mapping::column_rule& rule : f.mapping.columns) {
         if (f.mode != sync_mode::MERGE && rule.empty == mapping::empty_policy::REMOVE) {
-            return feeds_error(join_path(path, "mapping"),
-                               "column " + rule.column +
-                                   ": empty: remove is for merge feeds only (a put replaces the whole item)");
+            return feeds_error(
+                join_path(path, "mapping"),
+                "column " + rule.column + ": empty: remove is for merge feeds only (a put replaces the whole item)");
         }
     }
     if (f.mode != sync_mode::MERGE && f.mapping.defaults.empty == mapping::empty_policy::REMOVE) {
@@ -208,8 +208,8 @@ result<void> check_mode_options(const feed& f, const doc_node& node, const std::
 result<feed> parse_feed(const std::string& name, const doc_node& node, const std::string& path) {
     if (node.type != doc_node::kind::MAP) return feeds_error(path, "expected an object");
     TARIUS_TRY(fields_of(node, path,
-                         {"match", "table", "mapping", "mode", "op", "version", "snapshot", "row_marker",
-                          "delimiter", "rejects_prefix", "reports_prefix", "max_wcu", "concurrency"}));
+                         {"match", "table", "mapping", "mode", "op", "version", "snapshot", "row_marker", "delimiter",
+                          "rejects_prefix", "reports_prefix", "max_wcu", "concurrency"}));
     feed out;
     out.name = name;
     bool matched = false;

@@ -30,15 +30,16 @@ size_t item_write_strategy::entry_bytes(const write_entry& e) const noexcept {
     return settings_.method == write_method::MERGE ? 2 * e.json.size() + e.aux.size() : e.json.size() + e.aux.size();
 }
 
-size_t item_write_strategy::request_overhead() const noexcept { return ITEM_REQUEST_OVERHEAD + table_.size(); }
+size_t item_write_strategy::request_overhead() const noexcept {
+    return ITEM_REQUEST_OVERHEAD + table_.size();
+}
 
 size_t item_write_strategy::send(aws::dynamodb_client& client, std::span<const write_entry> entries,
                                  aws::batch_write_callback done) {
     TARIUS_ASSERT(entries.size() == 1);
     const write_entry& e = entries.front();
     std::string body;
-    const std::string marker =
-        settings_.marker_attribute.empty() ? std::string() : row_marker(load_id_, e.line);
+    const std::string marker = settings_.marker_attribute.empty() ? std::string() : row_marker(load_id_, e.line);
     switch (settings_.method) {
         case write_method::INSERT:
             insert_body(body, table_, keys_.partition.name, e.json, settings_.marker_attribute, marker);

@@ -163,7 +163,8 @@ void checkpoint_values(json::writer& w, const checkpoint& at) {
 
 constexpr const char* CHECKPOINT_SET =
     "checkpoint_offset = :cpo, checkpoint_line = :cpl, checkpoint_batches = :cpb, checkpoint_items = :cpi, "
-    "checkpoint_skipped_existing = :cpe, checkpoint_skipped_stale = :cps, checkpoint_refused = :cpr, work_requests = :cwr, work_throttled = :cwt, work_wcu = :cwu, work_seconds = :cws";
+    "checkpoint_skipped_existing = :cpe, checkpoint_skipped_stale = :cps, checkpoint_refused = :cpr, work_requests = "
+    ":cwr, work_throttled = :cwt, work_wcu = :cwu, work_seconds = :cws";
 
 }  // namespace
 
@@ -357,7 +358,8 @@ result<void> ledger::lock_feed(const std::string& feed, const std::string& load_
     request req(table_);
     req.key("snapshot#" + feed);
     auto& w = req.w();
-    w.key("UpdateExpression").value("SET lock_load = :load, lock_owner = :me, lock_expires_at = :lease, updated_at = :now");
+    w.key("UpdateExpression")
+        .value("SET lock_load = :load, lock_owner = :me, lock_expires_at = :lease, updated_at = :now");
     w.key("ConditionExpression")
         .value("attribute_not_exists(lock_load) OR lock_load = :load OR lock_expires_at < :now");
     w.key("ExpressionAttributeValues").begin_object();

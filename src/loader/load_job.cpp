@@ -256,10 +256,10 @@ bool load_runner::start_snapshot(object_load& load, const mapping::key_schema& k
             return beat ? beat(at) : ok();
         };
     }
-    load.digests = snapshot::s3_digest_store(*s3_, load.obj.bucket, config_.snapshot->digests_prefix + config_.feed + "/",
-                                             config_.kms_key_id);
-    snapshot::load_context context{config_, keys, out.load_id, out.source, *load.digests, request.pump, stop,
-                                   request.resume.offset > 0};
+    load.digests = snapshot::s3_digest_store(*s3_, load.obj.bucket,
+                                             config_.snapshot->digests_prefix + config_.feed + "/", config_.kms_key_id);
+    snapshot::load_context context{config_,       keys,         out.load_id, out.source,
+                                   *load.digests, request.pump, stop,        request.resume.offset > 0};
     auto prepared = snapshot::session::prepare(context);
     if (!prepared) {
         apply(decide_status(prepared.err(), out.counts), out);
@@ -283,8 +283,8 @@ void load_runner::end_snapshot(object_load& load) {
     const bool continues = out.status == load_status::RETRY || out.status == load_status::STOPPED;
     if (ledger_ && !continues && !load.lease_lost) {
         if (auto unlocked = ledger_->unlock_feed(config_.feed, out.load_id); !unlocked) {
-            log_entry("warn", "snapshot lock not released (it lapses with its lease)").with("error",
-                                                                                              unlocked.err().message);
+            log_entry("warn", "snapshot lock not released (it lapses with its lease)")
+                .with("error", unlocked.err().message);
         }
     }
 }
@@ -437,7 +437,8 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
     std::unique_ptr<snapshot::session> snapshot_load;
     if (config_.snapshot) {
         digests = snapshot::local_digest_store(config_.snapshot_directory + "/" + config_.feed);
-        auto prepared = snapshot::session::prepare({config_, *keys, out.load_id, out.source, *digests, request.pump, stop});
+        auto prepared =
+            snapshot::session::prepare({config_, *keys, out.load_id, out.source, *digests, request.pump, stop});
         if (!prepared) {
             apply(decide_status(prepared.err(), out.counts), out);
             out.report_json = report_json(out, config_.table);
@@ -457,8 +458,10 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
         out.snapshot_json = snapshot_load->report_json();
         if (auto committed = snapshot::commit_if_succeeded(*snapshot_load, out); !committed) {
             out.status = load_status::FAILED;
-            out.message = "snapshot: the rows are written; recording the feed's digest failed (the next load of the "
-                          "feed writes every row): " + committed.err().message;
+            out.message =
+                "snapshot: the rows are written; recording the feed's digest failed (the next load of the "
+                "feed writes every row): " +
+                committed.err().message;
         }
     }
     // Without a ledger nothing keeps the checkpoint: do not claim it was saved.

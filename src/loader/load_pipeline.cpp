@@ -209,15 +209,16 @@ result<void> send_deletes(const snapshot::plan& plan, const pipeline::summary& i
     while (std::getline(deletes, line)) {
         simdjson::dom::element json;
         key.key.clear();
-        if (parser.parse(line).get(json) != simdjson::SUCCESS || !mapping::detail::append_item_key(keys, json, key.key)) {
+        if (parser.parse(line).get(json) != simdjson::SUCCESS ||
+            !mapping::detail::append_item_key(keys, json, key.key)) {
             return make_error(errc::INTERNAL, "snapshot: a key to delete is malformed: " + line);
         }
         key.key_hash = mapping::detail::hash64(key.key);
         key.size = line.size();
         ++index;
         const uint64_t end = input.bytes_in + index;
-        TARIUS_TRY(batches.add(key, line, end, end + 1, pipeline::row_origin{{}, end, end - 1},
-                               pipeline::write_kind::DELETE));
+        TARIUS_TRY(
+            batches.add(key, line, end, end + 1, pipeline::row_origin{{}, end, end - 1}, pipeline::write_kind::DELETE));
     }
     return batches.flush();
 }
@@ -291,8 +292,8 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     options.keep_rows = true;
     options.operation = config.operation;
     options.version = config.version;
-    options.duplicates =
-        wopts.strategy->collapses_duplicates() ? pipeline::duplicate_policy::COLLAPSE : pipeline::duplicate_policy::SEAL;
+    options.duplicates = wopts.strategy->collapses_duplicates() ? pipeline::duplicate_policy::COLLAPSE
+                                                                : pipeline::duplicate_policy::SEAL;
     options.keep_removed = config.writes.method == write_method::MERGE;
     if (request.snapshot) {
         const snapshot::plan* plan = request.snapshot;

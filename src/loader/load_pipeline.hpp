@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "tarius/aws/dynamodb.hpp"
 #include "loader/snapshot/snapshot_load.hpp"
+#include "tarius/aws/dynamodb.hpp"
 #include "tarius/loader/load_job.hpp"
 #include "tarius/pipeline/rejects.hpp"
 #include "tarius/stream.hpp"
@@ -18,17 +18,17 @@ namespace tarius::loader::detail {
 
 /// What one run needs beside the loader's configuration.
 struct pipeline_request {
-    std::string source;                     // s3://bucket/key or a path, for messages
-    std::string load_id;                    // the load's id, the same in every run of it (row markers)
-    mapping::key_schema keys;               // the table's key schema
-    checkpoint resume;                      // where an earlier run of this load got to
-    pipeline::rejects_writer* rejects = nullptr;  // where rejected rows go; null: counted only
+    std::string source;                            // s3://bucket/key or a path, for messages
+    std::string load_id;                           // the load's id, the same in every run of it (row markers)
+    mapping::key_schema keys;                      // the table's key schema
+    checkpoint resume;                             // where an earlier run of this load got to
+    pipeline::rejects_writer* rejects = nullptr;   // where rejected rows go; null: counted only
     std::function<result<void>(byte_sink&)> pump;  // writes the input into the sink (finish() is the run's)
     std::function<result<void>(const checkpoint&)> heartbeat;  // saves the checkpoint and renews the lease
-    stop_predicate stop;                    // asked at every tick
-    load_options options;                   // progress, stop grace
-    uint64_t total_bytes = 0;               // the input's stored size, 0 when unknown (progress)
-    uint64_t max_refusals = UINT64_MAX;     // rows DynamoDB may refuse before the load fails
+    stop_predicate stop;                                       // asked at every tick
+    load_options options;                                      // progress, stop grace
+    uint64_t total_bytes = 0;                                  // the input's stored size, 0 when unknown (progress)
+    uint64_t max_refusals = UINT64_MAX;                        // rows DynamoDB may refuse before the load fails
     const snapshot::plan* snapshot = nullptr;  // a snapshot feed's plan: the rows to send, the keys to delete
 };
 

@@ -26,8 +26,7 @@ private:
 /// PutItem with a condition (insert, newer) or UpdateItem (merge): one row per request.
 class item_write_strategy final : public write_strategy {
 public:
-    item_write_strategy(write_settings settings, std::string table, mapping::key_schema keys,
-                        std::string_view load_id);
+    item_write_strategy(write_settings settings, std::string table, mapping::key_schema keys, std::string_view load_id);
     size_t max_entries() const noexcept override { return 1; }
     bool collapses_duplicates() const noexcept override { return false; }
     size_t entry_bytes(const write_entry& e) const noexcept override;

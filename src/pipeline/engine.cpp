@@ -125,7 +125,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
     size_t version_column = SIZE_MAX;    // index of options.version's column in the header
     std::string version_json;            // the row's version as DynamoDB JSON ({"N":"12"})
     std::string version_message;
-    uint64_t rows_unchanged = 0;      // rows options.send_row held back
+    uint64_t rows_unchanged = 0;         // rows options.send_row held back
     mapping::encoded_item rejected_key;  // the key of a rejected row (options.on_rejected_key)
     row_problem rejected_key_problem;
     mapping::encoded_item item;
@@ -163,8 +163,7 @@ struct engine::impl final : csv::row_sink, byte_sink {
     impl(engine_options opts, mapping::key_schema key_schema, batch_sink& sink, rejects_writer* rejects_out)
         : options(std::move(opts)),
           keys(std::move(key_schema)),
-          batches(options.table, sink, MAX_BATCH_ITEMS, options.max_batch_bytes, options.keep_rows,
-                  options.duplicates),
+          batches(options.table, sink, MAX_BATCH_ITEMS, options.max_batch_bytes, options.keep_rows, options.duplicates),
           rejects(rejects_out),
           reader(options.dialect, *this),
           decoder(make_decoding_sink(reader)) {
@@ -260,9 +259,9 @@ struct engine::impl final : csv::row_sink, byte_sink {
         problem.reason = reject_reason::INVALID_VERSION;
         problem.column_index = static_cast<int64_t>(version_column);
         problem.column = options.version->column;
-        problem.message = "version column " + options.version->column + " holds \"" + std::string(cell) +
-                          "\": " + version_message + (timestamp ? " (expected an ISO-8601 timestamp with its UTC offset)"
-                                                                 : " (expected a number)");
+        problem.message =
+            "version column " + options.version->column + " holds \"" + std::string(cell) + "\": " + version_message +
+            (timestamp ? " (expected an ISO-8601 timestamp with its UTC offset)" : " (expected a number)");
         return false;
     }
 
@@ -274,8 +273,8 @@ struct engine::impl final : csv::row_sink, byte_sink {
                 return batches.add(item, json, r.end_offset, r.end_line, row_origin{r.raw, r.line, r.byte_offset},
                                    write_kind::DELETE);
             }
-        } else if (kind && (version_column == SIZE_MAX || read_version(r)) &&
-                   encoder->encode(r, item, json, problem)) [[likely]] {
+        } else if (kind && (version_column == SIZE_MAX || read_version(r)) && encoder->encode(r, item, json, problem))
+            [[likely]] {
             if (options.send_row && !options.send_row(r.line)) {
                 ++rows_unchanged;
                 batches.advance(r.end_offset, r.end_line);

@@ -247,8 +247,8 @@ public:
         std::string body = R"({"UnprocessedItems":{}})";
         int status = 200;
         const std::string target(req.header("X-Amz-Target").value_or(""));
-        const bool item_write = target.ends_with(".PutItem") || target.ends_with(".UpdateItem") ||
-                                target.ends_with(".DeleteItem");
+        const bool item_write =
+            target.ends_with(".PutItem") || target.ends_with(".UpdateItem") || target.ends_with(".DeleteItem");
         if (item_write) {
             body = R"({"ConsumedCapacity":{"TableName":"t","CapacityUnits":1.0}})";
             const uint64_t item_idx = item_counter_.fetch_add(1) + 1;

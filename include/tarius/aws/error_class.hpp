@@ -11,12 +11,12 @@ namespace tarius::aws {
 
 /// What a failure means for the work that met it.
 enum class error_class : uint8_t {
-    THROTTLED,         ///< the service asks us to slow down: retry, slower, within the time budget
-    TRANSIENT,         ///< a passing fault (5xx, connection, timeout, checksum): retry with backoff, within budget
-    ITEM,              ///< permanent for one item of a write (DynamoDB refused it as invalid): reject that item
-    CONDITION,         ///< a conditional write's condition was false: not an error, the write strategy names the fate
-    RECORD,            ///< permanent for the object or record being loaded: fail it, record it, never retry
-    FATAL,             ///< the process cannot work at all (credentials or signatures refused): stop, retry nothing
+    THROTTLED,  ///< the service asks us to slow down: retry, slower, within the time budget
+    TRANSIENT,  ///< a passing fault (5xx, connection, timeout, checksum): retry with backoff, within budget
+    ITEM,       ///< permanent for one item of a write (DynamoDB refused it as invalid): reject that item
+    CONDITION,  ///< a conditional write's condition was false: not an error, the write strategy names the fate
+    RECORD,     ///< permanent for the object or record being loaded: fail it, record it, never retry
+    FATAL,      ///< the process cannot work at all (credentials or signatures refused): stop, retry nothing
 };
 
 /// Returns "throttled", "transient", "item", "condition", "record" or "fatal".

@@ -4,8 +4,8 @@
 ///
 /// Every count comes from what happened, never from what was planned: `items_written` is what DynamoDB
 /// acknowledged. Invariant: rows == items_written + deleted + rejected + duplicates_collapsed + skipped_existing +
-/// skipped_stale + unchanged + not_loaded, where not_loaded (rows read but neither written, deleted, rejected, replaced nor
-/// skipped) is 0 for a load that finished.
+/// skipped_stale + unchanged + not_loaded, where not_loaded (rows read but neither written, deleted, rejected, replaced
+/// nor skipped) is 0 for a load that finished.
 
 #include <array>
 #include <cstdint>
@@ -32,14 +32,14 @@ struct load_counts {
     uint64_t unchanged = 0;  ///< snapshot feeds: rows not written because the last snapshot wrote the same item
     /// Snapshot feeds: items deleted because the file no longer holds their keys (items, not rows of the file).
     uint64_t absent_deleted = 0;
-    uint64_t not_loaded = 0;            ///< rows read but not (yet) written or rejected: a load that stopped/failed
-    uint64_t blank_lines = 0;           ///< blank lines skipped (not rows)
-    uint64_t bytes = 0;                 ///< decoded bytes read
-    uint64_t compressed_bytes = 0;      ///< bytes read as stored
-    std::string compression = "none";   ///< none, gzip or zstd
-    uint64_t requests = 0;              ///< BatchWriteItem requests sent (resends included)
-    uint64_t requests_throttled = 0;    ///< requests the table throttled (an error, or unprocessed items)
-    double wcu_consumed = 0;            ///< write units consumed (reported by DynamoDB, plus wcu_estimated)
+    uint64_t not_loaded = 0;           ///< rows read but not (yet) written or rejected: a load that stopped/failed
+    uint64_t blank_lines = 0;          ///< blank lines skipped (not rows)
+    uint64_t bytes = 0;                ///< decoded bytes read
+    uint64_t compressed_bytes = 0;     ///< bytes read as stored
+    std::string compression = "none";  ///< none, gzip or zstd
+    uint64_t requests = 0;             ///< BatchWriteItem requests sent (resends included)
+    uint64_t requests_throttled = 0;   ///< requests the table throttled (an error, or unprocessed items)
+    double wcu_consumed = 0;           ///< write units consumed (reported by DynamoDB, plus wcu_estimated)
     /// Write units of conditional writes whose condition was false: charged by DynamoDB, not reported in its
     /// answer, estimated from the row's size (part of wcu_consumed).
     double wcu_estimated = 0;
@@ -56,8 +56,7 @@ struct load_counts {
 
     /// Rows accounted for: written, deleted, rejected, collapsed or skipped.
     [[nodiscard]] uint64_t accounted() const noexcept {
-        return items_written + deleted + rejected + duplicates_collapsed + skipped_existing + skipped_stale +
-               unchanged;
+        return items_written + deleted + rejected + duplicates_collapsed + skipped_existing + skipped_stale + unchanged;
     }
     /// True when every row read is accounted for.
     [[nodiscard]] bool reconciles() const noexcept { return not_loaded == 0 && rows == accounted(); }

@@ -27,8 +27,8 @@
 #include "tarius/loader/events.hpp"
 #include "tarius/loader/ledger.hpp"
 #include "tarius/loader/snapshot.hpp"
-#include "tarius/loader/writer.hpp"
 #include "tarius/loader/write_strategy.hpp"
+#include "tarius/loader/writer.hpp"
 #include "tarius/mapping.hpp"
 #include "tarius/pipeline/engine.hpp"
 
@@ -54,7 +54,7 @@ struct loader_config {
     std::optional<snapshot_options> snapshot;  ///< a snapshot feed's settings (none: not a snapshot feed)
     /// TARIUS_SNAPSHOT_DIR: where snapshot feeds loading local files keep their digests (one directory per feed).
     std::string snapshot_directory = ".tarius-snapshots";
-    csv::dialect dialect;                              ///< how to read the CSV
+    csv::dialect dialect;   ///< how to read the CSV
     writer_options writer;  ///< concurrency, budget, memory bound, no-progress limit (table and keys set per load)
     uint64_t max_object_bytes = 0;             ///< TARIUS_MAX_OBJECT_BYTES: larger objects fail; 0 = no limit
     std::string worker_id;                     ///< owner name in the ledger (host:pid by default)

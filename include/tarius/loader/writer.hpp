@@ -61,26 +61,26 @@ struct writer_options {
 
 /// Counters of a writer.
 struct writer_stats {
-    uint64_t requests_sent = 0;       ///< BatchWriteItem requests sent (every resend included)
-    uint64_t requests_throttled = 0;  ///< responses that signalled throttling (an error, or unprocessed items)
-    uint64_t requests_failed = 0;     ///< requests that failed with a passing fault (5xx, connection, timeout)
-    uint64_t items_written = 0;       ///< puts DynamoDB acknowledged (and those of batches skipped on resume)
-    uint64_t items_deleted = 0;       ///< deletes DynamoDB acknowledged (and those of batches skipped on resume)
+    uint64_t requests_sent = 0;           ///< BatchWriteItem requests sent (every resend included)
+    uint64_t requests_throttled = 0;      ///< responses that signalled throttling (an error, or unprocessed items)
+    uint64_t requests_failed = 0;         ///< requests that failed with a passing fault (5xx, connection, timeout)
+    uint64_t items_written = 0;           ///< puts DynamoDB acknowledged (and those of batches skipped on resume)
+    uint64_t items_deleted = 0;           ///< deletes DynamoDB acknowledged (and those of batches skipped on resume)
     uint64_t items_skipped_existing = 0;  ///< insert: rows not written because their key existed
     uint64_t items_skipped_stale = 0;     ///< newer: rows not written because the stored version was not lower
-    uint64_t items_refused = 0;       ///< rows DynamoDB refused as invalid (rejected)
-    uint64_t items_revived = 0;       ///< earlier rows sent because the row that replaced them was refused
-    uint64_t items_resent = 0;        ///< items sent again (unprocessed, throttled, failed)
-    uint64_t bisections = 0;          ///< refused requests split in halves
-    uint64_t batches_skipped = 0;     ///< batches below `resume.offset` (resumed loads)
-    uint64_t items_skipped = 0;       ///< their items counted written (an earlier run wrote them)
-    uint64_t held_back = 0;           ///< times a batch waited for an earlier batch holding one of its keys
-    double wcu_consumed = 0;          ///< write units consumed: reported by DynamoDB, plus `wcu_estimated`
+    uint64_t items_refused = 0;           ///< rows DynamoDB refused as invalid (rejected)
+    uint64_t items_revived = 0;           ///< earlier rows sent because the row that replaced them was refused
+    uint64_t items_resent = 0;            ///< items sent again (unprocessed, throttled, failed)
+    uint64_t bisections = 0;              ///< refused requests split in halves
+    uint64_t batches_skipped = 0;         ///< batches below `resume.offset` (resumed loads)
+    uint64_t items_skipped = 0;           ///< their items counted written (an earlier run wrote them)
+    uint64_t held_back = 0;               ///< times a batch waited for an earlier batch holding one of its keys
+    double wcu_consumed = 0;              ///< write units consumed: reported by DynamoDB, plus `wcu_estimated`
     /// Write units of writes whose condition was false: DynamoDB charges them but reports none; estimated from
     /// the row's size (the stored item may be larger).
     double wcu_estimated = 0;
-    size_t peak_in_flight = 0;        ///< most requests in flight at once
-    size_t peak_held_bytes = 0;       ///< most bytes held at once
+    size_t peak_in_flight = 0;   ///< most requests in flight at once
+    size_t peak_held_bytes = 0;  ///< most bytes held at once
 };
 
 /// Receives each row DynamoDB refused: the problem (reason refused_by_dynamodb, line, byte offset, DynamoDB's
@@ -182,7 +182,7 @@ private:
     // Finished batches above the checkpoint: their fates (counts only) and keys (held until the checkpoint passes
     // them when the strategy orders keys by checkpoint).
     std::map<uint64_t, std::pair<checkpoint, std::vector<uint64_t>>> fates_by_batch_;
-    std::vector<std::pair<uint64_t, refusal>> refusals_;                   // (batch sequence, refusal)
+    std::vector<std::pair<uint64_t, refusal>> refusals_;  // (batch sequence, refusal)
     checkpoint checkpoint_;
     size_t held_bytes_ = 0;
     uint64_t jitter_state_;

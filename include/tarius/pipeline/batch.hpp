@@ -151,8 +151,8 @@ public:
     /// replaces it like any other. `aux`: what the row's write strategy needs besides the item (a version, the
     /// attributes to remove), kept with the item (`batch::item_aux`).
     [[nodiscard]] result<void> add(const mapping::encoded_item& item, std::string_view json, uint64_t end_offset,
-                                   uint64_t next_line, const row_origin& origin = {},
-                                   write_kind kind = write_kind::PUT, std::string_view aux = {});
+                                   uint64_t next_line, const row_origin& origin = {}, write_kind kind = write_kind::PUT,
+                                   std::string_view aux = {});
     /// Continues the batches of an earlier batcher: the next batch is number `sequence`, and its span starts at
     /// `offset` (line `line`). Call before the first add.
     void start_at(uint64_t sequence, uint64_t offset, uint64_t line) noexcept {

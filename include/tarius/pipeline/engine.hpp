@@ -3,8 +3,8 @@
 /// No network: the caller supplies where batches and rejects go.
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>

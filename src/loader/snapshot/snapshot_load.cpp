@@ -290,11 +290,10 @@ result<void> session::run_prepare() {
         char share[64];
         std::snprintf(share, sizeof share, "%.1f %% (limit %.1f %%)", 100 * fraction,
                       100 * options.max_delete_fraction);
-        return make_error(errc::LIMIT,
-                          "snapshot: " + std::to_string(plan_.counts.to_delete) + " of the feed's " +
-                              std::to_string(largest) + " items are absent from this file, " + share +
-                              ": a truncated file? Nothing was written or deleted. Raise feeds." +
-                              context_.config.feed + ".snapshot.max_delete_fraction to accept it.");
+        return make_error(errc::LIMIT, "snapshot: " + std::to_string(plan_.counts.to_delete) + " of the feed's " +
+                                           std::to_string(largest) + " items are absent from this file, " + share +
+                                           ": a truncated file? Nothing was written or deleted. Raise feeds." +
+                                           context_.config.feed + ".snapshot.max_delete_fraction to accept it.");
     }
 
     // The digest goes up and is recorded as pending before the first write: should this load not finish, the next

@@ -23,10 +23,10 @@ namespace tarius::loader::snapshot {
 
 /// What a snapshot load knows of its file after pass 1.
 struct plan {
-    line_set to_write;         ///< lines of the rows to send (new or changed keys, the last row of each)
-    std::string deletes_path;  ///< local file: the keys to delete (DynamoDB JSON), one per line
-    diff_counts counts;        ///< what the comparison found
-    bool first_load = false;   ///< no base digest: every row is written and nothing deleted
+    line_set to_write;           ///< lines of the rows to send (new or changed keys, the last row of each)
+    std::string deletes_path;    ///< local file: the keys to delete (DynamoDB JSON), one per line
+    diff_counts counts;          ///< what the comparison found
+    bool first_load = false;     ///< no base digest: every row is written and nothing deleted
     std::string rewrite_reason;  ///< why every row is written although a base exists (empty: only changes)
     std::string base_load_id;    ///< the load whose digest was the base
     std::string digest_uri;      ///< where this load's digest was stored
@@ -34,14 +34,14 @@ struct plan {
 
 /// The inputs of a snapshot load.
 struct load_context {
-    const loader_config& config;   ///< the feed's settings (config.snapshot is set)
-    mapping::key_schema keys;      ///< the table's key schema
-    std::string load_id;           ///< this load (the same across its runs)
-    std::string source;            ///< for the digest's header and messages
-    digest_store& store;           ///< the feed's digests and state
+    const loader_config& config;                   ///< the feed's settings (config.snapshot is set)
+    mapping::key_schema keys;                      ///< the table's key schema
+    std::string load_id;                           ///< this load (the same across its runs)
+    std::string source;                            ///< for the digest's header and messages
+    digest_store& store;                           ///< the feed's digests and state
     std::function<result<void>(byte_sink&)> pump;  ///< writes the file into a sink (called once per pass)
-    std::function<bool()> stop;    ///< the load's stop check (deadline, signal)
-    bool resumed = false;          ///< an earlier run of this load began writing (its checkpoint is past 0)
+    std::function<bool()> stop;                    ///< the load's stop check (deadline, signal)
+    bool resumed = false;  ///< an earlier run of this load began writing (its checkpoint is past 0)
 };
 
 /// A snapshot load between prepare and commit. Removes its temporary files when destroyed.

@@ -123,6 +123,14 @@ TEST(feeds, a_feed_never_reads_where_outputs_are_written) {
     ASSERT_FALSE(nested);
     EXPECT_EQ(nested.err().message.rfind("feeds: feeds.a.rejects_prefix: \"raw/rej/\" lies where feed a reads", 0), 0u)
         << nested.err().message;
+    // A snapshot's digests above a feed's prefix: the router would take every object of the feed for an output.
+    auto hiding =
+        check("feeds: {a: {match: {prefix: raw/p/}, table: t, mode: snapshot, snapshot: {digests_prefix: raw/}}}");
+    ASSERT_FALSE(hiding);
+    EXPECT_EQ(hiding.err().message.rfind("feeds: feeds.a.snapshot.digests_prefix: \"raw/\" lies where feed a reads", 0),
+              0u)
+        << hiding.err().message;
+    EXPECT_TRUE(check("feeds: {a: {match: {prefix: raw/p/}, table: t, mode: snapshot}}"));
     // A feed reading every key reads the default rejects prefix too; another feed's outputs count as well.
     EXPECT_FALSE(check("feeds: {a: {match: {prefix: \"\"}, table: t}}"));
     EXPECT_FALSE(

@@ -24,10 +24,11 @@ TEST(item_requests, the_row_marker_names_the_load_and_the_line) {
 TEST(item_requests, an_insert_puts_only_when_the_key_is_absent_or_the_stored_item_is_this_row) {
     std::string body;
     insert_body(body, "products", "ID", R"({"ID":{"S":"P1"},"Title":{"S":"Lamp"}})", "tarius_row", "l0ad:3");
-    EXPECT_EQ(body,
-              R"({"TableName":"products","Item":{"ID":{"S":"P1"},"Title":{"S":"Lamp"},"tarius_row":{"S":"l0ad:3"}},)"
-              R"("ExpressionAttributeNames":{"#k":"ID","#m":"tarius_row"},"ExpressionAttributeValues":{":m":{"S":"l0ad:3"}},)"
-              R"("ConditionExpression":"attribute_not_exists(#k) OR #m = :m","ReturnConsumedCapacity":"TOTAL"})");
+    EXPECT_EQ(
+        body,
+        R"({"TableName":"products","Item":{"ID":{"S":"P1"},"Title":{"S":"Lamp"},"tarius_row":{"S":"l0ad:3"}},)"
+        R"("ExpressionAttributeNames":{"#k":"ID","#m":"tarius_row"},"ExpressionAttributeValues":{":m":{"S":"l0ad:3"}},)"
+        R"("ConditionExpression":"attribute_not_exists(#k) OR #m = :m","ReturnConsumedCapacity":"TOTAL"})");
     insert_body(body, "products", "ID", R"({"ID":{"S":"P1"}})", "", "");
     EXPECT_EQ(body, R"({"TableName":"products","Item":{"ID":{"S":"P1"}},"ExpressionAttributeNames":{"#k":"ID"},)"
                     R"J("ConditionExpression":"attribute_not_exists(#k)","ReturnConsumedCapacity":"TOTAL"})J");
@@ -51,10 +52,11 @@ TEST(item_requests, a_merge_sets_the_rows_attributes_and_removes_the_emptied_one
     std::string why;
     ASSERT_TRUE(merge_body(body, "t", keys_id(), R"J({"ID":{"S":"P1"},"Price (USD)":{"N":"12.5"},"name":{"S":"x"}})J",
                            R"("color","size")", why));
-    EXPECT_EQ(body, R"({"TableName":"t","Key":{"ID":{"S":"P1"}},)"
-                    R"("UpdateExpression":"SET #a0 = :a0, #a1 = :a1 REMOVE #r0, #r1",)"
-                    R"J("ExpressionAttributeNames":{"#a0":"Price (USD)","#a1":"name","#r0":"color","#r1":"size"},)J"
-                    R"("ExpressionAttributeValues":{":a0":{"N":"12.5"},":a1":{"S":"x"}},"ReturnConsumedCapacity":"TOTAL"})");
+    EXPECT_EQ(body,
+              R"({"TableName":"t","Key":{"ID":{"S":"P1"}},)"
+              R"("UpdateExpression":"SET #a0 = :a0, #a1 = :a1 REMOVE #r0, #r1",)"
+              R"J("ExpressionAttributeNames":{"#a0":"Price (USD)","#a1":"name","#r0":"color","#r1":"size"},)J"
+              R"("ExpressionAttributeValues":{":a0":{"N":"12.5"},":a1":{"S":"x"}},"ReturnConsumedCapacity":"TOTAL"})");
     // Only removals: no values (DynamoDB refuses unused ones). Only the key: no expression at all.
     ASSERT_TRUE(merge_body(body, "t", keys_id(), R"({"ID":{"S":"P1"}})", R"("color")", why));
     EXPECT_EQ(body, R"({"TableName":"t","Key":{"ID":{"S":"P1"}},"UpdateExpression":"REMOVE #r0",)"

@@ -57,7 +57,7 @@ public:
     };
     std::function<bool(size_t call)> written_then_failed = [](size_t) { return false; };
     std::function<std::chrono::steady_clock::time_point()> clock = [] { return std::chrono::steady_clock::now(); };
-    std::string poison = "POISON";      // a V holding this is refused as invalid
+    std::string poison = "POISON";  // a V holding this is refused as invalid
     // PutItem with a condition: whether it is false for this body (insert: the key exists, unless the marker is
     // the stored item's).
     std::function<bool(const std::string& body)> condition_false = [this](const std::string& body) {
@@ -70,8 +70,8 @@ public:
         return markers[id] != marker;
     };
     std::map<std::string, std::string> markers;  // ID → the row marker its item holds
-    double units_per_item = 1;          // write units each accepted item consumes (ConsumedCapacity)
-    bool renumber_unprocessed = false;  // answer UnprocessedItems in another spelling (keys re-serialised)
+    double units_per_item = 1;                   // write units each accepted item consumes (ConsumedCapacity)
+    bool renumber_unprocessed = false;           // answer UnprocessedItems in another spelling (keys re-serialised)
     size_t calls = 0;
     size_t max_in_flight = 0;
     bool overlap_seen = false;

@@ -515,4 +515,3 @@ TEST(ddb_writer, a_resumed_load_whose_input_changed_fails_instead_of_miscounting
 }
 
 }  // namespace
-
