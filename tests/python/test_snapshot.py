@@ -2,7 +2,8 @@
 """Snapshot feeds against dynalite, with boto3 as the oracle for what landed and Python's csv module for the files:
 1. Three successive snapshots (rows added, changed, removed; duplicates and a rejected row): after each, the table
    equals the file (last row of a key wins; the rejected row's item stays as it was); the second and third reports
-   write only the changed and new rows and delete only the removed keys; counts reconcile.
+   write only the changed and new rows and delete only the removed keys; counts reconcile. The seed sample, then
+   the seed sample with 3 rows removed and 2 changed: 2 writes, 3 deletes.
 2. A truncated file (most keys gone) fails before anything is written or deleted, naming the limit.
 3. A load killed mid-write (SIGKILL) and a new file after it: the new load writes every row (an unfinished load's
    changes cannot be trusted) and deletes the keys of the base and of the unfinished load that the file lacks.
@@ -27,6 +28,7 @@ if os.path.isfile(os.environ.get("TARIUS_BIN", "")):
 sys.path.insert(0, os.path.dirname(__file__))
 import feed_support  # noqa: E402
 import local_loader  # noqa: E402
+import tarius_stack  # noqa: E402
 from feed_support import assert_reconciles, create_table, scan  # noqa: E402
 
 BIN = os.environ.get("TARIUS_BIN", "")
@@ -114,6 +116,25 @@ class snapshot_feeds(feed_support.stack_case):
         self.assertEqual((counts["items_written"], counts["absent_deleted"]), (1, removed), counts)
         assert_reconciles(self, counts)
         self.assert_table_is(table, third)
+
+    def test_1b_the_seed_sample_twice(self):
+        seed = os.path.join(tarius_stack.source_dir(), "..", "shared", "seed-data", "products.csv")
+        with open(seed, "rb") as f:
+            data = f.read()
+        table = "s1b-products"
+        create_table(self.ddb, table)
+        doc = document("seed", "s1b/", table)
+        counts = self.load(data, doc, "s1b-a", extra=("--feed", "seed"))["counts"]
+        self.assertEqual((counts["items_written"], counts["unchanged"]), (counts["rows"], 0), counts)
+        # The same feed a day later: 3 rows gone, 2 URLs changed (by editing the bytes, not re-writing the CSV).
+        lines = data.split(b"\n")
+        changed = [lines[10] + b"?ref=changed", lines[20] + b"?ref=changed"]
+        later = b"\n".join(lines[:10] + [changed[0]] + lines[11:20] + [changed[1]] + lines[21:30] + lines[33:])
+        counts = self.load(later, doc, "s1b-b", extra=("--feed", "seed"))["counts"]
+        self.assertEqual((counts["items_written"], counts["absent_deleted"]), (2, 3), counts)
+        self.assertEqual(counts["unchanged"], counts["rows"] - 2, counts)
+        assert_reconciles(self, counts)
+        self.assertEqual(len(scan(self.ddb, table)), counts["rows"])
 
     # 2 -----------------------------------------------------------------------------------------------------------
     def test_2_a_truncated_file_fails_before_anything_is_written(self):

@@ -4,7 +4,8 @@ UpdateItem with condition expressions), with boto3 as the oracle for what landed
 the files hold. Each test compares the table and the counts with a model of applying the rows one by one in file
 order (model_insert, model_newer, model_merge below), which is what the modes promise:
 1. insert: new keys written, keys already in the table and later rows of a key counted skipped_existing; loading
-   the same file again skips every row; the seed sample loaded twice.
+   the same file again skips every row; the seed sample loaded twice. The seed sample through merge (an attribute
+   another system wrote is kept) and newer (loaded twice: the second time every row is stale).
 2. newer (number and timestamp versions): only rows whose version is above the stored one are written; two files
    delivered out of order leave the newer versions; rows of one key out of order in one file; empty, unreadable
    and offset-less timestamps rejected as invalid_version with their line.
@@ -15,7 +16,9 @@ order (model_insert, model_newer, model_merge below), which is what the modes pr
 
 TARIUS_BIN is the directory of the binaries (as ctest sets it).
 """
+import csv
 import decimal
+import io
 import json
 import os
 import random
@@ -44,6 +47,11 @@ MARKER = "tarius_row"
 def strings(row, skip=()):
     """The attributes a row writes when every column is a string: non-empty cells, trimmed."""
     return {c: {"S": v.strip()} for c, v in row.items() if c not in skip and v is not None and v.strip()}
+
+
+def trimmed(item, skip=()):
+    """A stored item of string attributes, trimmed, without the attributes in `skip`."""
+    return {a: {"S": v["S"].strip()} for a, v in item.items() if a not in skip}
 
 
 def model_insert(table, rows, key="ID"):
@@ -157,6 +165,42 @@ class sync_modes(feed_support.stack_case):
         self.assertEqual(len(scan(self.ddb, table, key_column)), distinct)
         second = self.load(self.write("seed.csv", head), document, "seed")["counts"]
         self.assertEqual((second["items_written"], second["skipped_existing"]), (0, len(rows)))
+
+    def test_1c_the_seed_sample_in_merge_and_newer(self):
+        with open(SEED, "rb") as f:
+            data = f.read()
+        rows = csv_rows(data)
+        # merge: an item another system wrote keeps the attribute the file does not carry.
+        table = "m1c-merge"
+        create_table(self.ddb, table)
+        first = rows[0]["ID"]
+        self.ddb.put_item(TableName=table, Item={"ID": {"S": first}, "Owner": {"S": "theirs"}})
+        counts = self.load(self.write("m1c.csv", data), feed_document("mg", "m1c/", table, "merge"), "mg")["counts"]
+        self.assertEqual((counts["items_written"], counts["rejected"]), (len(rows), 0), counts)
+        got = scan(self.ddb, table)
+        self.assertEqual(got[first]["Owner"], {"S": "theirs"})
+        # Quoted cells keep their spaces ("$1,485.00 "), which Python's csv module does not tell apart: compare
+        # trimmed.
+        self.assertEqual({k: trimmed(item, skip=("Owner",)) for k, item in got.items()},
+                         {r["ID"]: strings(r) for r in rows})
+        # newer: the seed with a version column; the same file again is stale row for row (equal versions).
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        header = list(rows[0].keys())
+        writer.writerow(header + ["v"])
+        for index, row in enumerate(rows):
+            writer.writerow([row[h] for h in header] + [index + 1])
+        versioned = out.getvalue().encode()
+        table = "m1c-newer"
+        create_table(self.ddb, table)
+        document = feed_document("nw1c", "m1c-n/", table, "newer", "    version: {column: v, type: number}\n")
+        counts = self.load(self.write("m1c-n.csv", versioned), document, "nw1c")["counts"]
+        self.assertEqual((counts["items_written"], counts["skipped_stale"]), (len(rows), 0), counts)
+        counts = self.load(self.write("m1c-n.csv", versioned), document, "nw1c")["counts"]
+        self.assertEqual((counts["items_written"], counts["skipped_stale"]), (0, len(rows)), counts)
+        got = scan(self.ddb, table)
+        self.assertEqual({k: trimmed(without_marker(item), skip=("v",)) for k, item in got.items()},
+                         {r["ID"]: strings(r) for r in rows})
 
     # 2 -----------------------------------------------------------------------------------------------------------
     def newer_case(self, table, kind, files, column="updated_at", expect_rejects=()):
