@@ -97,6 +97,11 @@ result<pipeline::engine_options> engine_options_from(const parsed_args& args, co
     }
     if (auto empty = args.get("empty")) {
         TARIUS_ASSIGN_OR_RETURN(options.mapping.defaults.empty, mapping::parse_empty_policy(*empty));
+        if (options.mapping.defaults.empty == mapping::empty_policy::REMOVE) {
+            return make_error(errc::INVALID_ARGUMENT,
+                              "--empty remove: only merge feeds remove attributes (a put writes the whole item); "
+                              "describe a merge feed with --feeds");
+        }
     }
     if (args.has("no-trim")) options.mapping.defaults.trim = false;
     if (auto delimiter = args.get("delimiter")) {

@@ -14,7 +14,7 @@ inline constexpr std::array<flag_spec, 13> LOAD_FLAGS = {{
     {"mapping", "FILE", "column mapping document (JSON or YAML)"},
     {"key", "NAME[:S|N|B]", "partition key attribute and type (default type S)"},
     {"sort-key", "NAME[:S|N|B]", "sort key attribute and type"},
-    {"types", "'COL=TYPE,...'", "column types: string number bool null json string_set number_set list auto"},
+    {"types", "'COL=TYPE,...'", "column types: string number bool null json string_set number_set list auto timestamp"},
     {"default-type", "TYPE", "type of columns without a rule (default string)"},
     {"empty", "omit|keep|null", "what an empty cell becomes (default omit: attribute left out)"},
     {"no-trim", "", "keep spaces around unquoted cells"},

@@ -387,6 +387,11 @@ class sync_modes(feed_support.stack_case):
                                   capture_output=True, timeout=60)
             self.assertEqual(proc.returncode, 2, document)
             self.assertIn(word, proc.stderr.decode(), document)
+        # Without a feed a load is a put: --empty remove is refused the same way.
+        proc = subprocess.run([TARIUS, "load", data, "--table", table, "--key", "ID", "--empty", "remove"],
+                              env=self.env, capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("only merge feeds remove attributes", proc.stderr.decode())
         self.assertEqual(scan(self.ddb, table), {})
 
 
