@@ -67,6 +67,8 @@ struct load_runner::object_load {
     std::string reasons_path;
     std::unique_ptr<snapshot::digest_store> digests;  // a snapshot feed's digests and state
     std::unique_ptr<snapshot::session> snapshot;      // a snapshot feed's load, from pass 1 to its commit
+    bool feed_locked = false;                         // this load holds its snapshot feed's lock
+    bool recorded = false;                            // the ledger recorded the end (or there is no ledger)
 };
 
 load_runner::load_runner(std::shared_ptr<aws::s3_client> s3, std::shared_ptr<aws::dynamodb_client> ddb,
@@ -109,7 +111,7 @@ result<mapping::key_schema> load_runner::key_schema() {
 
 load_outcome load_runner::load_object(const object_ref& obj, const std::string& request_id, const stop_predicate& stop,
                                       const load_options& options) {
-    object_load load{obj, request_id, {}, {}, false, {}, {}, {}, {}};
+    object_load load{obj, request_id, {}, {}, false, {}, {}, {}, {}, false, false};
     load.out.feed = config_.feed;
     load.out.table = config_.table;
     load.out.source = obj.uri();
@@ -118,7 +120,7 @@ load_outcome load_runner::load_object(const object_ref& obj, const std::string& 
     run(load, stop, options);
     publish(load, stop);
     finish(load);
-    if (load.snapshot) end_snapshot(load);
+    if (load.feed_locked || load.snapshot) end_snapshot(load);
     std::error_code ignored;
     if (!load.csv_path.empty()) std::filesystem::remove(load.csv_path, ignored);
     if (!load.reasons_path.empty()) std::filesystem::remove(load.reasons_path, ignored);
@@ -180,6 +182,8 @@ bool load_runner::claim(object_load& load, const stop_predicate& stop) {
 void load_runner::run(object_load& load, const stop_predicate& stop, const load_options& options) {
     load_outcome& out = load.out;
     const auto started = steady::now();
+    // A run that ends before writing keeps the earlier runs' checkpoint (the ledger saves it on release).
+    if (load.record) out.resume = load.record->resume;
     auto keys = key_schema();
     if (!keys) {
         apply(decide_status(keys.err(), out.counts), out);
@@ -242,24 +246,28 @@ bool load_runner::start_snapshot(object_load& load, const mapping::key_schema& k
                                  const stop_predicate& stop) {
     load_outcome& out = load.out;
     if (ledger_) {
-        auto locked = ledger_->lock_feed(config_.feed, out.load_id);
+        auto locked = lock_feed(out.load_id);
         if (!locked) {
-            // Another snapshot of the feed runs: this one waits for the event's retry (it is not a failure).
-            out.status = load_status::RETRY;
-            out.failure = aws::error_class::TRANSIENT;
-            out.message = locked.err().message;
+            apply(decide_status(locked.err(), out.counts), out);
             return false;
         }
+        load.feed_locked = true;
         // The lock lives as long as the load's lease: the heartbeat renews both.
         request.heartbeat = [this, &out, beat = request.heartbeat](const checkpoint& at) -> result<void> {
-            TARIUS_TRY(ledger_->lock_feed(config_.feed, out.load_id));
+            TARIUS_TRY(lock_feed(out.load_id));
             return beat ? beat(at) : ok();
         };
     }
     load.digests = snapshot::s3_digest_store(*s3_, load.obj.bucket,
                                              config_.snapshot->digests_prefix + config_.feed + "/", config_.kms_key_id);
-    snapshot::load_context context{config_,       keys,         out.load_id, out.source,
-                                   *load.digests, request.pump, stop,        request.resume.offset > 0};
+    snapshot::load_context context{
+        config_, keys, out.load_id, out.source, *load.digests, request.pump, stop, request.resume.offset > 0, {}};
+    // Pass 1 of a large file outlasts a lease: it renews the lease and the lock as the writes would.
+    context.heartbeat = [this, &request, last = steady::now()]() mutable -> result<void> {
+        if (!request.heartbeat || steady::now() - last < config_.heartbeat_every) return ok();
+        last = steady::now();
+        return request.heartbeat(request.resume);
+    };
     auto prepared = snapshot::session::prepare(context);
     if (!prepared) {
         apply(decide_status(prepared.err(), out.counts), out);
@@ -270,18 +278,28 @@ bool load_runner::start_snapshot(object_load& load, const mapping::key_schema& k
     return true;
 }
 
+// The feed's lock for `load_id`. Held by another load, or lost, it is a passing condition: the event is retried.
+result<void> load_runner::lock_feed(const std::string& load_id) {
+    auto locked = ledger_->lock_feed(config_.feed, load_id);
+    if (locked || locked.err().code != errc::CONFLICT) return locked;
+    return make_error(errc::SERVICE, locked.err().message, true);
+}
+
 // Step 5, snapshot feeds: once the ledger recorded the end, a load that succeeded becomes the feed's base; the
 // feed's lock is released when the load will not continue. (The ledger first: a crash between the two leaves this
 // load's digest pending, and the next load writes every row — costly, never wrong.)
 void load_runner::end_snapshot(object_load& load) {
     load_outcome& out = load.out;
-    if (auto committed = snapshot::commit_if_succeeded(*load.snapshot, out); !committed) {
-        log_entry("error", "snapshot digest not recorded; the next load of the feed writes every row")
-            .with("source", out.source)
-            .with("error", committed.err().message);
+    // Only once the ledger says the load ended: a takeover must not find a committed load still running.
+    if (load.snapshot && load.recorded) {
+        if (auto committed = snapshot::commit_if_succeeded(*load.snapshot, out); !committed) {
+            log_entry("error", "snapshot digest not recorded; the next load of the feed writes every row")
+                .with("source", out.source)
+                .with("error", committed.err().message);
+        }
     }
     const bool continues = out.status == load_status::RETRY || out.status == load_status::STOPPED;
-    if (ledger_ && !continues && !load.lease_lost) {
+    if (load.feed_locked && !continues && !load.lease_lost) {
         if (auto unlocked = ledger_->unlock_feed(config_.feed, out.load_id); !unlocked) {
             log_entry("warn", "snapshot lock not released (it lapses with its lease)")
                 .with("error", unlocked.err().message);
@@ -377,6 +395,7 @@ void load_runner::publish(object_load& load, const stop_predicate& stop) {
 void load_runner::finish(object_load& load) {
     load_outcome& out = load.out;
     if (out.report_json.empty()) out.report_json = report_json(out, config_.table);
+    load.recorded = !ledger_;
     if (!ledger_ || !load.record || load.lease_lost) return;
     // A deployment error is not the object's: the record stays open so the event, retried after the fix, loads it.
     const bool keep_open = out.status == load_status::RETRY || out.status == load_status::STOPPED ||
@@ -387,6 +406,7 @@ void load_runner::finish(object_load& load) {
         return;
     }
     auto finished = ledger_->finish(*load.record, load_status_name(out.status), out.report_json, out.message);
+    load.recorded = static_cast<bool>(finished);
     if (!finished) {
         // The lease lapses and a later delivery takes over from the checkpoint, which covers the whole file:
         // it writes nothing and records the end again.
@@ -437,8 +457,8 @@ load_outcome load_runner::load_file(const std::string& path, const std::string& 
     std::unique_ptr<snapshot::session> snapshot_load;
     if (config_.snapshot) {
         digests = snapshot::local_digest_store(config_.snapshot_directory + "/" + config_.feed);
-        auto prepared =
-            snapshot::session::prepare({config_, *keys, out.load_id, out.source, *digests, request.pump, stop});
+        auto prepared = snapshot::session::prepare(
+            {config_, *keys, out.load_id, out.source, *digests, request.pump, stop, false, {}});
         if (!prepared) {
             apply(decide_status(prepared.err(), out.counts), out);
             out.report_json = report_json(out, config_.table);

@@ -231,6 +231,66 @@ class snapshot_feeds(feed_support.stack_case):
         assert_reconciles(self, counts)
         self.assert_table_is(table, second)
 
+    # 4b ----------------------------------------------------------------------------------------------------------
+    def test_4b_a_failed_snapshot_releases_the_feed_for_the_next_file(self):
+        """A file the guard refuses ends for good: the feed's lock is released, and the corrected file loads at
+        once (not after the lock's lease)."""
+        table = "s4b-products"
+        create_table(self.ddb, table)
+        doc = document("s4b", "s4b/", table)
+        self.s3.put_object(Bucket=BUCKET, Key="config/s4b.yaml", Body=doc.encode())
+
+        def load(key, body):
+            self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+            proc = subprocess.run([TARIUS, "load", "s3://%s/%s" % (BUCKET, key), "--feeds",
+                                   "s3://%s/config/s4b.yaml" % BUCKET, "--ledger-table", "ledger", "--json"],
+                                  env=self.env, capture_output=True, timeout=120)
+            return proc.returncode, json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+        full = {"L%02d" % n: "t" for n in range(20)}
+        self.assertEqual(load("s4b/a.csv", snapshot_csv(full))[0], 0)
+        code, report = load("s4b/b.csv", snapshot_csv({"L01": "t"}))
+        self.assertEqual((code, report["status"]), (2, "failed"), report)
+        self.assertIn("max_delete_fraction", report["error"])
+        full["L99"] = "new"
+        code, report = load("s4b/c.csv", snapshot_csv(full))
+        self.assertEqual((code, report["status"]), (0, "succeeded"), report)
+        self.assertEqual(report["counts"]["items_written"], 1, report["counts"])
+        self.assert_table_is(table, full)
+
+    def test_4c_rejected_rows_keep_their_items_unreadable_rows_refuse_the_file(self):
+        """A row the mapping rejects keeps its item, whatever the order of the key columns in the header; a row the
+        CSV reader cannot read names no key, so the file is refused before anything is written or deleted."""
+        name = "s4c-stock"
+        self.ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                         {"AttributeName": "sk", "KeyType": "RANGE"}],
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                    {"AttributeName": "sk", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        self.ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
+        doc = document("s4c", "s4c/", name, "    mapping: {partition_key: pk:S, sort_key: sk:S, "
+                                             "columns: {qty: {type: number}}}\n")
+        rows = ["w%d,P%02d,%d" % (n % 2, n, n) for n in range(20)]  # the sort key first in the header
+        first = ("sk,pk,qty\n" + "".join(r + "\n" for r in rows)).encode()
+        self.load(first, doc, "s4c-a", extra=("--feed", "s4c"))
+        bad = list(rows)
+        bad[5] = "w1,P05,not a number"
+        report = self.load(("sk,pk,qty\n" + "".join(r + "\n" for r in bad)).encode(), doc, "s4c-b", expect=1,
+                           extra=("--feed", "s4c"))
+        counts = report["counts"]
+        self.assertEqual((counts["rejected"], counts["absent_deleted"], counts["items_written"]), (1, 0, 0), counts)
+        items = self.ddb.scan(TableName=name)["Items"]
+        self.assertEqual(len(items), 20)
+        self.assertIn({"pk": {"S": "P05"}, "sk": {"S": "w1"}, "qty": {"N": "5"}}, items)
+        # Bytes that are not UTF-8 in one row: refused whole, nothing written or deleted.
+        unreadable = first.replace(b"w1,P07,7", b"w1,P07,\xe97")
+        proc = subprocess.run([TARIUS, "load", self.write("s4c-c.csv", unreadable), "--feeds",
+                               self.write("feeds-s4c.yaml", doc.encode()), "--feed", "s4c", "--json"],
+                              env=self.env, capture_output=True, timeout=120)
+        self.assertEqual(proc.returncode, 2, proc.stdout)
+        self.assertIn("cannot be read (line 9", json.loads(proc.stdout)["error"])
+        self.assertEqual(len(self.ddb.scan(TableName=name)["Items"]), 20)
+
     # 5 -----------------------------------------------------------------------------------------------------------
     def test_5_a_snapshot_feed_must_own_its_table(self):
         doc = (document("a", "s5a/", "shared") + "  b:\n    match: {prefix: s5b/}\n    table: shared\n")

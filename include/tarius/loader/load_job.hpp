@@ -181,6 +181,7 @@ private:
     [[nodiscard]] bool start_snapshot(object_load& load, const mapping::key_schema& keys,
                                       detail::pipeline_request& request, const stop_predicate& stop);
     void end_snapshot(object_load& load);
+    [[nodiscard]] result<void> lock_feed(const std::string& load_id);
 
     std::shared_ptr<aws::s3_client> s3_;
     std::shared_ptr<aws::dynamodb_client> ddb_;

@@ -126,7 +126,8 @@ public:
         r.key_hash = key.key_hash;
         r.hash = KEEP;
         r.line = line;
-        r.key_json = key_json;
+        // encode_key writes the key attributes in the header's order; the digest's order is the schema's.
+        r.key_json = key_json_of(key_json, keys_);
         if (auto added = sorter_.add(std::move(r)); !added && !failure_) failure_ = added.err();
     }
 
@@ -138,20 +139,34 @@ private:
     std::optional<error> failure_;
 };
 
-// Passes the input on while the load may go on.
+// Passes the input on while the load may go on, and keeps its lease and the feed's lock alive (pass 1 of a large
+// file outlasts a lease).
 class stoppable_sink final : public byte_sink {
 public:
-    stoppable_sink(byte_sink& next, const std::function<bool()>& stop) : next_(next), stop_(stop) {}
+    stoppable_sink(byte_sink& next, const std::function<bool()>& stop, const std::function<result<void>()>& heartbeat)
+        : next_(next), stop_(stop), heartbeat_(heartbeat) {}
     result<void> write(std::string_view chunk) override {
-        if (stop_ && stop_()) return make_error(errc::CANCELLED, "snapshot: stopped while digesting the file");
+        if (stop_ && stop_()) return stop_reading(make_error(errc::CANCELLED, "snapshot: stopped while digesting"));
+        if (heartbeat_) {
+            if (auto beat = heartbeat_(); !beat) return stop_reading(std::move(beat).err());
+        }
         return next_.write(chunk);
     }
     result<void> finish() override { return next_.finish(); }
     bool stop_requested() override { return stop_ && stop_(); }
+    [[nodiscard]] const std::optional<error>& failure() const noexcept { return failure_; }
 
 private:
+    // The producer (an S3 download) gets a plain stop; the cause is kept.
+    result<void> stop_reading(error cause) {
+        failure_ = std::move(cause);
+        return make_error(errc::CANCELLED, "snapshot: pass 1 stopped: " + failure_->message);
+    }
+
     byte_sink& next_;
     const std::function<bool()>& stop_;
+    const std::function<result<void>()>& heartbeat_;
+    std::optional<error> failure_;
 };
 
 std::string make_temp_dir(const std::string& load_id) {
@@ -214,14 +229,11 @@ result<void> session::run_prepare() {
     const std::string keys_text = key_schema_text(context_.keys);
     bool base_usable = state.base && state.base_table == context_.config.table && state.base_keys == keys_text;
     if (base_usable) {
-        const std::string path = temp_dir_ + "/base.digest";
-        auto got = store.download(state.base->digest, path);
-        auto reader = got ? digest_reader::open(path) : result<digest_reader>(got.err());
+        TARIUS_ASSIGN_OR_RETURN(auto reader, open_digest(state.base->digest, "base"));
         if (reader) {
-            readers.push_back(std::make_unique<digest_reader>(std::move(reader).value()));
+            readers.push_back(std::move(reader));
             plan_.base_load_id = state.base->load_id;
         } else {
-            log_entry("warn", "snapshot base digest unreadable: first load").with("error", reader.err().message);
             base_usable = false;
         }
     }
@@ -230,16 +242,13 @@ result<void> session::run_prepare() {
     size_t pending_index = 0;
     for (const auto& p : state.pending) {
         if (p.load_id == context_.load_id) continue;
-        const std::string path = temp_dir_ + "/pending-" + std::to_string(pending_index++) + ".digest";
-        auto got = store.download(p.digest, path);
-        auto reader = got ? digest_reader::open(path) : result<digest_reader>(got.err());
+        TARIUS_ASSIGN_OR_RETURN(auto reader, open_digest(p.digest, "pending-" + std::to_string(pending_index++)));
         if (!reader) {
             // Its keys cannot be known: the items it wrote and this file lacks stay. Said in the log and report.
-            log_entry("warn", "snapshot pending digest unreadable").with("error", reader.err().message);
-            plan_.rewrite_reason = "the digest of an unfinished load (" + p.load_id + ") is unreadable";
+            plan_.rewrite_reason = "the digest of an unfinished load (" + p.load_id + ") is missing or unreadable";
             continue;
         }
-        readers.push_back(std::make_unique<digest_reader>(std::move(reader).value()));
+        readers.push_back(std::move(reader));
         plan_.rewrite_reason = "load " + p.load_id + " began writing and did not finish";
     }
 
@@ -257,11 +266,12 @@ result<void> session::run_prepare() {
         records.on_rejected_key(key, json, line);
     };
     TARIUS_ASSIGN_OR_RETURN(auto eng, pipeline::engine::create(std::move(engine), records, nullptr));
-    stoppable_sink input(eng->input(), context_.stop);
+    stoppable_sink input(eng->input(), context_.stop, context_.heartbeat);
     auto pumped = context_.pump(input);
     if (pumped) pumped = input.finish();
-    if (!pumped) return std::move(pumped).err();
+    if (!pumped) return input.failure() ? *input.failure() : std::move(pumped).err();
     if (records.failure()) return *records.failure();
+    TARIUS_TRY(refuse_unreadable_rows(eng->current_summary()));
 
     // Compare.
     digest_header header;
@@ -297,8 +307,9 @@ result<void> session::run_prepare() {
     }
 
     // The digest goes up and is recorded as pending before the first write: should this load not finish, the next
-    // one knows which keys it may have touched.
+    // one knows which keys it may have touched. The lock must still be this load's when the state is written.
     TARIUS_TRY(store.upload(digest_name_, digest_path));
+    if (context_.heartbeat) TARIUS_TRY(context_.heartbeat());
     plan_.digest_uri = store.where() + digest_name_;
     const bool listed = std::any_of(state.pending.begin(), state.pending.end(),
                                     [&](const auto& p) { return p.load_id == context_.load_id; });
@@ -315,6 +326,51 @@ result<void> session::run_prepare() {
         state_text_ = state_text(state);
     }
     return ok();
+}
+
+// A base or pending digest: none when it does not exist or is not a readable digest (said in the log); any other
+// failure (throttling, a network error, access refused) fails the load, to be retried: taken for "no base", it
+// would forget the keys to delete.
+result<std::unique_ptr<digest_reader>> session::open_digest(const std::string& name, const std::string& local) {
+    const std::string path = temp_dir_ + "/" + local + ".digest";
+    auto got = context_.store.download(name, path);
+    if (!got) {
+        if (got.err().code != errc::NOT_FOUND) return std::move(got).err();
+        log_entry("warn", "snapshot digest missing").with("digest", context_.store.where() + name);
+        return std::unique_ptr<digest_reader>{};
+    }
+    auto reader = digest_reader::open(path);
+    if (!reader) {
+        if (reader.err().code == errc::IO) return std::move(reader).err();
+        log_entry("warn", "snapshot digest unreadable").with("error", reader.err().message);
+        return std::unique_ptr<digest_reader>{};
+    }
+    return std::make_unique<digest_reader>(std::move(reader).value());
+}
+
+// Rows the CSV reader could not read (bad UTF-8, a wrong field count, an open quote) name no key: an item of the
+// feed may be theirs, and deleting what the file lacks could delete it. The file is refused before anything is
+// written, like a truncated one.
+result<void> session::refuse_unreadable_rows(const pipeline::summary& pass1) const {
+    uint64_t unreadable = 0;
+    for (const reject_reason reason :
+         {reject_reason::FIELD_COUNT, reject_reason::FIELD_TOO_LARGE, reject_reason::ROW_TOO_LARGE,
+          reject_reason::UNTERMINATED_QUOTE, reject_reason::INVALID_UTF8}) {
+        unreadable += pass1.rejected_by_reason[static_cast<size_t>(reason)];
+    }
+    if (unreadable == 0) return ok();
+    std::string first;
+    for (const row_problem& p : pass1.first_errors) {
+        if (p.reason == reject_reason::REFUSED_BY_DYNAMODB) continue;
+        first = " (line " + std::to_string(p.line) + ", byte " + std::to_string(p.byte_offset) + ": " +
+                reject_reason_name(p.reason) + ": " + p.message + ")";
+        break;
+    }
+    return make_error(errc::CSV_FILE, "snapshot: " + std::to_string(unreadable) + " rows of this file cannot be read" +
+                                          first +
+                                          "; their keys are unknown, so the items the file lacks cannot be told "
+                                          "from theirs. Nothing was written or deleted: fix the rows and load the "
+                                          "file again.");
 }
 
 result<void> session::commit(bool dirty) {

@@ -14,9 +14,11 @@
 #include <memory>
 #include <string>
 
+#include "loader/snapshot/digest.hpp"
 #include "loader/snapshot/digest_diff.hpp"
 #include "loader/snapshot/digest_store.hpp"
 #include "tarius/loader/load_job.hpp"
+#include "tarius/pipeline/summary.hpp"
 #include "tarius/stream.hpp"
 
 namespace tarius::loader::snapshot {
@@ -42,6 +44,8 @@ struct load_context {
     std::function<result<void>(byte_sink&)> pump;  ///< writes the file into a sink (called once per pass)
     std::function<bool()> stop;                    ///< the load's stop check (deadline, signal)
     bool resumed = false;  ///< an earlier run of this load began writing (its checkpoint is past 0)
+    /// Renews the load's lease and the feed's lock (at most every heartbeat period); an error ends pass 1.
+    std::function<result<void>()> heartbeat;
 };
 
 /// A snapshot load between prepare and commit. Removes its temporary files when destroyed.
@@ -64,6 +68,8 @@ public:
 private:
     session(const load_context& context, std::string temp_dir);
     [[nodiscard]] result<void> run_prepare();
+    [[nodiscard]] result<std::unique_ptr<digest_reader>> open_digest(const std::string& name, const std::string& local);
+    [[nodiscard]] result<void> refuse_unreadable_rows(const pipeline::summary& pass1) const;
 
     load_context context_;
     std::string temp_dir_;
