@@ -7,12 +7,12 @@
 locals {
   feeds_given = length(var.feeds) > 0
 
-  # The calls each mode's writer makes on its table, on top of DescribeTable (the key schema, read at start): put and
-  # snapshot rows are PutRequests, delete rows (and a snapshot's absent items) DeleteRequests of BatchWriteItem;
-  # insert and newer rows conditional PutItems (attribute_not_exists / the stored version); merge rows UpdateItems
-  # (SET and REMOVE). Nothing more: a merge feed cannot replace items, an insert feed cannot update them. The put
-  # and delete calls are proved against recorded calls by tests/python/test_iam_actions.py; a mode added to the
-  # loader adds its calls here.
+  # The calls each mode's writer makes on its table: put and snapshot rows are PutRequests, delete rows (and a
+  # snapshot's absent items) DeleteRequests of BatchWriteItem; insert and newer rows conditional PutItems
+  # (attribute_not_exists / the stored version); merge rows UpdateItems (SET and REMOVE). Nothing more: a merge feed
+  # cannot replace items, an insert feed cannot update them. (DescribeTable comes on top for feeds whose mapping
+  # names no keys: feed_table_actions.) Every mode's calls are proved against recorded calls by
+  # tests/python/test_iam_actions.py; a mode added to the loader adds its calls here.
   mode_actions = {
     put      = ["dynamodb:BatchWriteItem"]
     delete   = ["dynamodb:BatchWriteItem"]
@@ -119,10 +119,13 @@ locals {
   feeds_in_s3            = local.feeds_given && length(coalesce(local.feeds_document, "-")) > local.feeds_inline_max_bytes
   feeds_object_key       = local.feeds_in_s3 ? "tarius-config/feeds-${substr(sha256(local.feeds_document), 0, 16)}.json" : null
 
-  # Table name -> the actions of every feed writing it, DescribeTable included.
+  # Table name -> the actions of every feed writing it: its mode's calls, and DescribeTable when the feed's mapping
+  # names no partition_key (the loader then reads the key schema from the table at start; a mapping's keys are used
+  # as they are and the table is never described: src/loader/load_job.cpp, key_schema).
   feed_table_actions = { for name, actions in {
-    for n, f in var.feeds : local.feed_tables[n].name => lookup(local.mode_actions, f.mode, [])...
-  } : name => sort(distinct(concat(["dynamodb:DescribeTable"], flatten(actions)))) }
+    for n, f in var.feeds : local.feed_tables[n].name => concat(lookup(local.mode_actions, f.mode, []),
+    try(f.mapping.partition_key, null) == null ? ["dynamodb:DescribeTable"] : [])...
+  } : name => sort(distinct(flatten(actions))) }
 
   feeds_for_function = !local.feeds_given ? null : {
     document         = local.feeds_in_s3 ? "s3://${local.bucket_name}/${local.feeds_object_key}" : local.feeds_document

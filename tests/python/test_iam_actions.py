@@ -11,17 +11,32 @@ run with TARIUS_RECORD_ACTIONS set (src/aws/action_log.cpp: every AWS call the s
   deadline, and a duplicate delivery (the ledger's skip);
 - queue trigger (test): an SQS batch (S3 notifications, one wrapped by SNS, one poisoned, one file with rejects)
   and a load continued through a message on the queue;
-- `tarius worker` on the queue (test), checked against the worker policy the configuration outputs.
+- `tarius worker` on the queue (test), checked against the worker policy the configuration outputs;
+- feeds (devl with FEEDS_TFVARS: a snapshot, an insert, a merge and a newer feed, each table granted its mode's
+  calls only, DescribeTable only where the feed's mapping names no keys): `bootstrap` under the fake Runtime API
+  with the planned TARIUS_FEEDS, its bucket and tables rewritten to the local ones, loads a snapshot file twice
+  (the first load finds no state), an insert file with a reject, a merge file and a newer file; then, with every
+  UploadPart refused, a snapshot whose digest is above the multipart threshold and rejects large enough for a
+  multipart upload (both aborted); then a load continued by a self-invocation.
 
 Every load writes its report, publishes its summary and goes through the ledger. The calls recorded (never a list
 written here: the loader may change what it calls) are translated to the ARNs of each environment's plan (terraform
-plan JSON of devl, test and prod through tf_support) and checked both ways: every call is allowed by the planned
-role on the resource it was made on, and every grant of the role (action x resource x kms:ViaService value) is
-used by some call. Two kinds of use are not recorded because the code does not make the call, and are derived from
-AWS's documentation and the plan instead:
+plan JSON of devl, test, prod and devl with feeds through tf_support; with feeds each feed's local table stands
+for its planned table) and checked both ways: every call is allowed by the planned role on the resource it was made
+on, and every grant of the role (action x resource x condition value) is used by some call. Two kinds of use are
+not recorded because the code does not make the call, and are derived from AWS's documentation and the plan
+instead:
 - KMS use by S3, SNS and SQS on the caller's behalf (SSE-KMS objects, the encrypted topic and queues), and
 - what Lambda itself does with the role: write the function's logs, send failed asynchronous events to the
   on-failure destination, poll the event queue for the event source mapping, send X-Ray segments.
+A third is derived because the record does not say how a call ended: a GetObject of a key that does not exist
+answers 404 NoSuchKey only to a caller allowed s3:ListBucket on the bucket, 403 AccessDenied to any other (S3 API
+Reference, GetObject, Permissions). The first snapshot of a feed reads its state.json before there is one and must
+get the 404 (the loader reads "not found" as "no snapshot yet"; an AccessDenied stays an error). Action records
+carry no HTTP status, so every recorded GetObject of a snapshot area's state.json also counts as s3:ListBucket on
+the bucket with {s3:prefix: that key} (the key as the prefix, as the role's FindSnapshotState statement assumes:
+the reference does not say which s3:prefix S3 evaluates in that check, so only a real account can confirm it); the
+test makes sure one of them was made before any state existed (the area was empty, listed with boto3).
 """
 
 import collections
@@ -29,6 +44,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -182,6 +198,54 @@ def read_records(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def snapshot_above_multipart(path, keep, rows=170000, seed=31):
+    """A snapshot file whose digest is above S3's 5 MiB part size, so it goes up as a multipart upload: `keep` (the
+    feed's present rows, so the delete guard passes) and `rows` random 12-character keys. A digest entry is 26
+    bytes of hashes and length plus the key's JSON, zstd-compressed (src/loader/snapshot/digest.cpp): the hashes and
+    random keys do not compress, about 35 bytes an entry, 170,000 entries about 6 MB."""
+    rng = random.Random(seed)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("ID,Title,Price\n")
+        for row in keep:
+            f.write(row + "\n")
+        for _ in range(rows):
+            f.write("%s,t,1\n" % "".join(rng.choice(alphabet) for _ in range(12)))
+    return path
+
+
+# devl with one feed of each mode the function's role grants differently: snapshot (BatchWriteItem, its state and
+# digests, the lock in the ledger), insert and newer (PutItem), merge (UpdateItem). Every planned table is keyed on
+# ID, like the local ones; the newer feed's mapping names no keys, so the loader describes its table (DescribeTable
+# is granted on that table alone).
+FEEDS_TFVARS = """
+feeds = {
+  snap = {
+    match    = { prefix = "raw-data/snap/" }
+    mapping  = { partition_key = "ID:S" }
+    mode     = "snapshot"
+    snapshot = { max_delete_fraction = 0.5 }
+  }
+  ins = {
+    match   = { prefix = "raw-data/ins/" }
+    mapping = { partition_key = "ID:S" }
+    mode    = "insert"
+  }
+  mrg = {
+    match   = { prefix = "raw-data/mrg/" }
+    mapping = { partition_key = "ID:S" }
+    mode    = "merge"
+  }
+  nwr = {
+    match   = { prefix = "raw-data/nwr/" }
+    table   = { hash_key = { name = "ID" } }
+    mode    = "newer"
+    version = { column = "Version", type = "number" }
+  }
+}
+"""
+
+
 # ---- the plans ----------------------------------------------------------------------------------------------------
 
 class planned_stack:
@@ -209,7 +273,16 @@ class planned_stack:
         self.tracing = (fn.get("tracing_config") or [{}])[0].get("mode")
         self.key_arn = self.function_env["TARIUS_KMS_KEY_ARN"]
         self.bucket = [b["bucket"] for b in all_of("aws_s3_bucket") if "-landing-" in b["bucket"]][0]
-        self.table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/" + self.function_env["TARIUS_TABLE"]
+        table = "arn:aws:dynamodb:eu-west-1:123456789012:table/"
+        # Feeds: the document names each feed's table and (snapshot feeds) where its state and digests live.
+        document = self.function_env.get("TARIUS_FEEDS")
+        if document is not None and document.startswith("s3://"):
+            raise AssertionError("%s: the feeds document went to S3; keep the test's feeds small" % env)
+        self.feeds = json.loads(document)["feeds"] if document else None
+        self.table_arn = table + self.function_env["TARIUS_TABLE"] if "TARIUS_TABLE" in self.function_env else None
+        self.feed_table_arns = {n: table + f["table"] for n, f in (self.feeds or {}).items()}
+        self.snapshot_areas = sorted(f["snapshot"]["digests_prefix"] + n + "/" for n, f in (self.feeds or {}).items()
+                                     if f["mode"] == "snapshot")
         self.ledger_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/" + self.function_env["TARIUS_LEDGER_TABLE"]
         self.topic_arn = self.function_env["TARIUS_TOPIC_ARN"]
         queues = {q["name"] for q in all_of("aws_sqs_queue")}
@@ -237,10 +310,12 @@ def kms_requests(api, key_arn, service, origin):
 class translator:
     """Maps the local stack's resources onto one environment's planned ARNs."""
 
-    def __init__(self, local, stack, queue_urls):
+    def __init__(self, local, stack, queue_urls, tables=None):
         self.local = local
         self.stack = stack
         self.queue_urls = queue_urls  # local queue URL -> planned ARN (None: this env has no such queue)
+        # local table name -> planned ARN: the target table, or with feeds each feed's table.
+        self.tables = dict(tables if tables is not None else {local.table: stack.table_arn}, ledger=stack.ledger_arn)
 
     def resource(self, service, name):
         s = self.stack
@@ -250,7 +325,7 @@ class translator:
                 raise AssertionError("s3 call on a bucket the stack does not have: " + name)
             return "arn:aws:s3:::%s/%s" % (s.bucket, key)
         if service == "dynamodb":
-            arn = {self.local.table: s.table_arn, "ledger": s.ledger_arn}.get(name)
+            arn = self.tables.get(name)
             if arn is None:
                 raise AssertionError("dynamodb call on a table the stack does not have: " + name)
             return arn
@@ -286,9 +361,19 @@ class translator:
             out.append(Request(action, arn, {}, origin))
             if service == "s3":
                 out += kms_requests(api, record["kms_key_id"] or self.stack.key_arn, "s3", origin)
+                out += self.missing_state_requests(api, name, origin)
             elif service in ("sns", "sqs"):
                 out += kms_requests(api, self.stack.key_arn, service, origin)
         return out
+
+    def missing_state_requests(self, api, name, origin):
+        """A GetObject of a snapshot area's state.json may find none (a feed's first snapshot): S3 answers that 404
+        only when s3:ListBucket allows the key as s3:prefix (see the module's docstring)."""
+        key = name.partition("/")[2]
+        if api != "s3:GetObject" or not any(key == area + "state.json" for area in self.stack.snapshot_areas):
+            return []
+        return [Request("s3:ListBucket", "arn:aws:s3:::" + self.stack.bucket, {"s3:prefix": key},
+                        origin + " (a missing state answers 404 with s3:ListBucket)")]
 
 
 def platform_requests(stack):
@@ -368,6 +453,7 @@ class iam_actions(unittest.TestCase):
                 "direct": cls.run_direct_modes(cls.stacks["devl"]),
                 "queue": cls.run_queue_modes(cls.stacks["test"]),
                 "worker": cls.run_worker(cls.stacks["test"]),
+                "feeds": cls.run_feeds(cls.stacks["feeds"]),
             }
         except Exception:
             cls.tearDownClass()
@@ -393,6 +479,11 @@ class iam_actions(unittest.TestCase):
                           "kms": '{create=false,key_arn="%s"}' % EXISTING_KEY,
                           "allowed_account_ids": '["123456789012"]'}
                 cls.stacks[env] = planned_stack(env, tf_support.plan_json(ws, ["envs/%s.tfvars" % env], values))
+            feeds_tfvars = os.path.join(ws.tmp, "feeds.tfvars")
+            with open(feeds_tfvars, "w") as f:
+                f.write(FEEDS_TFVARS)
+            cls.stacks["feeds"] = planned_stack("devl with feeds", tf_support.plan_json(
+                ws, ["envs/devl.tfvars", feeds_tfvars], values))
         finally:
             moto.stop()
             ws.cleanup()
@@ -402,14 +493,28 @@ class iam_actions(unittest.TestCase):
     @classmethod
     def function_env(cls, stack, record_path, **overrides):
         """The planned function's environment on the local stack: the plan's TARIUS_* settings with the local
-        table, ledger and topic names, and the action record."""
+        table (or with feeds the planned feeds document, its bucket and tables the local ones), ledger and topic
+        names, and the action record."""
         env = dict(cls.local.env)
         env.update({k: v for k, v in stack.function_env.items() if k.startswith("TARIUS_")})
         env.update({"TARIUS_TABLE": cls.local.table, "TARIUS_LEDGER_TABLE": "ledger",
                     "TARIUS_TOPIC_ARN": cls.local.topic_arn, "TARIUS_RECORD_ACTIONS": record_path,
                     "TARIUS_LOG_LEVEL": "info"})
+        if stack.feeds is not None:
+            for name in ("TARIUS_TABLE", "TARIUS_LANDING_PREFIX"):  # the planned function has neither
+                env.pop(name, None)
+            document = json.loads(json.dumps(stack.feeds))
+            for name, feed in document.items():
+                feed["match"]["bucket"] = local_loader.BUCKET
+                feed["table"] = cls.feed_table(name)
+            env["TARIUS_FEEDS"] = json.dumps({"feeds": document})
         env.update(overrides)
         return env
+
+    @staticmethod
+    def feed_table(feed):
+        """The local table of a feed."""
+        return "feed-" + feed
 
     @classmethod
     def path(cls, name):
@@ -553,6 +658,68 @@ class iam_actions(unittest.TestCase):
         return read_records(record)
 
     @classmethod
+    def run_feeds(cls, stack):
+        """devl with feeds: a load through each feed (the snapshot feed twice, the first finding no state), then
+        a digest and rejects whose multipart uploads are refused (aborted), then a load continued by a
+        self-invocation."""
+        record = cls.path("feeds.jsonl")
+        out = cls.outcomes
+        s3, ddb = cls.local.s3, cls.local.ddb
+        for feed in stack.feeds:
+            name = cls.feed_table(feed)
+            ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "ID", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "ID", "AttributeType": "S"}],
+                             BillingMode="PAY_PER_REQUEST")
+            ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
+        (area,) = stack.snapshot_areas
+        out["snapshot area before the first load"] = [
+            o["Key"] for o in s3.list_objects_v2(Bucket=local_loader.BUCKET, Prefix=area).get("Contents", [])]
+        env = cls.function_env(stack, record)
+        second = ["s1,one again,10", "s2,two,2", "s4,four,4"]
+        with fake_runtime.FakeRuntime(timeout_s=120, function_arn=FUNCTION_ARN) as rt:
+            proc = ls.start_bootstrap(rt, env, log_path=cls.path("feeds.log"))
+            try:
+                for scenario, key, rows, header in (
+                        ("first snapshot", "raw-data/snap/day-1.csv", ["s1,one,1", "s2,two,2", "s3,three,3"], None),
+                        ("second snapshot", "raw-data/snap/day-2.csv", second, None),
+                        ("insert", "raw-data/ins/file.csv", ["i1,a,1", ",no key,2"], None),
+                        ("merge", "raw-data/mrg/file.csv", ["m1,a,1", "m2,b,2"], None),
+                        ("newer", "raw-data/nwr/file.csv", ["n1,a,1", "n2,b,2"], "ID,Title,Version")):
+                    path = write_rows(cls.path(key.replace("/", "-")), rows, **({"header": header} if header else {}))
+                    out["feeds: " + scenario] = rt.invoke_and_wait(cls.upload(path, key), asynchronous=True)
+            finally:
+                ls.stop(proc)
+        out["snapshot table"] = sorted(i["ID"]["S"] for i in ddb.scan(TableName=cls.feed_table("snap"))["Items"])
+        # Every UploadPart refused: the digest of a snapshot above 5 MiB and the rejects of the insert feed go up as
+        # multipart uploads, fail after CreateMultipartUpload, and are aborted.
+        big = snapshot_above_multipart(cls.path("snap-big.csv"), second)
+        events = [cls.upload(big, "raw-data/snap/day-3.csv"),
+                  cls.upload(cls.path("large-rejects.csv"), "raw-data/ins/large-rejects.csv")]
+        with cls.refusing_relay("feeds") as relay_url:
+            with fake_runtime.FakeRuntime(timeout_s=120, function_arn=FUNCTION_ARN) as rt:
+                proc = ls.start_bootstrap(rt, dict(env, AWS_ENDPOINT_URL_S3=relay_url, AWS_MAX_ATTEMPTS="2"),
+                                          log_path=cls.path("abort-feeds.log"))
+                try:
+                    for scenario, event in zip(("refused digest", "refused rejects"), events):
+                        out["feeds: " + scenario] = rt.invoke_and_wait(event, asynchronous=False, wait_s=300)
+                finally:
+                    ls.stop(proc)
+        # A load longer than one invocation: 3 s of work each (6 s timeout, 3 s margin) at 500 WCU/s.
+        long_file = cls.path("long-feeds.csv")
+        subprocess.run([TARIUS, "gen", "--rows", "3000", "--seed", "23", "--out", long_file], check=True)
+        with fake_runtime.FakeRuntime(timeout_s=6, function_arn=FUNCTION_ARN) as rt:
+            proc = ls.start_bootstrap(rt, dict(env, TARIUS_DEADLINE_MARGIN_MS="3000", TARIUS_MAX_WCU="500"),
+                                      log_path=cls.path("feeds-continuation.log"))
+            try:
+                rt.invoke(cls.upload(long_file, "raw-data/ins/long.csv"), asynchronous=True)
+                rt.wait_idle(300, settle_s=2)
+            finally:
+                ls.stop(proc)
+            out["feeds: self-invocations"] = len(rt.self_invocations)
+            out["feeds: continued invocations"] = [(i.outcome, i.body) for i in rt.invocations]
+        return read_records(record)
+
+    @classmethod
     @contextlib.contextmanager
     def refusing_relay(cls, mode, status=400, code="InvalidRequest"):
         """S3 through a relay that refuses every UploadPart; records how many it refused for `mode`."""
@@ -567,15 +734,22 @@ class iam_actions(unittest.TestCase):
 
     def translate(self, stack, mode):
         queue_urls = {self.local.queue_url: stack.events_queue_arn, self.local.dlq_url: stack.dlq_arn}
-        tr = translator(self.local, stack, queue_urls)
-        out = []
+        tables = None
+        if stack.feeds is not None:
+            tables = {self.feed_table(feed): arn for feed, arn in stack.feed_table_arns.items()}
+        tr = translator(self.local, stack, queue_urls, tables)
+        # One request per (action, resource, context), with the first call that made it: thousands of writes of a
+        # table are one request to IAM.
+        out = {}
         for record in self.records[mode]:
-            out += tr.requests(record, "%s: %s %s" % (mode, record["action"], record["resources"]))
-        return out
+            for r in tr.requests(record, "%s: %s %s" % (mode, record["action"], record["resources"])):
+                out.setdefault((r.action, r.resource, tuple(sorted(r.context.items()))), r)
+        return list(out.values())
 
     def direct_and_queue_envs(self):
         return [(env, "direct" if self.stacks[env].trigger == "direct" else "queue") for env in ("devl", "test",
-                                                                                                 "prod")]
+                                                                                                 "prod")] + [
+            ("feeds", "feeds")]
 
     # -- the modes really ran
 
@@ -595,8 +769,34 @@ class iam_actions(unittest.TestCase):
         self.assertEqual(o["SQS batch"].json_body()["batchItemFailures"], [{"itemIdentifier": "m-poison"}])
         self.assertGreaterEqual(o["queue continuations"], 1)
         self.assertEqual(o["worker"][0], 0, o["worker"][2][-3000:])
-        for mode in ("direct", "queue", "worker"):
+        for mode in ("direct", "queue", "worker", "feeds"):
             self.assertTrue(self.records[mode], "nothing recorded in mode " + mode)
+
+    def test_every_feed_loaded_as_intended(self):
+        """The feeds' loads did what the comparison assumes: each feed's load succeeded (the insert one with its
+        reject), the first snapshot found an empty area (its GetObject of state.json was a missing key) and the
+        second deleted the absent key, the refused digest and rejects were multipart uploads, and the long load
+        continued in a new invocation."""
+        o = self.outcomes
+        stack = self.stacks["feeds"]
+        for scenario, feed, status in (("first snapshot", "snap", "succeeded"),
+                                       ("second snapshot", "snap", "succeeded"),
+                                       ("insert", "ins", "succeeded_with_rejects"),
+                                       ("merge", "mrg", "succeeded"), ("newer", "nwr", "succeeded")):
+            with self.subTest(scenario=scenario):
+                inv = o["feeds: " + scenario]
+                self.assertEqual(inv.outcome, "response", inv.body)
+                (load,) = inv.json_body()["loads"]
+                self.assertEqual((load["feed"], load["status"]), (feed, status), load)
+        self.assertEqual(o["snapshot area before the first load"], [])
+        self.assertEqual(o["snapshot table"], ["s1", "s2", "s4"])
+        self.assertGreater(o["UploadParts refused, feeds"], 0)
+        aborted = [r["resources"][0].partition("/")[2] for r in self.records["feeds"]
+                   if r["action"] == "s3:AbortMultipartUpload"]
+        (area,) = stack.snapshot_areas
+        self.assertTrue([k for k in aborted if k.startswith(area) and k.endswith(".digest")], aborted)
+        self.assertTrue([k for k in aborted if k.startswith("invalid-records/")], aborted)
+        self.assertGreaterEqual(o["feeds: self-invocations"], 1, o["feeds: continued invocations"])
 
     # -- the comparison
 
@@ -626,13 +826,16 @@ class iam_actions(unittest.TestCase):
 
     def test_controls_detect_a_missing_and_an_unused_grant(self):
         """Negative controls: the two comparisons fail when a used grant is removed or an unused one added."""
+        for env, mode in (("devl", "direct"), ("feeds", "feeds")):
+            stack = self.stacks[env]
+            used = self.translate(stack, mode) + platform_requests(stack)
+            for sid in [st["Sid"] for st in stack.role_policy["Statement"]]:
+                with self.subTest(env=env, removed=sid):
+                    without = dict(stack.role_policy,
+                                   Statement=[st for st in stack.role_policy["Statement"] if st["Sid"] != sid])
+                    self.assertNotEqual(denied(without, used), [], "removing %s goes unnoticed" % sid)
         stack = self.stacks["devl"]
         used = self.translate(stack, "direct") + platform_requests(stack)
-        for sid in [st["Sid"] for st in stack.role_policy["Statement"]]:
-            with self.subTest(removed=sid):
-                without = dict(stack.role_policy,
-                               Statement=[st for st in stack.role_policy["Statement"] if st["Sid"] != sid])
-                self.assertNotEqual(denied(without, used), [], "removing %s goes unnoticed" % sid)
         extra = {"Sid": "Unused", "Effect": "Allow", "Action": "dynamodb:Query", "Resource": stack.ledger_arn}
         with_extra = dict(stack.role_policy, Statement=stack.role_policy["Statement"] + [extra])
         self.assertEqual(unused_grants(with_extra, used), ["Unused: dynamodb:Query on %s" % stack.ledger_arn])
@@ -641,6 +844,13 @@ class iam_actions(unittest.TestCase):
                     if st["Sid"] == "UseKey" else st for st in stack.role_policy["Statement"]]
         self.assertIn("UseKey: kms:Decrypt on %s with kms:ViaService=ec2.eu-west-1.amazonaws.com" % stack.key_arn,
                       unused_grants(dict(stack.role_policy, Statement=narrowed), used))
+        # A feed whose mapping names its keys: the loader never describes its table.
+        feeds = self.stacks["feeds"]
+        used = self.translate(feeds, "feeds") + platform_requests(feeds)
+        mapped = feeds.feed_table_arns["ins"]
+        extra = {"Sid": "Describe", "Effect": "Allow", "Action": "dynamodb:DescribeTable", "Resource": mapped}
+        self.assertEqual(unused_grants(dict(feeds.role_policy, Statement=feeds.role_policy["Statement"] + [extra]),
+                                       used), ["Describe: dynamodb:DescribeTable on " + mapped])
 
 
 if __name__ == "__main__":

@@ -559,11 +559,16 @@ class plan_policy(unittest.TestCase):
         self.assertEqual((stock["hash_key"], stock["range_key"]), ("SKU", "Warehouse"))
 
         doc = role_policy(changes)
+        # DescribeTable only where the loader reads the key schema from the table: a feed whose mapping names no keys.
         self.assertEqual(feed_table_grants(doc), {
-            ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"): sorted(feed_table_arns("devl")),
+            ("dynamodb:BatchWriteItem",): [t for t in feed_table_arns("devl") if "-orders-" not in t],
+            ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"): [t for t in feed_table_arns("devl")
+                                                                    if "-orders-" in t],
             ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"): [
                 "arn:aws:dynamodb:eu-west-1:123456789012:table/tarius-ledger-devl-eu-west-1"],
         })
+        self.assertEqual(sorted(sid for sid in sids(doc) if sid.startswith("Write") and "Table" in sid),
+                         ["WriteMappedTable", "WriteTable"])
         self.assertEqual(wildcard_violations(changes), [])
         self.assertEqual(boundary_containment_violations(changes), [])
         bucket = "arn:aws:s3:::tarius-landing-devl-eu-west-1-123456789012"
@@ -600,8 +605,11 @@ class plan_policy(unittest.TestCase):
         """Queue trigger: the policy for `tarius worker` (an output) carries the same table grants."""
         data = tf_support.plan_json(self.ws, ["envs/test.tfvars", self.extra_file(FEEDS_TFVARS)], self.values())
         worker = json.loads(tf_support.planned_output(data, "worker_policy_json"))
-        self.assertEqual(feed_table_grants(worker)[("dynamodb:BatchWriteItem", "dynamodb:DescribeTable")],
-                         sorted(feed_table_arns("test")))
+        grants = feed_table_grants(worker)
+        self.assertEqual(grants[("dynamodb:BatchWriteItem",)],
+                         [t for t in feed_table_arns("test") if "-orders-" not in t])
+        self.assertEqual(grants[("dynamodb:BatchWriteItem", "dynamodb:DescribeTable")],
+                         [t for t in feed_table_arns("test") if "-orders-" in t])
         self.assertIn("WorkerConsumeEvents", sids(worker))
 
     def test_feeds_document_too_large_for_the_environment_goes_to_s3(self):
@@ -667,11 +675,13 @@ class plan_policy(unittest.TestCase):
         self.assertEqual(json.loads(fn_env(changes)["TARIUS_FEEDS"]), expected_modes_document("devl"))
         doc = role_policy(changes)
         table = "arn:aws:dynamodb:eu-west-1:123456789012:table/tarius-%s-devl-eu-west-1"
+        # DescribeTable only for the feeds whose mapping names no keys (products and prices name theirs).
         self.assertEqual(feed_table_grants(doc), {
+            ("dynamodb:BatchWriteItem",): [table % "products"],
             ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"): sorted(
-                table % f for f in ("products", "stock", "inventory", "assortment")),
+                table % f for f in ("stock", "inventory", "assortment")),
             ("dynamodb:DescribeTable", "dynamodb:PutItem"): sorted(table % f for f in ("events", "catalog")),
-            ("dynamodb:DescribeTable", "dynamodb:UpdateItem"): [table % "prices"],
+            ("dynamodb:UpdateItem",): [table % "prices"],
             # The ledger: a snapshot's lock item (snapshot#<feed>) is taken and released with UpdateItem.
             ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"): [table % "ledger"],
         })
@@ -681,6 +691,9 @@ class plan_policy(unittest.TestCase):
             for call in ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan"):
                 with self.subTest(feed=feed, call=call):
                     self.assertEqual(tf_support.allows([doc], "dynamodb:" + call, table % feed), call in calls)
+            with self.subTest(feed=feed, call="DescribeTable"):
+                self.assertEqual(tf_support.allows([doc], "dynamodb:DescribeTable", table % feed),
+                                 feed not in ("products", "prices"))
 
         bucket = "arn:aws:s3:::tarius-landing-devl-eu-west-1-123456789012"
         areas = ["snapshots/inventory/", "tarius-snapshots/assortment/"]

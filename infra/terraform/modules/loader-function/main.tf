@@ -47,9 +47,13 @@ locals {
   table_actions    = var.feeds == null ? { (var.table_name) = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"] } : var.feeds.table_actions
 
   # One statement per set of actions, naming every table that needs exactly that set: "WriteTable" for the put
-  # tables (BatchWriteItem), "WriteTable<Actions>" for the others.
-  put_actions  = "dynamodb:BatchWriteItem,dynamodb:DescribeTable"
+  # tables (BatchWriteItem), "WriteTable<Actions>" for the others; "WriteMappedTable..." likewise for the tables
+  # not described (their feeds' mappings name the keys, so the loader never calls DescribeTable on them).
   table_grants = { for actions, tables in { for t, a in local.table_actions : join(",", sort(a)) => t... } : actions => sort(tables) }
+  table_grant_sids = { for actions in keys(local.table_grants) : actions => join("", concat(
+    [contains(split(",", actions), "dynamodb:DescribeTable") ? "WriteTable" : "WriteMappedTable"],
+    [for a in split(",", actions) : trimprefix(a, "dynamodb:") if a != "dynamodb:DescribeTable" && actions != "dynamodb:BatchWriteItem" && actions != "dynamodb:BatchWriteItem,dynamodb:DescribeTable"],
+  )) }
 
   environment = merge(
     var.feeds == null ? {
@@ -184,7 +188,7 @@ data "aws_iam_policy_document" "load" {
     for_each = local.table_grants
 
     content {
-      sid       = statement.key == local.put_actions ? "WriteTable" : "WriteTable${join("", [for a in split(",", statement.key) : trimprefix(a, "dynamodb:") if a != "dynamodb:DescribeTable"])}"
+      sid       = local.table_grant_sids[statement.key]
       actions   = split(",", statement.key)
       resources = [for t in statement.value : "${local.arn_prefix}:dynamodb:${local.region}:${local.account_id}:table/${t}"]
     }
