@@ -4,7 +4,10 @@ import csv
 import io
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
+import time
 import unittest
 
 import local_loader
@@ -43,6 +46,23 @@ def assert_reconciles(test, counts):
     """rows == the sum of the row counts, and the report's flag says so."""
     test.assertEqual(counts["rows"], sum(counts.get(name, 0) for name in ROW_COUNTS), counts)
     test.assertTrue(counts["reconciles"], counts)
+
+
+def signal_after_checkpoint(test, local, source, command, env, sig=signal.SIGKILL, timeout=300):
+    """Starts `command` (a `tarius load` of `source` with a ledger), sends it `sig` once the ledger holds a
+    checkpoint past 0, and waits for it to end. The load must still be running then."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            record = local_loader.ledger_load_record(local, source)
+            if record and int(record.get("checkpoint_offset", {"N": "0"})["N"]) > 0:
+                break
+            time.sleep(0.2)
+        test.assertIsNone(proc.poll(), "the load ended before it could be stopped")
+        proc.send_signal(sig)
+    finally:
+        proc.communicate()
 
 
 class stack_case(unittest.TestCase):

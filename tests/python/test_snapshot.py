@@ -206,19 +206,9 @@ class snapshot_feeds(feed_support.stack_case):
         second = {k: ("c" if n % 3 == 0 else v) for n, (k, v) in enumerate(sorted(base.items())) if n % 5}
         self.s3.put_object(Bucket=BUCKET, Key="s4/b.csv", Body=snapshot_csv(second))
         source = "s3://%s/s4/b.csv" % BUCKET
-        proc = subprocess.Popen(command("s4/b.csv") + ["--concurrency", "1", "--max-wcu", "300"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline and proc.poll() is None:
-                record = local_loader.ledger_load_record(self.local, source)
-                if record and int(record.get("checkpoint_offset", {"N": "0"})["N"]) > 0:
-                    break
-                time.sleep(0.2)
-            self.assertIsNone(proc.poll(), "the load ended before it could be killed")
-            proc.send_signal(signal.SIGKILL)
-        finally:
-            proc.communicate()
+        feed_support.signal_after_checkpoint(self, self.local, source,
+                                             command("s4/b.csv") + ["--concurrency", "1", "--max-wcu", "300"], env)
+        record = local_loader.ledger_load_record(self.local, source)
         time.sleep(4)
         final = subprocess.run(command("s4/b.csv"), env=env, capture_output=True, timeout=900)
         self.assertEqual(final.returncode, 0, final.stderr.decode()[-2000:])

@@ -296,18 +296,7 @@ class sync_modes(feed_support.stack_case):
         command = [TARIUS, "load", source, "--feeds", "s3://%s/config/%s.yaml" % (BUCKET, table), "--ledger-table",
                    "ledger", "--json", "--concurrency", "2", "--max-wcu", "800"]
         env = dict(self.env, TARIUS_LEASE_SECONDS="3", TARIUS_HEARTBEAT_SECONDS="1")
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline and proc.poll() is None:
-                record = local_loader.ledger_load_record(self.local, source)
-                if record and int(record.get("checkpoint_offset", {"N": "0"})["N"]) > 0:
-                    break
-                time.sleep(0.2)
-            self.assertIsNone(proc.poll(), "the load ended before it could be killed")
-            proc.send_signal(sig)
-        finally:
-            proc.communicate()
+        feed_support.signal_after_checkpoint(self, self.local, source, command, env, sig)
         record = local_loader.ledger_load_record(self.local, source)
         self.assertEqual(record["load_status"]["S"], "in_progress")
         self.assertGreater(int(record["checkpoint_offset"]["N"]), 0)
