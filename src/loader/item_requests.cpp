@@ -101,7 +101,8 @@ void newer_body(std::string& out, std::string_view table, std::string_view item,
 
 bool merge_body(std::string& out, std::string_view table, const mapping::key_schema& keys, std::string_view item,
                 std::string_view removed, std::string& why) {
-    simdjson::dom::parser parser;
+    // One per thread: a parser allocates its buffers on first use, and merge rows go one per request.
+    thread_local simdjson::dom::parser parser;
     simdjson::dom::object attributes;
     if (parser.parse(item.data(), item.size(), true).get_object().get(attributes) != simdjson::SUCCESS) {
         why = "the item is not a JSON object";

@@ -51,25 +51,20 @@ row_hash hash_item(std::string_view item_json) noexcept {
     uint64_t a1 = rotl(SEED_A, 32) ^ len;
     uint64_t b0 = SEED_B ^ (len * M_B1);
     uint64_t b1 = rotl(SEED_B, 32) ^ len;
-    while (left >= 16) {
-        const uint64_t w0 = detail::get_u64(p);
-        const uint64_t w1 = detail::get_u64(p + 8);
+    // Each 16-byte block feeds both 64-bit lanes of both hashes.
+    auto block = [&](const char* bytes) {
+        const uint64_t w0 = detail::get_u64(bytes);
+        const uint64_t w1 = detail::get_u64(bytes + 8);
         a0 = round(a0, w0, M_A0, 29);
         a1 = round(a1, w1, M_A1, 31);
         b0 = round(b0, w0, M_B0, 27);
         b1 = round(b1, w1, M_B1, 33);
-        p += 16;
-        left -= 16;
-    }
+    };
+    for (; left >= 16; p += 16, left -= 16) block(p);
     if (left > 0) {  // the tail, zero-padded; the length in the seeds tells "ab" from "ab\0"
         char tail[16] = {};
         std::memcpy(tail, p, left);
-        const uint64_t w0 = detail::get_u64(tail);
-        const uint64_t w1 = detail::get_u64(tail + 8);
-        a0 = round(a0, w0, M_A0, 29);
-        a1 = round(a1, w1, M_A1, 31);
-        b0 = round(b0, w0, M_B0, 27);
-        b1 = round(b1, w1, M_B1, 33);
+        block(tail);
     }
     row_hash h;
     h.hi = fmix(a0 ^ fmix(a1 + len));

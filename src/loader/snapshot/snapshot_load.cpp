@@ -181,7 +181,8 @@ std::string make_temp_dir(const std::string& load_id) {
 }  // namespace
 
 std::string key_json_of(std::string_view item_json, const mapping::key_schema& keys) {
-    simdjson::dom::parser parser;
+    // Called for every row of pass 1: one parser per thread, its buffers allocated once.
+    thread_local simdjson::dom::parser parser;
     simdjson::dom::object item;
     if (parser.parse(item_json.data(), item_json.size(), true).get_object().get(item) != simdjson::SUCCESS) return {};
     std::string out = "{";
