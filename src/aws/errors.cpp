@@ -46,7 +46,8 @@ std::string sanitize_code(std::string_view code) {
 }
 
 void parse_json_body(std::string_view body, service_error& out) {
-    simdjson::dom::parser parser;
+    // One per thread: conditional writes make an error answer (ConditionalCheckFailed) an everyday one.
+    thread_local simdjson::dom::parser parser;
     simdjson::dom::element doc;
     if (parser.parse(body.data(), body.size(), true).get(doc) != simdjson::SUCCESS) return;
     simdjson::dom::object object;

@@ -89,7 +89,8 @@ result<table_description> parse_table(std::string_view body) {
 
 result<batch_write_result> parse_batch(std::string_view body) {
     batch_write_result out;
-    simdjson::dom::parser parser;
+    // One per thread: item writes answer once per row, and a parser allocates its buffers on first use.
+    thread_local simdjson::dom::parser parser;
     simdjson::dom::element doc;
     if (parser.parse(body.data(), body.size(), true).get(doc) != simdjson::SUCCESS) {
         return decode_error("BatchWriteItem", "not JSON");
@@ -122,7 +123,8 @@ result<batch_write_result> parse_batch(std::string_view body) {
 // The answer of a PutItem / UpdateItem / DeleteItem: what it consumed ({"ConsumedCapacity":{"CapacityUnits":1}}).
 result<batch_write_result> parse_item_write(std::string_view operation, std::string_view body) {
     batch_write_result out;
-    simdjson::dom::parser parser;
+    // One per thread: item writes answer once per row, and a parser allocates its buffers on first use.
+    thread_local simdjson::dom::parser parser;
     simdjson::dom::element doc;
     if (parser.parse(body.data(), body.size(), true).get(doc) != simdjson::SUCCESS) {
         return decode_error(operation, "not JSON");

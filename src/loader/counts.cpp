@@ -30,6 +30,8 @@ const count_field FIELDS[] = {
      [](const load_counts& c) { return as_double(c.skipped_existing); }, true},
     {"skipped_stale", "RowsSkippedStale", "Count", [](const load_counts& c) { return as_double(c.skipped_stale); },
      true},
+    {"resent_uncertain", "RowsResentUncertain", "Count",
+     [](const load_counts& c) { return as_double(c.resent_uncertain); }, true},
     {"unchanged", "RowsUnchanged", "Count", [](const load_counts& c) { return as_double(c.unchanged); }, true},
     {"absent_deleted", "ItemsRemoved", "Count", [](const load_counts& c) { return as_double(c.absent_deleted); }, true},
     {"not_loaded", "RowsNotLoaded", "Count", [](const load_counts& c) { return as_double(c.not_loaded); }, true},

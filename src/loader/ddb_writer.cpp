@@ -35,6 +35,7 @@ struct ddb_writer::entry {
     int32_t version = -1;   // -1: the item's own row; ≥ 0: a revived earlier row (index in batch::replaced)
     uint32_t attempts = 0;  // sends so far
     steady::time_point not_before{};
+    bool maybe_landed = false;  // an earlier send failed after it may have been written (a 5xx, a reset, a timeout)
 };
 
 struct ddb_writer::request {
@@ -141,11 +142,13 @@ void ddb_writer::skip(pipeline::batch&& b) {
 // batches replayed must be the batches the checkpoint covers.
 void ddb_writer::end_of_resumed_part() {
     replaying_ = false;
-    const uint64_t skipped = options_.resume.skipped_existing + options_.resume.skipped_stale;
+    const checkpoint& earlier = options_.resume;
+    const uint64_t skipped = earlier.skipped_existing + earlier.skipped_stale + earlier.resent_uncertain;
     stats_.items_written -= std::min(stats_.items_written, skipped);
     stats_.items_skipped -= std::min(stats_.items_skipped, skipped);
-    stats_.items_skipped_existing += options_.resume.skipped_existing;
-    stats_.items_skipped_stale += options_.resume.skipped_stale;
+    stats_.items_skipped_existing += earlier.skipped_existing;
+    stats_.items_skipped_stale += earlier.skipped_stale;
+    stats_.items_resent_uncertain += earlier.resent_uncertain;
     if (next_sequence_ != options_.resume.batches_done) {
         fail(make_error(errc::CSV_FILE, "the input changed since the earlier run of this load: " +
                                             std::to_string(next_sequence_) + " batches below its checkpoint, " +
@@ -171,12 +174,13 @@ void ddb_writer::activate() {
             return;
         }
         auto state = std::make_unique<batch_state>();
+        sent_through_ = std::max(sent_through_, head.end_offset);
         state->b = std::move(head);
         queued_.pop_front();
         state->open = static_cast<uint32_t>(state->b.items_info.size());
         for (uint32_t item_idx = 0; item_idx < state->b.items_info.size(); ++item_idx) {
             ++keys_held_[state->b.items_info[item_idx].key_hash];
-            fresh_.push_back(entry{state->b.sequence, item_idx, -1, 0, {}});
+            fresh_.push_back(entry{state->b.sequence, item_idx, -1, 0, {}, false});
         }
         const uint64_t sequence = state->b.sequence;
         active_.emplace(sequence, std::move(state));
@@ -432,6 +436,7 @@ void ddb_writer::complete(uint64_t request_id, result<aws::batch_write_result> o
             // before the answer was lost: its units stay charged, so what reaches the table never exceeds the budget
             // however often it is sent again.
             if (throttled) pacer_.on_response(r.charged, 0, true);
+            for (entry& e : r.entries) e.maybe_landed = e.maybe_landed || !throttled;
             if (r.pinned) {
                 if (failure_ || stopping_) return;
                 for (entry& e : r.entries) e.not_before = now_() + backoff(e.attempts);
@@ -502,7 +507,16 @@ void ddb_writer::on_written(const entry& e) {
 
 void ddb_writer::on_skipped(const entry& e, skip_reason why) {
     batch_state& state = *active_.at(e.sequence);
-    if (why == skip_reason::EXISTING) {
+    const pipeline::batch_item& item = state.b.items_info[e.item];
+    const uint64_t offset = (e.version < 0 ? item.origin : state.b.replaced[e.version].origin).byte_offset;
+    const bool sent_by_stopped_run = offset < options_.resume.uncertain_through;
+    if ((e.maybe_landed && !options_.strategy->skip_is_certain_after_resend(false)) ||
+        (sent_by_stopped_run && !options_.strategy->skip_is_certain_after_resend(true))) {
+        // An earlier send of this row may have written it (and a later row of its key may have been written over
+        // it since), or found the condition false too.
+        ++stats_.items_resent_uncertain;
+        ++state.fates.resent_uncertain;
+    } else if (why == skip_reason::EXISTING) {
         ++stats_.items_skipped_existing;
         ++state.fates.skipped_existing;
     } else {
@@ -527,7 +541,7 @@ void ddb_writer::on_refused(const entry& e, const std::string& message) {
         // (the refusal, in this unfinished batch, is not in the checkpoint) and writes the earlier row then.
         if (failure_ || stopping_) return;
         ++stats_.items_revived;
-        retry_.push_front(entry{e.sequence, e.item, earlier, 0, {}});
+        retry_.push_front(entry{e.sequence, e.item, earlier, 0, {}, false});
         return;
     }
     finish_item(state);
@@ -579,6 +593,7 @@ void ddb_writer::finish_batch(uint64_t sequence) {
         checkpoint_.items_written += fates.items_written;
         checkpoint_.skipped_existing += fates.skipped_existing;
         checkpoint_.skipped_stale += fates.skipped_stale;
+        checkpoint_.resent_uncertain += fates.resent_uncertain;
         if (options_.strategy->orders_keys_by_checkpoint()) release_keys(batch_keys);
         ++checkpoint_.batches_done;
         done_out_of_order_.erase(done_out_of_order_.begin());
@@ -594,8 +609,18 @@ void ddb_writer::release_keys(const std::vector<uint64_t>& keys) {
     }
 }
 
+// Where a resumed run stops trusting a false condition on a row this run may have sent (see checkpoint).
+uint64_t ddb_writer::uncertain_through() const noexcept {
+    if (options_.strategy->skip_is_certain_after_resend(true)) return 0;
+    // Stopped, nothing more is sent: with the marker, no row above the checkpoint has a later row of its key
+    // written over it (that row waits for the checkpoint), so its fate comes out the same when sent again.
+    if ((stopping_ || failure_) && options_.strategy->skip_is_certain_after_resend(false)) return 0;
+    return sent_through_;
+}
+
 checkpoint ddb_writer::current_checkpoint() const {
     checkpoint out = checkpoint_;
+    out.uncertain_through = std::max(checkpoint_.uncertain_through, uncertain_through());
     out.work = options_.resume.work;
     out.work.requests += stats_.requests_sent;
     out.work.requests_throttled += stats_.requests_throttled;

@@ -134,6 +134,8 @@ load_record record_from(simdjson::dom::element item) {
     r.resume.items_written = static_cast<uint64_t>(n_attr(item, "checkpoint_items"));
     r.resume.skipped_existing = static_cast<uint64_t>(n_attr(item, "checkpoint_skipped_existing"));
     r.resume.skipped_stale = static_cast<uint64_t>(n_attr(item, "checkpoint_skipped_stale"));
+    r.resume.resent_uncertain = static_cast<uint64_t>(n_attr(item, "checkpoint_resent_uncertain"));
+    r.resume.uncertain_through = static_cast<uint64_t>(n_attr(item, "checkpoint_uncertain_through"));
     r.resume.refused = parse_refused(s_attr(item, "checkpoint_refused"));
     r.resume.work.requests = static_cast<uint64_t>(n_attr(item, "work_requests"));
     r.resume.work.requests_throttled = static_cast<uint64_t>(n_attr(item, "work_throttled"));
@@ -154,6 +156,8 @@ void checkpoint_values(json::writer& w, const checkpoint& at) {
     n_value(w, ":cpi", at.items_written);
     n_value(w, ":cpe", at.skipped_existing);
     n_value(w, ":cps", at.skipped_stale);
+    n_value(w, ":cpu", at.resent_uncertain);
+    n_value(w, ":cpt", at.uncertain_through);
     s_value(w, ":cpr", refused_json(at));
     n_value(w, ":cwr", at.work.requests);
     n_value(w, ":cwt", at.work.requests_throttled);
@@ -163,8 +167,9 @@ void checkpoint_values(json::writer& w, const checkpoint& at) {
 
 constexpr const char* CHECKPOINT_SET =
     "checkpoint_offset = :cpo, checkpoint_line = :cpl, checkpoint_batches = :cpb, checkpoint_items = :cpi, "
-    "checkpoint_skipped_existing = :cpe, checkpoint_skipped_stale = :cps, checkpoint_refused = :cpr, work_requests = "
-    ":cwr, work_throttled = :cwt, work_wcu = :cwu, work_seconds = :cws";
+    "checkpoint_skipped_existing = :cpe, checkpoint_skipped_stale = :cps, checkpoint_resent_uncertain = :cpu, "
+    "checkpoint_uncertain_through = :cpt, checkpoint_refused = :cpr, work_requests = :cwr, work_throttled = :cwt, "
+    "work_wcu = :cwu, work_seconds = :cws";
 
 }  // namespace
 

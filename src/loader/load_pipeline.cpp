@@ -245,6 +245,7 @@ load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const p
     c.duplicates_collapsed += s.duplicates_collapsed - std::min(s.duplicates_collapsed, ws.items_revived);
     c.skipped_existing = ws.items_skipped_existing;
     c.skipped_stale = ws.items_skipped_stale;
+    c.resent_uncertain = ws.items_resent_uncertain;
     c.not_loaded = c.rows > c.accounted() ? c.rows - c.accounted() : 0;
     c.blank_lines = s.blank_lines;
     c.bytes = s.bytes_in;

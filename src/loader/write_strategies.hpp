@@ -35,6 +35,9 @@ public:
                 aws::batch_write_callback done) override;
     std::optional<skip_reason> when_condition_fails() const noexcept override;
     bool orders_keys_by_checkpoint() const noexcept override { return settings_.method == write_method::NEWER; }
+    bool skip_is_certain_after_resend(bool earlier_run) const noexcept override {
+        return !settings_.marker_attribute.empty() && !(earlier_run && settings_.method == write_method::NEWER);
+    }
 
 private:
     write_settings settings_;

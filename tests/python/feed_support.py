@@ -15,7 +15,7 @@ import tarius_stack
 
 # Every count of a report that accounts for rows (absent_deleted counts items, not rows).
 ROW_COUNTS = ("items_written", "deleted", "rejected", "duplicates_collapsed", "skipped_existing", "skipped_stale",
-              "unchanged", "not_loaded")
+              "resent_uncertain", "unchanged", "not_loaded")
 
 
 def csv_rows(data):

@@ -32,6 +32,14 @@ struct checkpoint {
     /// A resumed load cannot tell them from written rows by replaying the input, so the checkpoint keeps them.
     uint64_t skipped_existing = 0;
     uint64_t skipped_stale = 0;  ///< see skipped_existing
+    /// Rows below `offset` whose condition was false when a resumed run sent them again, where that run cannot
+    /// tell whether the earlier run had written them (a later row of their key may have been written over them
+    /// since) or skipped them: counted apart rather than guessed.
+    uint64_t resent_uncertain = 0;
+    /// Decoded-byte offset below which a resumed run does not trust a false condition on a row it sends again
+    /// (from `offset` on): an earlier run may have written the row after this checkpoint was saved, and a later row
+    /// of its key over it (newer), or its own write fails the condition (no row marker). 0: trusted everywhere.
+    uint64_t uncertain_through = 0;
     /// Rows below `offset` that DynamoDB refused: a resumed load (which reads the input again from the start and
     /// sends nothing below `offset`) rejects these rows again, with these reasons, instead of counting them written.
     std::vector<refusal> refused;

@@ -4,8 +4,8 @@
 ///
 /// Every count comes from what happened, never from what was planned: `items_written` is what DynamoDB
 /// acknowledged. Invariant: rows == items_written + deleted + rejected + duplicates_collapsed + skipped_existing +
-/// skipped_stale + unchanged + not_loaded, where not_loaded (rows read but neither written, deleted, rejected, replaced
-/// nor skipped) is 0 for a load that finished.
+/// skipped_stale + resent_uncertain + unchanged + not_loaded, where not_loaded (rows read but neither written, deleted,
+/// rejected, replaced nor skipped) is 0 for a load that finished.
 
 #include <array>
 #include <cstdint>
@@ -29,6 +29,11 @@ struct load_counts {
     uint64_t duplicates_collapsed = 0;  ///< rows replaced by a later row of the same key in the same request
     uint64_t skipped_existing = 0;      ///< insert feeds: rows not written because an item had their key
     uint64_t skipped_stale = 0;         ///< newer feeds: rows not written because the stored version was not lower
+    /// Resumed insert (without row marker) and newer feeds: rows a stopped run may have sent whose condition was
+    /// false when sent again: written by that run (and written over since) or skipped then too; the table is exact
+    /// either way. Bounds by how much skipped_existing/skipped_stale may exceed, and items_written fall short of,
+    /// what happened.
+    uint64_t resent_uncertain = 0;
     uint64_t unchanged = 0;  ///< snapshot feeds: rows not written because the last snapshot wrote the same item
     /// Snapshot feeds: items deleted because the file no longer holds their keys (items, not rows of the file).
     uint64_t absent_deleted = 0;
@@ -56,7 +61,8 @@ struct load_counts {
 
     /// Rows accounted for: written, deleted, rejected, collapsed or skipped.
     [[nodiscard]] uint64_t accounted() const noexcept {
-        return items_written + deleted + rejected + duplicates_collapsed + skipped_existing + skipped_stale + unchanged;
+        return items_written + deleted + rejected + duplicates_collapsed + skipped_existing + skipped_stale +
+               resent_uncertain + unchanged;
     }
     /// True when every row read is accounted for.
     [[nodiscard]] bool reconciles() const noexcept { return not_loaded == 0 && rows == accounted(); }

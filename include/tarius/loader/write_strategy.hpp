@@ -78,6 +78,14 @@ public:
     [[nodiscard]] virtual bool orders_keys_by_checkpoint() const noexcept { return false; }
     /// What a false condition means for the row; none when this strategy's writes have no condition.
     [[nodiscard]] virtual std::optional<skip_reason> when_condition_fails() const noexcept = 0;
+    /// Whether a false condition still tells the fate of a row an earlier send of which may have landed: in this
+    /// run (a 5xx, a reset, a timeout), or in a stopped run (`earlier_run`). With the row marker, its own earlier
+    /// write passes the condition; without it, it does not. Across runs a newer row is never certain: a later row
+    /// of its key may have been written over it after the last saved checkpoint.
+    [[nodiscard]] virtual bool skip_is_certain_after_resend(bool earlier_run) const noexcept {
+        (void)earlier_run;
+        return true;
+    }
 };
 
 /// The strategy of `settings` for a load of `table` (`keys` its key schema). `load_id` marks the rows of

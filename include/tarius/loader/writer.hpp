@@ -68,6 +68,7 @@ struct writer_stats {
     uint64_t items_deleted = 0;           ///< deletes DynamoDB acknowledged (and those of batches skipped on resume)
     uint64_t items_skipped_existing = 0;  ///< insert: rows not written because their key existed
     uint64_t items_skipped_stale = 0;     ///< newer: rows not written because the stored version was not lower
+    uint64_t items_resent_uncertain = 0;  ///< resumed insert/newer: sent again, condition false, earlier fate unknown
     uint64_t items_refused = 0;           ///< rows DynamoDB refused as invalid (rejected)
     uint64_t items_revived = 0;           ///< earlier rows sent because the row that replaced them was refused
     uint64_t items_resent = 0;            ///< items sent again (unprocessed, throttled, failed)
@@ -146,6 +147,7 @@ private:
     void finish_item(batch_state& state);
     void finish_batch(uint64_t sequence);
     void release_keys(const std::vector<uint64_t>& keys);
+    [[nodiscard]] uint64_t uncertain_through() const noexcept;
     void wait_for_progress();
     void check_progress();
     void fail(error e);
@@ -184,6 +186,7 @@ private:
     std::map<uint64_t, std::pair<checkpoint, std::vector<uint64_t>>> fates_by_batch_;
     std::vector<std::pair<uint64_t, refusal>> refusals_;  // (batch sequence, refusal)
     checkpoint checkpoint_;
+    uint64_t sent_through_ = 0;  // where the furthest batch this run activated ends (its rows may have been sent)
     size_t held_bytes_ = 0;
     uint64_t jitter_state_;
     std::chrono::microseconds pacer_wait_{0};  // what the pacer asked for at the last refused send

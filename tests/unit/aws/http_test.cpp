@@ -285,6 +285,43 @@ TEST(curl_http, methods_round_trip) {
     }
 }
 
+// Pooled handles keep a plain POST's options for the next plain POST: nothing of one request may leak into the
+// next, whatever their kinds.
+TEST(curl_http, a_pooled_handle_carries_nothing_from_one_request_to_the_next) {
+    auto fake = start_fake([](const fake_request& req) {
+        fake_response resp;
+        resp.body = req.method == "GET" ? std::string("got") : "posted " + req.body;
+        return resp;
+    });
+    auto client = tarius::aws::make_curl_http_client();
+    struct step {
+        const char* method;
+        std::string body;
+        std::string header;  // "X-Step: <n>" is sent when set
+    };
+    const std::vector<step> steps = {
+        {"POST", "first", "1"}, {"POST", "second, longer", ""}, {"GET", "", "3"}, {"POST", "fourth", ""},
+        {"PUT", "fifth", "5"},  {"POST", "", ""},               {"HEAD", "", ""}, {"POST", "eighth", "8"},
+    };
+    for (const step& st : steps) {
+        http_request req = make_request(st.method, fake->url() + "/p/" + st.method, st.body);
+        if (!st.header.empty()) req.headers.push_back(http_header{"X-Step", st.header});
+        auto r = submit_and_wait(*client, req);
+        ASSERT_TRUE(r.has_value()) << r.err().message;
+        EXPECT_EQ(r->status, 200);
+    }
+    auto seen = fake->requests();
+    ASSERT_EQ(seen.size(), steps.size());
+    for (size_t idx = 0; idx < steps.size(); ++idx) {
+        SCOPED_TRACE("step " + std::to_string(idx + 1));
+        EXPECT_EQ(seen[idx].method, steps[idx].method);
+        EXPECT_EQ(seen[idx].path, std::string("/p/") + steps[idx].method);
+        EXPECT_EQ(seen[idx].body, steps[idx].body);
+        EXPECT_EQ(seen[idx].header("X-Step").value_or(""), steps[idx].header);
+        EXPECT_FALSE(seen[idx].header("Content-Type").has_value());
+    }
+}
+
 TEST(curl_http, headers_both_ways) {
     auto fake = start_fake([](const fake_request&) {
         fake_response resp;

@@ -1,6 +1,8 @@
-// The request bodies of single-item writes, literally: what DynamoDB receives for insert, newer and merge rows.
+// The request bodies of single-item writes, literally: what DynamoDB receives for insert, newer and merge rows;
+// and what a false condition tells about a row sent again.
 
 #include "loader/item_requests.hpp"
+#include "tarius/loader/write_strategy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -90,4 +92,28 @@ TEST(item_requests, a_merge_whose_expression_passes_4_kb_is_refused_before_sendi
     item += "}";
     EXPECT_TRUE(merge_body(body, "t", keys_id(), item, "", why)) << why;
     EXPECT_NE(body.find("#a8b = :a8b"), std::string::npos);  // 299 in base 36
+}
+
+// When a false condition on a row sent again still tells its fate (else the writer counts it resent_uncertain).
+TEST(write_strategy, a_false_condition_after_a_resend_is_certain_only_where_the_marker_decides_it) {
+    struct expectation {
+        tarius::loader::write_method method;
+        bool marker;
+        bool certain_in_this_run;
+        bool certain_after_a_stopped_run;
+    };
+    using tarius::loader::write_method;
+    for (const expectation& e :
+         {expectation{write_method::INSERT, true, true, true}, expectation{write_method::INSERT, false, false, false},
+          expectation{write_method::NEWER, true, true, false}, expectation{write_method::NEWER, false, false, false}}) {
+        tarius::loader::write_settings settings;
+        settings.method = e.method;
+        settings.version_attribute = "v";
+        if (!e.marker) settings.marker_attribute.clear();
+        auto strategy = tarius::loader::make_write_strategy(settings, "t", keys_id(), "0123456789abcdef");
+        SCOPED_TRACE(std::string(e.method == write_method::INSERT ? "insert" : "newer") +
+                     (e.marker ? "" : " no marker"));
+        EXPECT_EQ(strategy->skip_is_certain_after_resend(false), e.certain_in_this_run);
+        EXPECT_EQ(strategy->skip_is_certain_after_resend(true), e.certain_after_a_stopped_run);
+    }
 }

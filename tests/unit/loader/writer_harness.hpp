@@ -110,7 +110,7 @@ public:
             return in_flight.size();
         }
         if (!c.operation.empty()) {
-            answer_item_write(c);
+            answer_item_write(c, number);
             return in_flight.size();
         }
         simdjson::dom::parser parser;
@@ -159,7 +159,7 @@ public:
         return in_flight.size();
     }
 
-    void answer_item_write(pending_call& c) {
+    void answer_item_write(pending_call& c, size_t number) {
         if (condition_false(c.body)) {
             c.done(service_error(400, "ConditionalCheckFailedException", "The conditional request failed"));
             return;
@@ -170,6 +170,10 @@ public:
         table[id] = std::string(doc["Item"]["V"]["S"].get_string().value());
         std::string_view marker;
         if (doc["Item"]["tarius_row"]["S"].get_string().get(marker) == simdjson::SUCCESS) markers[id] = marker;
+        if (written_then_failed(number)) {
+            c.done(service_error(500, "InternalServerError", "Internal server error"));
+            return;
+        }
         batch_write_result r;
         r.consumed_capacity = units_per_item;
         c.done(std::move(r));

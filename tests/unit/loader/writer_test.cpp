@@ -499,6 +499,72 @@ TEST(ddb_writer, a_row_resent_after_its_write_was_lost_passes_its_own_marker) {
     EXPECT_EQ(writer.stats().items_skipped_existing, 10u);
 }
 
+writer_options insert_options_without_marker() {
+    auto options = options_for_tests();
+    tarius::loader::write_settings settings;
+    settings.method = tarius::loader::write_method::INSERT;
+    settings.marker_attribute.clear();
+    options.strategy = tarius::loader::make_write_strategy(settings, "t", options.keys, "0123456789abcdef");
+    return options;
+}
+
+TEST(ddb_writer, without_the_marker_a_row_whose_lost_write_landed_is_counted_uncertain_not_skipped) {
+    // Every first send is written and its answer lost (a 5xx): the resend finds the key. With the marker it passes
+    // its own condition (written); without, the writer cannot tell its own write from another's, and says so.
+    const std::vector<row> rows = rows_with_repeats(20, 20);
+    for (bool marker : {true, false}) {
+        SCOPED_TRACE(marker ? "marker" : "no marker");
+        fake_dynamodb ddb;
+        ddb.written_then_failed = [](size_t call) { return call < 20; };
+        ddb_writer writer(ddb, marker ? insert_options() : insert_options_without_marker());
+        for (auto& b : insert_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+        ASSERT_TRUE(writer.drain());
+        EXPECT_EQ(ddb.table.size(), 20u);
+        EXPECT_EQ(writer.stats().items_written, marker ? 20u : 0u);
+        EXPECT_EQ(writer.stats().items_resent_uncertain, marker ? 0u : 20u);
+        EXPECT_EQ(writer.stats().items_skipped_existing, 0u);
+        EXPECT_EQ(writer.current_checkpoint().resent_uncertain, marker ? 0u : 20u);
+    }
+}
+
+TEST(ddb_writer, a_resumed_load_counts_uncertain_the_rows_a_stopped_run_may_have_sent) {
+    // Without the marker, the rows the first run sent after its last checkpoint come back with a false condition:
+    // below `uncertain_through` they are uncertain (written by the dead run, or skipped then too), above it skipped.
+    const std::vector<row> rows = rows_with_repeats(100, 60);  // keys repeat from row 61 on
+    fake_dynamodb ddb;
+    auto options = insert_options_without_marker();
+    options.max_in_flight = 4;
+    tarius::loader::checkpoint at;
+    {
+        ddb_writer first(ddb, options);
+        auto batches = insert_batches(rows);
+        ASSERT_TRUE(first.on_batch(std::move(batches[0])));
+        ASSERT_TRUE(first.drain());
+        // Rows of the second batch are sent and written; the run dies before their answers, with the heartbeat's
+        // checkpoint.
+        ASSERT_TRUE(first.on_batch(std::move(batches[1])));
+        at = first.current_checkpoint();
+        first.stop();
+        while (!ddb.in_flight.empty()) ddb.poll(std::chrono::milliseconds(0));
+    }
+    const size_t landed = ddb.table.size() - 25;  // rows of the second batch the dead run wrote
+    ASSERT_GT(landed, 0u);
+    EXPECT_EQ(at.offset, 2500u);
+    EXPECT_EQ(at.uncertain_through, 5000u);
+    auto resumed_options = insert_options_without_marker();
+    resumed_options.resume = at;
+    ddb_writer resumed(ddb, resumed_options);
+    for (auto& b : insert_batches(rows)) ASSERT_TRUE(resumed.on_batch(std::move(b)));
+    ASSERT_TRUE(resumed.drain());
+    EXPECT_EQ(ddb.table.size(), 60u);
+    const auto& s = resumed.stats();
+    EXPECT_EQ(s.items_resent_uncertain, landed);             // the dead run wrote them
+    EXPECT_EQ(s.items_written, 25u + (25u - landed) + 10u);  // the first batch, the rest of the second, rows 51..60
+    EXPECT_EQ(s.items_skipped_existing, 40u);                // rows 61..100: rows 1..40 wrote their keys
+    EXPECT_EQ(s.items_written + s.items_resent_uncertain + s.items_skipped_existing, rows.size());
+    EXPECT_EQ(resumed.current_checkpoint().resent_uncertain, landed);
+}
+
 TEST(ddb_writer, a_resumed_load_whose_input_changed_fails_instead_of_miscounting) {
     const std::vector<row> rows = rows_with_repeats(50, 1000);
     fake_dynamodb ddb;
