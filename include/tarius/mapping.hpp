@@ -101,6 +101,9 @@ struct mapping {
     std::optional<key_schema> keys;    ///< from the document/flags, or later from DescribeTable
     column_defaults defaults;          ///< for unmapped columns
     std::vector<column_rule> columns;  ///< at most one rule per column name
+    /// Attributes the loader sets on every item itself (an insert or newer feed's row marker): a column mapped to
+    /// one is a file error, found at the header, instead of every row refused by DynamoDB.
+    std::vector<std::string> reserved_attributes;
 };
 
 /// Parses a mapping document; JSON when it starts with `{`, YAML otherwise. Unknown fields, bad types and
@@ -140,7 +143,7 @@ public:
     /// Binds `m` (with `keys`, which overrides `m.keys`) to a header. File-level errors
     /// (`errc::CSV_FILE`): a key attribute that no column provides — "column ID (partition key) not in
     /// header: a, b, c" —, a rule naming a column the header lacks, two columns mapped to one attribute,
-    /// a key column that is skipped.
+    /// a column mapped to a reserved attribute, a key column that is skipped.
     [[nodiscard]] static result<item_encoder> bind(const mapping& m, const key_schema& keys,
                                                    std::span<const std::string> header);
 

@@ -625,6 +625,7 @@ checkpoint ddb_writer::current_checkpoint() const {
     out.work.requests += stats_.requests_sent;
     out.work.requests_throttled += stats_.requests_throttled;
     out.work.wcu_consumed += stats_.wcu_consumed;
+    out.work.wcu_estimated += stats_.wcu_estimated;
     out.work.seconds += std::chrono::duration<double>(now_() - started_).count();
     for (const auto& [sequence, r] : refusals_) {
         if (sequence < next_sequence_) out.refused.push_back(r);

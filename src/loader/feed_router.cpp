@@ -33,6 +33,8 @@ loader_config config_for_feed(const loader_config& base, const feed& f) {
         case sync_mode::SNAPSHOT: config.writes.method = write_method::BATCH; break;
     }
     if (f.mode == sync_mode::SNAPSHOT) config.snapshot = f.snapshot;
+    const bool marks_rows = config.writes.method == write_method::INSERT || config.writes.method == write_method::NEWER;
+    if (marks_rows && !f.row_marker.empty()) config.mapping.reserved_attributes.push_back(f.row_marker);
     // One row per request: as many in flight as carry the rows of the batch writes' requests (64 × 25 → 256
     // requests of one row; request latency, not the table, is then the limit).
     if (config.writes.method != write_method::BATCH && !f.concurrency) config.writer.max_in_flight *= 4;

@@ -140,6 +140,7 @@ load_record record_from(simdjson::dom::element item) {
     r.resume.work.requests = static_cast<uint64_t>(n_attr(item, "work_requests"));
     r.resume.work.requests_throttled = static_cast<uint64_t>(n_attr(item, "work_throttled"));
     r.resume.work.wcu_consumed = d_attr(item, "work_wcu");
+    r.resume.work.wcu_estimated = d_attr(item, "work_wcu_estimated");
     r.resume.work.seconds = d_attr(item, "work_seconds");
     r.started_at = n_attr(item, "started_at");
     r.updated_at = n_attr(item, "updated_at");
@@ -162,6 +163,7 @@ void checkpoint_values(json::writer& w, const checkpoint& at) {
     n_value(w, ":cwr", at.work.requests);
     n_value(w, ":cwt", at.work.requests_throttled);
     w.key(":cwu").begin_object().key("N").value(std::to_string(at.work.wcu_consumed)).end_object();
+    w.key(":cwe").begin_object().key("N").value(std::to_string(at.work.wcu_estimated)).end_object();
     w.key(":cws").begin_object().key("N").value(std::to_string(at.work.seconds)).end_object();
 }
 
@@ -169,7 +171,7 @@ constexpr const char* CHECKPOINT_SET =
     "checkpoint_offset = :cpo, checkpoint_line = :cpl, checkpoint_batches = :cpb, checkpoint_items = :cpi, "
     "checkpoint_skipped_existing = :cpe, checkpoint_skipped_stale = :cps, checkpoint_resent_uncertain = :cpu, "
     "checkpoint_uncertain_through = :cpt, checkpoint_refused = :cpr, work_requests = :cwr, work_throttled = :cwt, "
-    "work_wcu = :cwu, work_seconds = :cws";
+    "work_wcu = :cwu, work_wcu_estimated = :cwe, work_seconds = :cws";
 
 }  // namespace
 

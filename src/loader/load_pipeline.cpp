@@ -254,7 +254,7 @@ load_counts count_of(const pipeline::summary& s, const writer_stats& ws, const p
     c.requests = earlier.requests + ws.requests_sent;
     c.requests_throttled = earlier.requests_throttled + ws.requests_throttled;
     c.wcu_consumed = earlier.wcu_consumed + ws.wcu_consumed;
-    c.wcu_estimated = ws.wcu_estimated;
+    c.wcu_estimated = earlier.wcu_estimated + ws.wcu_estimated;
     c.table_capacity_wcu = pacing.capacity_estimate;
     c.demand_wcu = pacing.peak_unthrottled;
     c.write_seconds = earlier.seconds + seconds;

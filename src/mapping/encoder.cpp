@@ -913,6 +913,16 @@ result<item_encoder> item_encoder::bind(const mapping& m, const key_schema& keys
             }
         }
     }
+    for (const column_plan& col : p->columns) {
+        if (col.skip) continue;
+        if (std::find(m.reserved_attributes.begin(), m.reserved_attributes.end(), col.attribute) !=
+            m.reserved_attributes.end()) {
+            return make_error(errc::CSV_FILE, "column " + col.column + " maps to attribute " + col.attribute +
+                                                  ", which the loader sets on every item of this feed (its row "
+                                                  "marker): map the column to another attribute, or rename the "
+                                                  "marker (row_marker: NAME)");
+        }
+    }
     auto attach_key = [&](const key_attribute& key, key_role role) -> result<void> {
         const char* role_name = role == key_role::PARTITION ? "partition key" : "sort key";
         column_plan* skipped = nullptr;

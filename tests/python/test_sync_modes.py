@@ -320,6 +320,8 @@ class sync_modes(feed_support.stack_case):
         def check(counts, got):
             self.assertEqual((counts["items_written"], counts["skipped_existing"]), (written, skipped), counts)
             self.assertEqual({k: without_marker(v) for k, v in got.items()}, expected)
+            # Every false condition is charged (1 unit for these rows), in whichever run it happened.
+            self.assertGreaterEqual(counts["wcu_estimated"], skipped, counts)
 
         self.killed_and_resumed(table, "insert", data, "", check)
 
@@ -396,6 +398,13 @@ class sync_modes(feed_support.stack_case):
                               env=self.env, capture_output=True, timeout=60)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("only merge feeds remove attributes", proc.stderr.decode())
+        # A column named like the row marker: the file is refused at its header, not each row by DynamoDB.
+        marked = self.write("m5-marker.csv", b"ID,tarius_row\nB1,x\nB2,y\n")
+        doc = self.write("m5-feeds.yaml", feed_document("f", "m5/", table, "insert").encode())
+        proc = subprocess.run([TARIUS, "load", marked, "--feeds", doc, "--feed", "f", "--json"], env=self.env,
+                              capture_output=True, timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("column tarius_row maps to attribute tarius_row", proc.stderr.decode() + proc.stdout.decode())
         self.assertEqual(scan(self.ddb, table), {})
 
 

@@ -19,6 +19,7 @@ struct load_work {
     uint64_t requests = 0;            ///< BatchWriteItem requests sent
     uint64_t requests_throttled = 0;  ///< of them throttled
     double wcu_consumed = 0;          ///< write units consumed
+    double wcu_estimated = 0;         ///< of them, estimated (writes whose condition was false)
     double seconds = 0;               ///< time spent loading
 };
 

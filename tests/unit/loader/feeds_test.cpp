@@ -110,6 +110,23 @@ TEST(feeds, a_feed_names_the_delimiter_of_its_files) {
     EXPECT_FALSE(b.dialect.delimiter_given);
 }
 
+TEST(feeds, the_row_marker_is_reserved_where_the_feed_writes_it) {
+    auto parsed = parse_feeds(
+        "feeds: {i: {match: {prefix: i/}, table: t, mode: insert}, "
+        "n: {match: {prefix: n/}, table: u, mode: newer, version: {column: v}, row_marker: loaded_by}, "
+        "o: {match: {prefix: o/}, table: w, mode: insert, row_marker: false}, "
+        "m: {match: {prefix: m/}, table: x, mode: merge}}");
+    ASSERT_TRUE(parsed) << parsed.err().message;
+    tarius::loader::loader_config base;
+    auto reserved = [&](const char* name) {
+        return tarius::loader::config_for_feed(base, *parsed.value().named(name)).mapping.reserved_attributes;
+    };
+    EXPECT_EQ(reserved("i"), (std::vector<std::string>{"tarius_row"}));
+    EXPECT_EQ(reserved("n"), (std::vector<std::string>{"loaded_by"}));
+    EXPECT_TRUE(reserved("o").empty());
+    EXPECT_TRUE(reserved("m").empty());
+}
+
 TEST(feeds, a_feed_never_reads_where_outputs_are_written) {
     tarius::loader::loader_config base;  // rejects under invalid-records/, reports under load-reports/
     auto check = [&base](const char* document) {

@@ -706,6 +706,10 @@ TEST(mapping_encoder, bind_errors) {
         m.columns = std::move(rules);
         return m;
     };
+    auto reserving = [](mapping m) {
+        m.reserved_attributes = {"tarius_row"};
+        return m;
+    };
     const key_schema id_sku{key_attribute{"ID", key_type::S}, key_attribute{"Sku", key_type::S}};
     const case_t cases[] = {
         {mapping{},
@@ -724,6 +728,18 @@ TEST(mapping_encoder, bind_errors) {
          {"ID", "A", "B"},
          tarius::errc::CSV_FILE,
          "columns A and B both map to attribute B"},
+        {reserving(mapping{}),
+         id_key(),
+         {"ID", "tarius_row"},
+         tarius::errc::CSV_FILE,
+         "column tarius_row maps to attribute tarius_row, which the loader sets on every item of this feed (its row "
+         "marker): map the column to another attribute, or rename the marker (row_marker: NAME)"},
+        {reserving(with({rule("Row", "tarius_row", false, std::nullopt)})),
+         id_key(),
+         {"ID", "Row"},
+         tarius::errc::CSV_FILE,
+         "column Row maps to attribute tarius_row, which the loader sets on every item of this feed (its row marker): "
+         "map the column to another attribute, or rename the marker (row_marker: NAME)"},
         {with({rule("ID", "", true, std::nullopt)}),
          id_key(),
          {"ID", "A"},
@@ -769,6 +785,10 @@ TEST(mapping_encoder, bind_errors) {
     EXPECT_TRUE(
         item_encoder::bind(with({rule("A", "ID", true, std::nullopt)}), id_key(), std::vector<std::string>{"ID", "A"})
             .has_value());
+    // A skipped column named like a reserved attribute is no attribute at all.
+    EXPECT_TRUE(item_encoder::bind(reserving(with({rule("tarius_row", "", true, std::nullopt)})), id_key(),
+                                   std::vector<std::string>{"ID", "tarius_row"})
+                    .has_value());
 }
 
 TEST(mapping_encoder, reuses_item_without_growth) {
