@@ -422,7 +422,12 @@ variable "feeds" {
     error_message = join("\n", [for n, f in var.feeds : "feeds.${n}.table.arn: the table is in account ${try(split(":", f.table.arn)[4], "?")}, not this stack's (${data.aws_caller_identity.current.account_id}): a feed loads a table of its own account" if !(f.table.arn == null || try(split(":", f.table.arn)[4] == data.aws_caller_identity.current.account_id, false))])
   }
 
-  # One feed creates a table; the others load it as an existing one.
+  # One feed creates a table; the others load it as an existing one (create = false, by its created name).
+  validation {
+    condition     = alltrue([for short, ns in { for n, f in var.feeds : coalesce(f.table.name, n) => n... if f.table.create } : length(ns) == 1])
+    error_message = join("\n", [for short, ns in { for n, f in var.feeds : coalesce(f.table.name, n) => n... if f.table.create } : "feeds.${ns[1]}.table: feed ${ns[0]} creates table ${var.project}-${short}-${var.env}-${var.region} too: one feed creates a table, the others load it with create = false and its name" if length(ns) > 1])
+  }
+
   # The table named data is the stack's target table: its key schema and settings are var.table's.
   validation {
     condition     = alltrue(flatten([for f in var.feeds : [for k in compact([try(f.table.hash_key.type, null), try(f.table.range_key.type, null)]) : contains(["S", "N", "B"], k)]]))

@@ -1175,6 +1175,15 @@ feeds = {
   n_put = {
     match = { prefix = "raw-data/m/more/" }
   }
+  o_put = {
+    match = { prefix = "raw-data/o/" }
+    table = { name = "orders" }
+  }
+  p_merge = {
+    match = { prefix = "raw-data/p/" }
+    mode  = "merge"
+    table = { name = "orders" }
+  }
 }
 """
 REFUSED_FEEDS_MESSAGES = [
@@ -1199,6 +1208,8 @@ REFUSED_FEEDS_MESSAGES = [
     "(snapshots/h_snap/)",
     "feeds.m_delete.op: missing",
     "feeds.n_put.match: overlaps feed m_delete",
+    "feeds.p_merge.table: feed o_put creates table tarius-orders-devl-eu-west-1 too: one feed creates a table, the "
+    "others load it with create = false and its name",
 ]
 
 
