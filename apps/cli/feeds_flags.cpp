@@ -22,6 +22,7 @@ public:
                                           const aws::s3_put_options&) override {
         return unused();
     }
+    result<void> delete_object(const std::string&, const std::string&) override { return unused(); }
 
 private:
     static error unused() { return make_error(errc::INTERNAL, "--feeds: an s3:// document without an S3 client"); }

@@ -167,6 +167,13 @@ public:
         return out;
     }
 
+    result<void> delete_object(const std::string& bucket, const std::string& key) override {
+        TARIUS_ASSIGN_OR_RETURN(detail::call_request req, base_request("DeleteObject", "DELETE", bucket, key, ""));
+        TARIUS_ASSIGN_OR_RETURN(detail::call_response response, core_->call(req));
+        (void)response;
+        return ok();
+    }
+
     result<void> abort_multipart_upload(const std::string& bucket, const std::string& key,
                                         const std::string& upload_id) override {
         if (upload_id.empty()) return make_error(errc::INVALID_ARGUMENT, "s3 AbortMultipartUpload: no upload id");

@@ -79,6 +79,8 @@ public:
     /// PutObject of an in-memory body.
     [[nodiscard]] virtual result<s3_put_result> put_object(const std::string& bucket, const std::string& key,
                                                            std::string body, const s3_put_options& options = {}) = 0;
+    /// DeleteObject (of the current version; a missing object is no error, as in S3).
+    [[nodiscard]] virtual result<void> delete_object(const std::string& bucket, const std::string& key) = 0;
 
     /// CreateMultipartUpload (POST ?uploads) with the options' Content-Type and SSE-KMS headers; returns the
     /// upload id. The default implementation fails with errc::INTERNAL (clients without multipart support).

@@ -41,6 +41,8 @@ public:
         return file.finish();
     }
 
+    result<void> remove(const std::string& name) override { return s3_.delete_object(bucket_, prefix_ + name); }
+
     std::string where() const override { return "s3://" + bucket_ + "/" + prefix_; }
 
 private:
@@ -100,6 +102,13 @@ public:
         }
         std::filesystem::copy_file(path_of(name), path, std::filesystem::copy_options::overwrite_existing, ec);
         if (ec) return make_error(errc::IO, "snapshot: cannot read " + path_of(name) + ": " + ec.message());
+        return ok();
+    }
+
+    result<void> remove(const std::string& name) override {
+        std::error_code ec;
+        std::filesystem::remove(path_of(name), ec);  // false, no error, when it is not there
+        if (ec) return make_error(errc::IO, "snapshot: cannot delete " + path_of(name) + ": " + ec.message());
         return ok();
     }
 

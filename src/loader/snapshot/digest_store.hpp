@@ -23,6 +23,8 @@ public:
     [[nodiscard]] virtual result<void> upload(const std::string& name, const std::string& path) = 0;
     /// Copies `name` into the local file `path`; errc::NOT_FOUND when it does not exist.
     [[nodiscard]] virtual result<void> download(const std::string& name, const std::string& path) = 0;
+    /// Deletes `name` (a missing one is no error).
+    [[nodiscard]] virtual result<void> remove(const std::string& name) = 0;
     /// Where it is, for messages and the report ("s3://bucket/prefix/" or a directory).
     [[nodiscard]] virtual std::string where() const = 0;
 };

@@ -381,7 +381,32 @@ result<void> session::commit(bool dirty) {
     state.base_table = context_.config.table;
     state.base_keys = key_schema_text(context_.keys);
     state.rewrite_next = dirty;
-    return context_.store.write(STATE, state_text(state));
+    TARIUS_TRY(context_.store.write(STATE, state_text(state)));
+    forget_replaced_digests();
+    return ok();
+}
+
+// The digests the new state no longer names (the earlier base, and those of loads that never finished, which the
+// lock keeps from ever finishing now) are deleted: only a state's digests are read again. Best effort: one left
+// behind costs storage, not correctness.
+void session::forget_replaced_digests() {
+    if (state_text_.empty()) return;
+    auto earlier = parse_state(state_text_, context_.store.where());
+    if (!earlier) return;
+    std::vector<std::string> names;
+    if (earlier->base) names.push_back(earlier->base->digest);
+    for (const auto& p : earlier->pending) names.push_back(p.digest);
+    for (const std::string& name : names) {
+        // Only a digest's own name: a state naming anything else is not followed out of the feed's place.
+        const bool plain = !name.empty() && name.front() != '.' && name.find('/') == std::string::npos;
+        if (name == digest_name_ || !plain) continue;
+        auto removed = context_.store.remove(name);
+        if (!removed) {
+            log_entry("warn", "snapshot digest not deleted")
+                .with("digest", context_.store.where() + name)
+                .with("error", removed.err().message);
+        }
+    }
 }
 
 result<void> commit_if_succeeded(session& s, const load_outcome& out) {

@@ -59,7 +59,8 @@ public:
     session& operator=(const session&) = delete;
 
     [[nodiscard]] const plan& decided() const noexcept { return plan_; }
-    /// After a successful load: this load's digest becomes the feed's base, pending digests are cleared.
+    /// After a successful load: this load's digest becomes the feed's base, pending digests are cleared, and the
+    /// digests the state named before are deleted.
     /// `dirty`: DynamoDB refused some rows, so the digest does not match the table: the next load writes every row.
     [[nodiscard]] result<void> commit(bool dirty);
     /// The report's `snapshot` object.
@@ -69,6 +70,7 @@ private:
     session(const load_context& context, std::string temp_dir);
     [[nodiscard]] result<void> run_prepare();
     [[nodiscard]] result<std::unique_ptr<digest_reader>> open_digest(const std::string& name, const std::string& local);
+    void forget_replaced_digests();
     [[nodiscard]] result<void> refuse_unreadable_rows(const pipeline::summary& pass1) const;
 
     load_context context_;

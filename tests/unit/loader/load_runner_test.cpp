@@ -68,6 +68,11 @@ public:
         metadata[bucket + "/" + key] = options.metadata;
         return tarius::aws::s3_put_result{};
     }
+    tarius::result<void> delete_object(const std::string& bucket, const std::string& key) override {
+        objects.erase(bucket + "/" + key);
+        metadata.erase(bucket + "/" + key);
+        return tarius::ok();
+    }
 };
 
 class fake_sns final : public tarius::aws::sns_client {
