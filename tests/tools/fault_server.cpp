@@ -1,4 +1,5 @@
-/// fault_server: the HTTP fake as a standalone DynamoDB stand-in for Python tests and benchmarks.
+/// fault_server: a standalone DynamoDB stand-in for Python tests and benchmarks, served by the single-threaded
+/// epoll server (fake/event_http_server.hpp) so that it costs little CPU next to the client it measures.
 ///
 /// Prints its port on stdout, then answers until SIGTERM/SIGINT (or --max-seconds). Every POST is answered like
 /// DynamoDB's BatchWriteItem: 200 {"UnprocessedItems":{}} with a correct x-amz-crc32 and an x-amzn-RequestId (a
@@ -9,20 +10,18 @@
 #include <time.h>
 
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <simdjson.h>
 
-#include "fake/http_fake.hpp"
+#include "fake/event_http_server.hpp"
 
 namespace {
 
@@ -156,8 +155,7 @@ bool parse_faults(std::string_view spec, std::vector<fault>& out) {
 
 /// Appends the items of a BatchWriteItem body that the stub accepts (all, or the first half when `keep_half`,
 /// matching unprocessed_half) to `out`, one minified Item per line.
-void accepted_items(const std::string& request_body, bool keep_half, std::string& out) {
-    simdjson::dom::parser parser;
+void accepted_items(simdjson::dom::parser& parser, const std::string& request_body, bool keep_half, std::string& out) {
     simdjson::dom::element doc;
     if (parser.parse(request_body).get(doc) != simdjson::SUCCESS) return;
     simdjson::dom::object tables;
@@ -185,8 +183,7 @@ std::string error_body(std::string_view type, std::string_view message) {
 
 /// Builds {"UnprocessedItems":{...}} holding the second half (rounded down) of each table's write requests, each
 /// echoed exactly as received (minified). Returns false when the body is not a BatchWriteItem request.
-bool unprocessed_half(const std::string& request_body, std::string& out) {
-    simdjson::dom::parser parser;
+bool unprocessed_half(simdjson::dom::parser& parser, const std::string& request_body, std::string& out) {
     simdjson::dom::element doc;
     if (parser.parse(request_body).get(doc) != simdjson::SUCCESS) return false;
     simdjson::dom::object tables;
@@ -216,6 +213,7 @@ bool unprocessed_half(const std::string& request_body, std::string& out) {
     return true;
 }
 
+/// The DynamoDB answers. Not thread-safe: answer() is called on the event loop's one thread only.
 class ddb_stub {
 public:
     ddb_stub(bool always_unprocessed, std::vector<fault> faults, std::chrono::milliseconds slow, std::FILE* log,
@@ -236,7 +234,7 @@ public:
             resp.body = "{}";
             return resp;
         }
-        uint64_t post_idx = post_counter_.fetch_add(1);
+        const uint64_t post_idx = post_counter_++;
         fault f = post_idx < faults_.size() ? faults_[post_idx] : fault{};
         if (f.kind == fault_kind::NONE && always_unprocessed_) {
             f.kind = fault_kind::UNPROCESSED;
@@ -251,7 +249,7 @@ public:
             target.ends_with(".PutItem") || target.ends_with(".UpdateItem") || target.ends_with(".DeleteItem");
         if (item_write) {
             body = R"({"ConsumedCapacity":{"TableName":"t","CapacityUnits":1.0}})";
-            const uint64_t item_idx = item_counter_.fetch_add(1) + 1;
+            const uint64_t item_idx = ++item_counter_;
             if (f.kind == fault_kind::NONE && ccf_every_ > 0 && item_idx % ccf_every_ == 0) {
                 status = 400;
                 body = error_body("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
@@ -288,7 +286,7 @@ public:
             case fault_kind::SLOW: resp.delay = slow_; break;
             case fault_kind::UNPROCESSED: {
                 std::string half;
-                if (unprocessed_half(req.body, half)) {
+                if (unprocessed_half(parser_, req.body, half)) {
                     body = std::move(half);
                 } else {
                     status = 400;
@@ -301,7 +299,7 @@ public:
             case fault_kind::TRUNCATE:
             case fault_kind::BAD_CRC:
                 if (report_capacity_ && !item_write) {
-                    const size_t items = items_in(req.body);
+                    const size_t items = items_in(parser_, req.body);
                     body = R"({"UnprocessedItems":{},"ConsumedCapacity":[{"TableName":"t","CapacityUnits":)" +
                            std::to_string(items) + ".0}]}";
                 }
@@ -310,8 +308,7 @@ public:
         if (accepted_ != nullptr && status == 200) {
             // What a real table would now hold; a truncated or corrupted answer still wrote the items.
             std::string lines;
-            accepted_items(req.body, f.kind == fault_kind::UNPROCESSED, lines);
-            std::lock_guard<std::mutex> lock(log_mutex_);
+            accepted_items(parser_, req.body, f.kind == fault_kind::UNPROCESSED, lines);
             std::fputs(lines.c_str(), accepted_);
             std::fflush(accepted_);
         }
@@ -339,14 +336,12 @@ private:
                            json_escape(f.kind == fault_kind::NONE ? "none" : f.name) +
                            "\",\"body_bytes\":" + std::to_string(req.body_bytes) +
                            ",\"connection\":" + std::to_string(req.connection_id) + "}\n";
-        std::lock_guard<std::mutex> lock(log_mutex_);
         std::fputs(line.c_str(), log_);
         std::fflush(log_);
     }
 
     // The requests of a BatchWriteItem body (0 when it is not one).
-    static size_t items_in(const std::string& request_body) {
-        simdjson::dom::parser parser;
+    static size_t items_in(simdjson::dom::parser& parser, const std::string& request_body) {
         simdjson::dom::object tables;
         if (parser.parse(request_body)["RequestItems"].get_object().get(tables) != simdjson::SUCCESS) return 0;
         size_t n = 0;
@@ -365,9 +360,9 @@ private:
     std::FILE* log_;
     std::chrono::milliseconds latency_;
     std::FILE* accepted_;
-    std::mutex log_mutex_;
-    std::atomic<uint64_t> post_counter_{0};
-    std::atomic<uint64_t> item_counter_{0};
+    simdjson::dom::parser parser_;  // one for the server: answer() runs on its single loop thread
+    uint64_t post_counter_ = 0;
+    uint64_t item_counter_ = 0;
 };
 
 int usage_error(const char* why) {
@@ -446,8 +441,7 @@ int main(int argc, char** argv) {
     ddb_stub stub(mode == "ddb-unprocessed", std::move(faults), std::chrono::milliseconds(slow_ms), log,
                   std::chrono::milliseconds(latency_ms), accepted, static_cast<uint64_t>(std::max(0L, ccf_every)),
                   report_capacity);
-    tarius::fake::http_fake server([&stub](const fake_request& req) { return stub.answer(req); });
-    server.set_recording(false);  // a long benchmark must not grow memory
+    tarius::fake::event_http_server server([&stub](const fake_request& req) { return stub.answer(req); });
     auto started = server.start(static_cast<uint16_t>(port));
     if (!started) {
         std::fprintf(stderr, "fault_server: %s\n", started.err().message.c_str());
