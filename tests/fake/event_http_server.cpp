@@ -8,7 +8,6 @@
 
 #include "fake/event_http_server.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -327,7 +326,7 @@ parse_outcome event_http_server::loop::parse(connection& c) {
             if (c.in.size() > MAX_HEADER_BYTES) return reject(c, 431, "request head longer than 1 MiB");
             return parse_outcome::NEED_MORE;
         }
-        c.req = fake_request{};
+        c.req.body.clear();  // the other fields are all overwritten, reusing their capacity
         if (!detail::parse_request_head(std::string_view(c.in.data(), head_end), c.req) || c.req.method.empty() ||
             c.req.target.empty() || !valid_version(c.req.version)) {
             return reject(c, 400, "malformed request line (expected METHOD TARGET HTTP/1.x)");
@@ -458,27 +457,18 @@ result<void> event_http_server::start(uint16_t port) {
     if (lp.epoll_fd < 0) return fail("epoll_create1");
     lp.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (lp.wake_fd < 0) return fail("eventfd");
-    lp.listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (lp.listen_fd < 0) return fail("socket");
-    int one = 1;
-    ::setsockopt(lp.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(lp.listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-        return fail("bind on 127.0.0.1");
+    auto listening = detail::listen_loopback(port, SOCK_NONBLOCK | SOCK_CLOEXEC, lp.port);
+    if (!listening) {
+        lp.close_all();
+        return std::move(listening).err();
     }
-    if (::listen(lp.listen_fd, 1024) != 0) return fail("listen");
-    socklen_t len = sizeof(addr);
-    ::getsockname(lp.listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    lp.listen_fd = *listening;
     epoll_event ev{};
     ev.events = EPOLLIN;  // level-triggered: accept_all() takes at most a batch per wake
     ev.data.u64 = LISTEN_TAG;
     if (::epoll_ctl(lp.epoll_fd, EPOLL_CTL_ADD, lp.listen_fd, &ev) != 0) return fail("epoll_ctl(listener)");
     ev.data.u64 = WAKE_TAG;
     if (::epoll_ctl(lp.epoll_fd, EPOLL_CTL_ADD, lp.wake_fd, &ev) != 0) return fail("epoll_ctl(eventfd)");
-    lp.port = ntohs(addr.sin_port);
     started_ = true;
     thread_ = std::thread([&lp] { lp.run(); });
     return ok();

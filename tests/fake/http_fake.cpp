@@ -3,7 +3,6 @@
 
 #include "fake/http_fake.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -270,27 +269,16 @@ result<void> http_fake::start(uint16_t port) {
     state& s = *state_;
     TARIUS_ASSERT(!s.started);
     s.stopping = false;
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return make_error(errc::IO, std::string("socket: ") + std::strerror(errno));
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1024) != 0) {
-        std::string why = std::strerror(errno);
-        ::close(fd);
-        return make_error(errc::IO, "bind/listen on 127.0.0.1: " + why);
-    }
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    uint16_t bound_port = 0;
+    auto listening = detail::listen_loopback(port, SOCK_CLOEXEC, bound_port);
+    if (!listening) return std::move(listening).err();
+    const int fd = *listening;
     if (::pipe2(s.wake_pipe, O_CLOEXEC) != 0) {
         ::close(fd);
         return make_error(errc::IO, std::string("pipe: ") + std::strerror(errno));
     }
     s.listen_fd = fd;
-    s.port = ntohs(addr.sin_port);
+    s.port = bound_port;
     s.started = true;
     s.acceptor = std::thread([&s] { s.accept_loop(); });
     return ok();

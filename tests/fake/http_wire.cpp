@@ -3,8 +3,15 @@
 
 #include "fake/http_wire.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "tarius/text.hpp"
 
@@ -34,6 +41,26 @@ std::optional<std::string_view> fake_request::header(std::string_view name) cons
 }
 
 namespace detail {
+
+result<int> listen_loopback(uint16_t port, int socket_flags, uint16_t& bound_port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | socket_flags, 0);
+    if (fd < 0) return make_error(errc::IO, std::string("socket: ") + std::strerror(errno));
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1024) != 0) {
+        std::string why = std::strerror(errno);
+        ::close(fd);
+        return make_error(errc::IO, "bind/listen on 127.0.0.1:" + std::to_string(port) + ": " + why);
+    }
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    bound_port = ntohs(addr.sin_port);
+    return fd;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
@@ -76,9 +103,10 @@ bool parse_request_head(std::string_view head, fake_request& req) {
     size_t sp1 = request_line.find(' ');
     size_t sp2 = request_line.rfind(' ');
     if (sp1 == std::string_view::npos || sp2 == sp1) return false;
-    req.method = std::string(request_line.substr(0, sp1));
-    req.target = std::string(request_line.substr(sp1 + 1, sp2 - sp1 - 1));
-    req.version = std::string(request_line.substr(sp2 + 1));
+    // assign() rather than fresh strings: a server reusing one fake_request per connection keeps its capacity.
+    req.method.assign(request_line.substr(0, sp1));
+    req.target.assign(request_line.substr(sp1 + 1, sp2 - sp1 - 1));
+    req.version.assign(request_line.substr(sp2 + 1));
     std::string_view target = req.target;
     // An absolute-form target (sent to a proxy) carries scheme and authority before the path.
     if (size_t scheme = target.find("://"); scheme != std::string_view::npos && target.front() != '/') {
@@ -86,18 +114,22 @@ bool parse_request_head(std::string_view head, fake_request& req) {
         target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
     }
     size_t qmark = target.find('?');
-    req.path = std::string(target.substr(0, qmark));
-    if (qmark != std::string_view::npos) req.query = std::string(target.substr(qmark + 1));
-    if (line_end == std::string_view::npos) return true;
-    std::string_view rest = head.substr(line_end + 2);
+    req.path.assign(target.substr(0, qmark));
+    req.query.assign(qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1));
+    size_t count = 0;
+    std::string_view rest = line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
     while (!rest.empty()) {
         size_t eol = rest.find("\r\n");
         std::string_view line = rest.substr(0, eol);
         rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
         size_t colon = line.find(':');
         if (colon == std::string_view::npos) continue;
-        req.headers.emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+        if (count == req.headers.size()) req.headers.emplace_back();
+        req.headers[count].first.assign(trim(line.substr(0, colon)));
+        req.headers[count].second.assign(trim(line.substr(colon + 1)));
+        ++count;
     }
+    req.headers.resize(count);
     return true;
 }
 

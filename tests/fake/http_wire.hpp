@@ -1,6 +1,7 @@
 #pragma once
 /// The HTTP/1.1 wire pieces shared by the test servers (http_fake, event_http_server): the request and response
-/// types their handlers see, request-head parsing, chunked body decoding, reason phrases and the response head.
+/// types their handlers see, the loopback listener, request-head parsing, chunked body decoding, reason phrases and
+/// the response head.
 
 #include <chrono>
 #include <cstdint>
@@ -9,6 +10,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "tarius/result.hpp"
 
 namespace tarius::fake {
 
@@ -59,6 +62,10 @@ struct fake_response {
 
 namespace detail {
 
+/// A listening TCP socket on 127.0.0.1:`port` (0 = an ephemeral port), created with `socket_flags` (e.g.
+/// SOCK_CLOEXEC | SOCK_NONBLOCK) and SO_REUSEADDR; `bound_port` receives the port it got.
+[[nodiscard]] result<int> listen_loopback(uint16_t port, int socket_flags, uint16_t& bound_port);
+
 /// True when `a` and `b` are equal ignoring the case of ASCII letters.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
 
@@ -66,8 +73,8 @@ namespace detail {
 [[nodiscard]] const char* reason_phrase(int status) noexcept;
 
 /// Fills method, target, path, query, version and headers of `req` from `head`, the request line and header lines
-/// without the blank line ending them. Lines without a colon are skipped. False when the request line has fewer
-/// than three parts.
+/// without the blank line ending them, overwriting what `req` held (its strings' capacity is reused). Lines without a
+/// colon are skipped. False when the request line has fewer than three parts.
 [[nodiscard]] bool parse_request_head(std::string_view head, fake_request& req);
 
 /// How far a chunked body has arrived.

@@ -244,7 +244,7 @@ public:
 
         std::string body = R"({"UnprocessedItems":{}})";
         int status = 200;
-        const std::string target(req.header("X-Amz-Target").value_or(""));
+        const std::string_view target = req.header("X-Amz-Target").value_or("");
         const bool item_write =
             target.ends_with(".PutItem") || target.ends_with(".UpdateItem") || target.ends_with(".DeleteItem");
         if (item_write) {
