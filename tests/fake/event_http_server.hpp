@@ -4,6 +4,7 @@
 /// thread. Same handler contract as http_fake; it does not record requests.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,12 @@ public:
     ~event_http_server();
     event_http_server(const event_http_server&) = delete;
     event_http_server& operator=(const event_http_server&) = delete;
+
+    /// Serves delays on a grid of `resolution` (0, the default: exactly): each deadline is rounded to the nearest
+    /// multiple, so an answer comes up to half a step early or late, the mean delay stays exact, and answers due in
+    /// the same step leave together in one wake-up of the loop (and of a client waiting for several). Precondition:
+    /// not started.
+    void set_timer_resolution(std::chrono::microseconds resolution);
 
     /// Listens on 127.0.0.1:`port` (0 = an ephemeral port) and starts the loop thread. Precondition: not started.
     [[nodiscard]] result<void> start(uint16_t port = 0);

@@ -32,7 +32,7 @@ using tarius::fake::fake_response;
 constexpr const char* USAGE =
     "usage: fault_server [--mode ddb-ok|ddb-unprocessed] [--faults KIND[:COUNT],...] [--port N]\n"
     "                    [--slow-ms MS] [--log FILE] [--max-seconds S] [--latency-ms MS] [--accepted FILE]\n"
-    "                    [--ccf-every N] [--report-capacity]\n"
+    "                    [--ccf-every N] [--report-capacity] [--timer-resolution-us US]\n"
     "Prints the port it listens on (127.0.0.1) on stdout and serves until SIGTERM/SIGINT.\n"
     "  --mode ddb-ok           every POST: 200 {\"UnprocessedItems\":{}} (default); a PutItem, UpdateItem or\n"
     "                          DeleteItem: 200 {\"ConsumedCapacity\":{\"TableName\":..,\"CapacityUnits\":1.0}}\n"
@@ -52,7 +52,11 @@ constexpr const char* USAGE =
     "  --accepted FILE one line per item the stub accepted (written): the PutRequest Item, minified\n"
     "  --report-capacity  BatchWriteItem answers carry ConsumedCapacity: 1 unit per item written (items under 1 KB)\n"
     "  --ccf-every N   every Nth PutItem/UpdateItem/DeleteItem: 400 ConditionalCheckFailedException\n"
-    "  --max-seconds S exit after S seconds even without a signal (a guard for forgotten processes)\n";
+    "  --max-seconds S exit after S seconds even without a signal (a guard for forgotten processes)\n"
+    "  --timer-resolution-us US  delays (--latency-ms, slow) end on a grid of US microseconds: each answer is\n"
+    "                  within US/2 of its delay, the mean stays exact, and answers due together leave in one wake-up\n"
+    "                  (fewer wake-ups of the stub and of the client it measures); 0 (default) = each at its own "
+    "time\n";
 
 enum class fault_kind : uint8_t {
     NONE,
@@ -382,6 +386,7 @@ int main(int argc, char** argv) {
     std::string accepted_path;
     long latency_ms = 0;
     long ccf_every = 0;
+    long timer_resolution_us = 0;
     bool report_capacity = false;
     for (int idx = 1; idx < argc; ++idx) {
         std::string_view arg = argv[idx];
@@ -411,6 +416,8 @@ int main(int argc, char** argv) {
             accepted_path = value;
         } else if (arg == "--ccf-every") {
             ccf_every = std::strtol(value, nullptr, 10);
+        } else if (arg == "--timer-resolution-us") {
+            timer_resolution_us = std::strtol(value, nullptr, 10);
         } else if (arg == "--max-seconds") {
             max_seconds = std::strtol(value, nullptr, 10);
         } else {
@@ -419,6 +426,7 @@ int main(int argc, char** argv) {
     }
     if (mode != "ddb-ok" && mode != "ddb-unprocessed") return usage_error("unknown --mode");
     if (port < 0 || port > 65535) return usage_error("bad --port");
+    if (timer_resolution_us < 0) return usage_error("bad --timer-resolution-us");
 
     // Signals are blocked before any thread starts so every thread inherits the mask and sigwait() gets them.
     sigset_t signals;
@@ -442,6 +450,7 @@ int main(int argc, char** argv) {
                   std::chrono::milliseconds(latency_ms), accepted, static_cast<uint64_t>(std::max(0L, ccf_every)),
                   report_capacity);
     tarius::fake::event_http_server server([&stub](const fake_request& req) { return stub.answer(req); });
+    server.set_timer_resolution(std::chrono::microseconds(timer_resolution_us));
     auto started = server.start(static_cast<uint16_t>(port));
     if (!started) {
         std::fprintf(stderr, "fault_server: %s\n", started.err().message.c_str());

@@ -277,6 +277,22 @@ TEST(event_http_server, a_short_delay_on_another_connection_is_answered_first) {
     EXPECT_EQ(body_of(slow.response()), "/slow");
 }
 
+TEST(event_http_server, delays_on_a_coarse_grid_still_answer_in_order) {
+    auto server = std::make_unique<event_http_server>([](const fake_request& req) {
+        fake_response resp;
+        resp.body = req.path;
+        resp.delay = req.path == "/none" ? 0ms : 3ms;
+        return resp;
+    });
+    server->set_timer_resolution(50ms);  // every delayed answer lands on a 50 ms step: early, late or on time
+    ASSERT_TRUE(server->start().has_value());
+    client c(server->port());
+    c.send("GET /a HTTP/1.1\r\n\r\nGET /none HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(body_of(c.response()), "/a");
+    EXPECT_EQ(body_of(c.response()), "/none");
+    EXPECT_EQ(body_of(c.response()), "/b");
+}
+
 TEST(event_http_server, truncate_announces_the_full_length_then_closes) {
     auto server = start_server([](const fake_request&) {
         fake_response resp;
