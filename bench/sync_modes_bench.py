@@ -5,7 +5,8 @@ answers every Nth with ConditionalCheckFailedException: rows counted skipped), o
 items/s. The put mode (BatchWriteItem, 25 rows per request) on the same file and stub is printed for comparison.
 
 usage: bench/sync_modes_bench.py [--build build/release] [--tools build/dev/bin] [--rows 300000] [--ccf-every 10]
-                                 [--modes insert,newer,merge,put]
+                                 [--modes insert,newer,merge,put] [--stub-cpu]
+--stub-cpu also prints the CPU the stub (fault_server) spent per request, from /proc/<pid>/stat.
 """
 import argparse
 import json
@@ -43,6 +44,13 @@ def write_rows(path, rows, seed=6):
                        rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.randrange(1000)))
 
 
+def process_cpu_seconds(pid):
+    """User + system CPU seconds of process `pid` so far (all its threads), from /proc/<pid>/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # after "(comm)": fields 3.. of proc(5)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default="build/release")
@@ -50,6 +58,7 @@ def main():
     parser.add_argument("--rows", type=int, default=300000)
     parser.add_argument("--ccf-every", type=int, default=10)
     parser.add_argument("--modes", default="insert,newer,merge,put")
+    parser.add_argument("--stub-cpu", action="store_true", help="print the stub's CPU per request")
     args = parser.parse_args()
     tarius = os.path.abspath(os.path.join(args.build, "bin", "tarius"))
     os.environ["TARIUS_BIN"] = os.path.abspath(args.tools)
@@ -65,13 +74,18 @@ def main():
                 with open(doc, "w") as f:
                     f.write("feeds:\n  f:\n    match: {prefix: x/}\n    table: t\n    mode: %s\n%s"
                             % (mode, DOCUMENTS[mode]))
+                stub_cpu_before = process_cpu_seconds(st.fault_server.pid)
                 seconds, rss, out = measured([tarius, "load", path, "--feeds", doc, "--feed", "f", "--json"], env)
+                stub_cpu = process_cpu_seconds(st.fault_server.pid) - stub_cpu_before
                 counts = json.loads(out)["counts"]
                 done = counts["items_written"] + counts.get("skipped_existing", 0) + counts.get("skipped_stale", 0)
                 print(f"{mode:6}: {counts['rows']:,} rows in {seconds:.2f} s = {done / seconds:,.0f} items/s "
                       f"({counts['requests']:,} requests; written {counts['items_written']:,}, skipped "
                       f"{counts.get('skipped_existing', 0) + counts.get('skipped_stale', 0):,}; "
                       f"reconciles {counts['reconciles']}), peak RSS {rss:.1f} MB")
+                if args.stub_cpu:
+                    print(f"        stub CPU {stub_cpu:.2f} s = {stub_cpu / max(counts['requests'], 1) * 1e6:.1f} us "
+                          f"per request ({stub_cpu / seconds * 100:.0f}% of one core)")
 
 
 if __name__ == "__main__":

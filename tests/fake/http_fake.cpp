@@ -3,7 +3,6 @@
 
 #include "fake/http_fake.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,49 +25,6 @@ namespace {
 constexpr size_t MAX_HEADER_BYTES = 1 << 20;
 constexpr size_t READ_CHUNK = 64 * 1024;
 
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (size_t idx = 0; idx < a.size(); ++idx) {
-        if (ascii_lower(a[idx]) != ascii_lower(b[idx])) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-const char* reason_phrase(int status) {
-    switch (status) {
-        case 100: return "Continue";
-        case 200: return "OK";
-        case 201: return "Created";
-        case 204: return "No Content";
-        case 206: return "Partial Content";
-        case 301: return "Moved Permanently";
-        case 304: return "Not Modified";
-        case 307: return "Temporary Redirect";
-        case 400: return "Bad Request";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 409: return "Conflict";
-        case 412: return "Precondition Failed";
-        case 413: return "Payload Too Large";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
-        default: return "Status";
-    }
-}
-
 /// One accepted connection. `fd` is guarded by `mutex` because stop() shuts it down from another thread while
 /// the connection thread may be closing it.
 struct connection {
@@ -81,12 +37,7 @@ struct connection {
 
 }  // namespace
 
-std::optional<std::string_view> fake_request::header(std::string_view name) const {
-    for (const fake_header& h : headers) {
-        if (iequals(h.first, name)) return std::string_view(h.second);
-    }
-    return std::nullopt;
-}
+using detail::iequals;
 
 struct http_fake::state {
     mutable std::mutex mutex;  // guards handler, requests, connections, recording flags
@@ -178,35 +129,7 @@ void http_fake::state::serve(connection* conn) {
         }
         if (header_end == std::string::npos) break;
         fake_request req;
-        std::string_view head(in.data() + start, header_end - start);
-        size_t line_end = head.find("\r\n");
-        std::string_view request_line = head.substr(0, line_end);
-        size_t sp1 = request_line.find(' ');
-        size_t sp2 = request_line.rfind(' ');
-        if (sp1 == std::string_view::npos || sp2 == sp1) break;
-        req.method = std::string(request_line.substr(0, sp1));
-        req.target = std::string(request_line.substr(sp1 + 1, sp2 - sp1 - 1));
-        req.version = std::string(request_line.substr(sp2 + 1));
-        std::string_view target = req.target;
-        if (size_t scheme = target.find("://"); scheme != std::string_view::npos && target.front() != '/') {
-            size_t slash = target.find('/', scheme + 3);
-            target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-        }
-        size_t qmark = target.find('?');
-        req.path = std::string(target.substr(0, qmark));
-        if (qmark != std::string_view::npos) req.query = std::string(target.substr(qmark + 1));
-        if (line_end != std::string_view::npos) {
-            std::string_view rest = head.substr(line_end + 2);
-            while (!rest.empty()) {
-                size_t eol = rest.find("\r\n");
-                std::string_view line = rest.substr(0, eol);
-                rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
-                size_t colon = line.find(':');
-                if (colon == std::string_view::npos) continue;
-                req.headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                                         std::string(trim(line.substr(colon + 1))));
-            }
-        }
+        if (!detail::parse_request_head(std::string_view(in.data() + start, header_end - start), req)) break;
         size_t pos = header_end + 4;
 
         // Body: Content-Length or chunked.
@@ -249,9 +172,7 @@ void http_fake::state::serve(connection* conn) {
             h = current_handler;
         }
         fake_response resp = (h && *h) ? (*h)(req) : fake_response{};
-        bool client_wants_close = req.version == "HTTP/1.0";
-        if (auto c = req.header("Connection"); c && iequals(*c, "close")) client_wants_close = true;
-        bool is_head = req.method == "HEAD";
+        const detail::answer_shape shape = detail::shape_answer(req, resp);
         {
             std::lock_guard<std::mutex> lock(mutex);
             if (record) {
@@ -265,23 +186,10 @@ void http_fake::state::serve(connection* conn) {
             close_conn(conn, resp.action == fake_action::RESET);
             return;
         }
-        uint64_t full_length = resp.pattern_body_bytes > 0 ? resp.pattern_body_bytes : resp.body.size();
-        bool closing = resp.close_after || client_wants_close || resp.truncate_after.has_value();
         std::string out;
-        out.reserve(256 + (resp.pattern_body_bytes > 0 || is_head ? 0 : resp.body.size()));
-        out.append("HTTP/1.1 ").append(std::to_string(resp.status)).append(" ").append(reason_phrase(resp.status));
-        out.append("\r\n");
-        bool has_length = false;
-        for (const fake_header& hdr : resp.headers) {
-            if (iequals(hdr.first, "Content-Length")) has_length = true;
-            out.append(hdr.first).append(": ").append(hdr.second).append("\r\n");
-        }
-        if (!has_length && resp.status != 204 && resp.status != 304) {
-            out.append("Content-Length: ").append(std::to_string(full_length)).append("\r\n");
-        }
-        if (closing) out.append("Connection: close\r\n");
-        out.append("\r\n");
-        uint64_t to_send = is_head ? 0 : std::min(full_length, resp.truncate_after.value_or(full_length));
+        out.reserve(256 + (resp.pattern_body_bytes > 0 ? 0 : shape.to_send));
+        detail::append_response_head(out, resp, shape);
+        const uint64_t to_send = shape.to_send;
         bool sent_ok = true;
         if (resp.pattern_body_bytes == 0) {
             out.append(resp.body, 0, to_send);
@@ -297,7 +205,7 @@ void http_fake::state::serve(connection* conn) {
                 offset += n;
             }
         }
-        if (!sent_ok || closing) break;
+        if (!sent_ok || shape.closing) break;
     }
     close_conn(conn, false);
 }
@@ -361,27 +269,16 @@ result<void> http_fake::start(uint16_t port) {
     state& s = *state_;
     TARIUS_ASSERT(!s.started);
     s.stopping = false;
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return make_error(errc::IO, std::string("socket: ") + std::strerror(errno));
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1024) != 0) {
-        std::string why = std::strerror(errno);
-        ::close(fd);
-        return make_error(errc::IO, "bind/listen on 127.0.0.1: " + why);
-    }
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    uint16_t bound_port = 0;
+    auto listening = detail::listen_loopback(port, SOCK_CLOEXEC, bound_port);
+    if (!listening) return std::move(listening).err();
+    const int fd = *listening;
     if (::pipe2(s.wake_pipe, O_CLOEXEC) != 0) {
         ::close(fd);
         return make_error(errc::IO, std::string("pipe: ") + std::strerror(errno));
     }
     s.listen_fd = fd;
-    s.port = ntohs(addr.sin_port);
+    s.port = bound_port;
     s.started = true;
     s.acceptor = std::thread([&s] { s.accept_loop(); });
     return ok();

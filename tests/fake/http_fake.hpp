@@ -3,64 +3,16 @@
 /// each), a scripted handler per request and fault injection (delays, truncated bodies, closed or reset
 /// connections). It records every request it receives.
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
+#include "fake/http_wire.hpp"
 #include "tarius/result.hpp"
 
 namespace tarius::fake {
-
-/// A header as received or to be sent: name and value.
-using fake_header = std::pair<std::string, std::string>;
-
-/// A request as the fake received it.
-struct fake_request {
-    std::string method;                ///< e.g. "POST"
-    std::string target;                ///< the request-target as sent: "/p?q", or "http://h/p?q" through a proxy
-    std::string path;                  ///< the path part of the target, still percent-encoded
-    std::string query;                 ///< the part after '?', without it; empty when absent
-    std::string version;               ///< "HTTP/1.1" or "HTTP/1.0"
-    std::vector<fake_header> headers;  ///< in order, names as sent
-    std::string body;                  ///< the decoded body (chunked bodies are joined); empty if not recorded
-    uint64_t body_bytes = 0;           ///< body length, also when the body is not kept
-    uint64_t connection_id = 0;        ///< 1 for the first accepted connection, 2 for the next, ...
-    uint64_t sequence = 0;             ///< 0 for the first request the server received, 1 for the next, ...
-
-    /// The first header called `name` (case-insensitive), if any.
-    [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
-};
-
-/// What the fake does instead of, or after, answering.
-enum class fake_action : uint8_t {
-    RESPOND,  ///< send the response
-    CLOSE,    ///< close the connection without answering (FIN)
-    RESET,    ///< reset the connection without answering (RST, via SO_LINGER 0)
-};
-
-/// The scripted answer to one request.
-struct fake_response {
-    int status = 200;                           ///< status code; the reason phrase is the standard one
-    std::vector<fake_header> headers;           ///< sent as given; Content-Length is added unless present
-    std::string body;                           ///< the body (not sent for HEAD requests)
-    uint64_t pattern_body_bytes = 0;            ///< when > 0, the body is this many pattern_byte()s, made on the fly
-    std::chrono::milliseconds delay{0};         ///< wait this long before acting
-    std::optional<uint64_t> truncate_after;     ///< announce the full length, send only this many body bytes, close
-    fake_action action = fake_action::RESPOND;  ///< respond, or close/reset instead
-    bool close_after = false;                   ///< close the connection after this response ("Connection: close")
-};
-
-/// Byte `offset` of a pattern body: deterministic and not periodic on any power of two, so a lost, duplicated or
-/// reordered chunk shows up.
-[[nodiscard]] constexpr char pattern_byte(uint64_t offset) noexcept {
-    return static_cast<char>('a' + (offset % 23 + (offset / 4093) % 3) % 26);
-}
 
 /// The server. Construct, set a handler, start(); stop() (or the destructor) joins every thread.
 class http_fake {

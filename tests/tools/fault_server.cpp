@@ -1,4 +1,5 @@
-/// fault_server: the HTTP fake as a standalone DynamoDB stand-in for Python tests and benchmarks.
+/// fault_server: a standalone DynamoDB stand-in for Python tests and benchmarks, served by the single-threaded
+/// epoll server (fake/event_http_server.hpp) so that it costs little CPU next to the client it measures.
 ///
 /// Prints its port on stdout, then answers until SIGTERM/SIGINT (or --max-seconds). Every POST is answered like
 /// DynamoDB's BatchWriteItem: 200 {"UnprocessedItems":{}} with a correct x-amz-crc32 and an x-amzn-RequestId (a
@@ -9,20 +10,18 @@
 #include <time.h>
 
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <simdjson.h>
 
-#include "fake/http_fake.hpp"
+#include "fake/event_http_server.hpp"
 
 namespace {
 
@@ -33,7 +32,7 @@ using tarius::fake::fake_response;
 constexpr const char* USAGE =
     "usage: fault_server [--mode ddb-ok|ddb-unprocessed] [--faults KIND[:COUNT],...] [--port N]\n"
     "                    [--slow-ms MS] [--log FILE] [--max-seconds S] [--latency-ms MS] [--accepted FILE]\n"
-    "                    [--ccf-every N] [--report-capacity]\n"
+    "                    [--ccf-every N] [--report-capacity] [--timer-resolution-us US]\n"
     "Prints the port it listens on (127.0.0.1) on stdout and serves until SIGTERM/SIGINT.\n"
     "  --mode ddb-ok           every POST: 200 {\"UnprocessedItems\":{}} (default); a PutItem, UpdateItem or\n"
     "                          DeleteItem: 200 {\"ConsumedCapacity\":{\"TableName\":..,\"CapacityUnits\":1.0}}\n"
@@ -53,7 +52,11 @@ constexpr const char* USAGE =
     "  --accepted FILE one line per item the stub accepted (written): the PutRequest Item, minified\n"
     "  --report-capacity  BatchWriteItem answers carry ConsumedCapacity: 1 unit per item written (items under 1 KB)\n"
     "  --ccf-every N   every Nth PutItem/UpdateItem/DeleteItem: 400 ConditionalCheckFailedException\n"
-    "  --max-seconds S exit after S seconds even without a signal (a guard for forgotten processes)\n";
+    "  --max-seconds S exit after S seconds even without a signal (a guard for forgotten processes)\n"
+    "  --timer-resolution-us US  delays (--latency-ms, slow) end on a grid of US microseconds: each answer is\n"
+    "                  within US/2 of its delay, the mean stays exact, and answers due together leave in one wake-up\n"
+    "                  (fewer wake-ups of the stub and of the client it measures); 0 (default) = each at its own "
+    "time\n";
 
 enum class fault_kind : uint8_t {
     NONE,
@@ -156,8 +159,7 @@ bool parse_faults(std::string_view spec, std::vector<fault>& out) {
 
 /// Appends the items of a BatchWriteItem body that the stub accepts (all, or the first half when `keep_half`,
 /// matching unprocessed_half) to `out`, one minified Item per line.
-void accepted_items(const std::string& request_body, bool keep_half, std::string& out) {
-    simdjson::dom::parser parser;
+void accepted_items(simdjson::dom::parser& parser, const std::string& request_body, bool keep_half, std::string& out) {
     simdjson::dom::element doc;
     if (parser.parse(request_body).get(doc) != simdjson::SUCCESS) return;
     simdjson::dom::object tables;
@@ -185,8 +187,7 @@ std::string error_body(std::string_view type, std::string_view message) {
 
 /// Builds {"UnprocessedItems":{...}} holding the second half (rounded down) of each table's write requests, each
 /// echoed exactly as received (minified). Returns false when the body is not a BatchWriteItem request.
-bool unprocessed_half(const std::string& request_body, std::string& out) {
-    simdjson::dom::parser parser;
+bool unprocessed_half(simdjson::dom::parser& parser, const std::string& request_body, std::string& out) {
     simdjson::dom::element doc;
     if (parser.parse(request_body).get(doc) != simdjson::SUCCESS) return false;
     simdjson::dom::object tables;
@@ -216,6 +217,7 @@ bool unprocessed_half(const std::string& request_body, std::string& out) {
     return true;
 }
 
+/// The DynamoDB answers. Not thread-safe: answer() is called on the event loop's one thread only.
 class ddb_stub {
 public:
     ddb_stub(bool always_unprocessed, std::vector<fault> faults, std::chrono::milliseconds slow, std::FILE* log,
@@ -236,7 +238,7 @@ public:
             resp.body = "{}";
             return resp;
         }
-        uint64_t post_idx = post_counter_.fetch_add(1);
+        const uint64_t post_idx = post_counter_++;
         fault f = post_idx < faults_.size() ? faults_[post_idx] : fault{};
         if (f.kind == fault_kind::NONE && always_unprocessed_) {
             f.kind = fault_kind::UNPROCESSED;
@@ -246,12 +248,12 @@ public:
 
         std::string body = R"({"UnprocessedItems":{}})";
         int status = 200;
-        const std::string target(req.header("X-Amz-Target").value_or(""));
+        const std::string_view target = req.header("X-Amz-Target").value_or("");
         const bool item_write =
             target.ends_with(".PutItem") || target.ends_with(".UpdateItem") || target.ends_with(".DeleteItem");
         if (item_write) {
             body = R"({"ConsumedCapacity":{"TableName":"t","CapacityUnits":1.0}})";
-            const uint64_t item_idx = item_counter_.fetch_add(1) + 1;
+            const uint64_t item_idx = ++item_counter_;
             if (f.kind == fault_kind::NONE && ccf_every_ > 0 && item_idx % ccf_every_ == 0) {
                 status = 400;
                 body = error_body("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
@@ -288,7 +290,7 @@ public:
             case fault_kind::SLOW: resp.delay = slow_; break;
             case fault_kind::UNPROCESSED: {
                 std::string half;
-                if (unprocessed_half(req.body, half)) {
+                if (unprocessed_half(parser_, req.body, half)) {
                     body = std::move(half);
                 } else {
                     status = 400;
@@ -301,7 +303,7 @@ public:
             case fault_kind::TRUNCATE:
             case fault_kind::BAD_CRC:
                 if (report_capacity_ && !item_write) {
-                    const size_t items = items_in(req.body);
+                    const size_t items = items_in(parser_, req.body);
                     body = R"({"UnprocessedItems":{},"ConsumedCapacity":[{"TableName":"t","CapacityUnits":)" +
                            std::to_string(items) + ".0}]}";
                 }
@@ -310,8 +312,7 @@ public:
         if (accepted_ != nullptr && status == 200) {
             // What a real table would now hold; a truncated or corrupted answer still wrote the items.
             std::string lines;
-            accepted_items(req.body, f.kind == fault_kind::UNPROCESSED, lines);
-            std::lock_guard<std::mutex> lock(log_mutex_);
+            accepted_items(parser_, req.body, f.kind == fault_kind::UNPROCESSED, lines);
             std::fputs(lines.c_str(), accepted_);
             std::fflush(accepted_);
         }
@@ -339,14 +340,12 @@ private:
                            json_escape(f.kind == fault_kind::NONE ? "none" : f.name) +
                            "\",\"body_bytes\":" + std::to_string(req.body_bytes) +
                            ",\"connection\":" + std::to_string(req.connection_id) + "}\n";
-        std::lock_guard<std::mutex> lock(log_mutex_);
         std::fputs(line.c_str(), log_);
         std::fflush(log_);
     }
 
     // The requests of a BatchWriteItem body (0 when it is not one).
-    static size_t items_in(const std::string& request_body) {
-        simdjson::dom::parser parser;
+    static size_t items_in(simdjson::dom::parser& parser, const std::string& request_body) {
         simdjson::dom::object tables;
         if (parser.parse(request_body)["RequestItems"].get_object().get(tables) != simdjson::SUCCESS) return 0;
         size_t n = 0;
@@ -365,9 +364,9 @@ private:
     std::FILE* log_;
     std::chrono::milliseconds latency_;
     std::FILE* accepted_;
-    std::mutex log_mutex_;
-    std::atomic<uint64_t> post_counter_{0};
-    std::atomic<uint64_t> item_counter_{0};
+    simdjson::dom::parser parser_;  // one for the server: answer() runs on its single loop thread
+    uint64_t post_counter_ = 0;
+    uint64_t item_counter_ = 0;
 };
 
 int usage_error(const char* why) {
@@ -387,6 +386,7 @@ int main(int argc, char** argv) {
     std::string accepted_path;
     long latency_ms = 0;
     long ccf_every = 0;
+    long timer_resolution_us = 0;
     bool report_capacity = false;
     for (int idx = 1; idx < argc; ++idx) {
         std::string_view arg = argv[idx];
@@ -416,6 +416,8 @@ int main(int argc, char** argv) {
             accepted_path = value;
         } else if (arg == "--ccf-every") {
             ccf_every = std::strtol(value, nullptr, 10);
+        } else if (arg == "--timer-resolution-us") {
+            timer_resolution_us = std::strtol(value, nullptr, 10);
         } else if (arg == "--max-seconds") {
             max_seconds = std::strtol(value, nullptr, 10);
         } else {
@@ -424,6 +426,7 @@ int main(int argc, char** argv) {
     }
     if (mode != "ddb-ok" && mode != "ddb-unprocessed") return usage_error("unknown --mode");
     if (port < 0 || port > 65535) return usage_error("bad --port");
+    if (timer_resolution_us < 0) return usage_error("bad --timer-resolution-us");
 
     // Signals are blocked before any thread starts so every thread inherits the mask and sigwait() gets them.
     sigset_t signals;
@@ -446,8 +449,8 @@ int main(int argc, char** argv) {
     ddb_stub stub(mode == "ddb-unprocessed", std::move(faults), std::chrono::milliseconds(slow_ms), log,
                   std::chrono::milliseconds(latency_ms), accepted, static_cast<uint64_t>(std::max(0L, ccf_every)),
                   report_capacity);
-    tarius::fake::http_fake server([&stub](const fake_request& req) { return stub.answer(req); });
-    server.set_recording(false);  // a long benchmark must not grow memory
+    tarius::fake::event_http_server server([&stub](const fake_request& req) { return stub.answer(req); });
+    server.set_timer_resolution(std::chrono::microseconds(timer_resolution_us));
     auto started = server.start(static_cast<uint16_t>(port));
     if (!started) {
         std::fprintf(stderr, "fault_server: %s\n", started.err().message.c_str());
