@@ -139,6 +139,7 @@ module "bucket" {
   notification_suffixes = var.bucket.suffixes
   notification_filters  = local.notification_filters
   lifecycle_days        = var.bucket.lifecycle_days
+  snapshot_prefixes     = sort(distinct(values(local.feed_digests_prefix)))
   notification_target   = module.loader.notification_target
   access_log            = var.audit_logs.access_logs ? { target_bucket = module.audit_logs.bucket_id, target_prefix = module.audit_logs.access_log_prefix } : null
 }

@@ -186,6 +186,11 @@ class snapshot_feeds(feed_support.stack_case):
         # Then the feed is trusted again: the same file writes nothing.
         counts = self.load(snapshot_csv(final), doc, "s3-d", extra=("--feed", "s3"))["counts"]
         self.assertEqual((counts["items_written"], counts["unchanged"]), (0, len(final)), counts)
+        # Of the four loads' digests (one of them never committed), only the base is kept.
+        area = os.path.join(self.env["TARIUS_SNAPSHOT_DIR"], "s3")
+        with open(os.path.join(area, "state.json")) as f:
+            state = json.load(f)
+        self.assertEqual(sorted(os.listdir(area)), sorted(["state.json", state["base"]["digest"]]))
 
     # 4 -----------------------------------------------------------------------------------------------------------
     def test_4_an_s3_snapshot_killed_and_resumed_deletes_each_absent_key_once(self):
@@ -220,6 +225,11 @@ class snapshot_feeds(feed_support.stack_case):
                          (changed, len(base) - len(second), len(second) - changed), counts)
         assert_reconciles(self, counts)
         self.assert_table_is(table, second)
+        # The first load's digest went when the second committed: the state and its base remain.
+        state = json.loads(self.s3.get_object(Bucket=BUCKET, Key="snapshots/s4/state.json")["Body"].read())
+        listed = self.s3.list_objects_v2(Bucket=BUCKET, Prefix="snapshots/s4/").get("Contents", [])
+        self.assertEqual(sorted(o["Key"] for o in listed),
+                         sorted(["snapshots/s4/state.json", "snapshots/s4/" + state["base"]["digest"]]))
 
     # 4b ----------------------------------------------------------------------------------------------------------
     def test_4b_a_failed_snapshot_releases_the_feed_for_the_next_file(self):

@@ -700,7 +700,7 @@ class plan_policy(unittest.TestCase):
         stmts = sids(doc)
         digests = stmts["SnapshotDigests"]
         self.assertEqual((sorted(as_list(digests["Action"])), sorted(as_list(digests["Resource"]))),
-                         (["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                         (["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
                           sorted(bucket + "/" + a + "*" for a in areas)))
         self.assertNotIn("Condition", digests)
         find = stmts["FindSnapshotState"]
@@ -711,7 +711,7 @@ class plan_policy(unittest.TestCase):
         via_s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
         for area in areas:
             for name in ("state.json", "0123456789abcdef.digest"):
-                for action in ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"):
+                for action in ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"):
                     with self.subTest(action=action, key=area + name):
                         self.assertTrue(tf_support.allows([doc], action, bucket + "/" + area + name))
                 # A GetObject of a missing state.json answers NoSuchKey: S3 checks ListBucket with the key as prefix.
@@ -722,7 +722,8 @@ class plan_policy(unittest.TestCase):
                 ("s3:GetObject", bucket + "/snapshots/products/state.json", {}),  # a feed that is no snapshot
                 ("s3:PutObject", bucket + "/snapshots/state.json", {}),
                 ("s3:GetObject", bucket + "/tarius-snapshots/inventory/state.json", {}),  # another feed's prefix
-                ("s3:DeleteObject", bucket + "/snapshots/inventory/state.json", {}),
+                ("s3:DeleteObject", bucket + "/snapshots/products/0123456789abcdef.digest", {}),
+                ("s3:DeleteObject", bucket + "/raw-data/inventory/day-1.csv", {}),
                 ("s3:GetObject", bucket + "/raw-data/inventory/day-1.csv", {}),  # files are read by version only
                 ("s3:ListBucket", bucket, {}),
                 ("s3:ListBucket", bucket, {"s3:prefix": "snapshots/"}),
@@ -734,6 +735,16 @@ class plan_policy(unittest.TestCase):
         self.assertEqual(role_key_violations(changes), [])
         # The workload boundary lets these grants through (its LandingList statement carries the ListBucket).
         self.assertEqual(boundary_containment_violations(changes), [])
+        # The versions a snapshot feed replaces (state.json at every load) or deletes (its old digests) expire.
+        (lifecycle,) = [rc["change"]["after"] for rc in of_type(changes, "aws_s3_bucket_lifecycle_configuration")
+                        if rc["address"].startswith("module.bucket.")]
+        expiring = {dig(r, ["filter", 0, "prefix"]): r for r in lifecycle["rule"]
+                    if dig(r, ["noncurrent_version_expiration", 0, "noncurrent_days"])}
+        for prefix in ("snapshots/", "tarius-snapshots/"):
+            with self.subTest(lifecycle=prefix):
+                self.assertIn(prefix, expiring)
+                self.assertEqual(expiring[prefix]["status"], "Enabled")
+                self.assertEqual(dig(expiring[prefix], ["expiration", 0, "days"]), 0)  # the current versions stay
 
     # ---- item 5: key, buckets, topic, queues, concurrency, capacity, accounts ----------------------------------------
 

@@ -186,6 +186,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  # A snapshot feed rewrites its state.json at every load and deletes the digests it no longer needs: the versions
+  # this leaves behind expire (the current state and digest never do).
+  dynamic "rule" {
+    for_each = toset(var.snapshot_prefixes)
+
+    content {
+      id     = "snapshots-${replace(trimsuffix(rule.value, "/"), "/", "-")}"
+      status = "Enabled"
+
+      filter {
+        prefix = rule.value
+      }
+
+      noncurrent_version_expiration {
+        noncurrent_days = var.lifecycle_days.noncurrent_expiration
+      }
+
+      expiration {
+        expired_object_delete_marker = true
+      }
+    }
+  }
+
   # Unfinished multipart uploads anywhere in the bucket (the loader's rejects and reports are multipart when large;
   # producers upload under the landing prefix) are removed, so their parts do not linger unseen and billed.
   rule {

@@ -63,6 +63,12 @@ variable "reports_prefix" {
   }
 }
 
+variable "snapshot_prefixes" {
+  description = "Prefixes where snapshot feeds keep their state and digests (each feed under <prefix><feed>/): their replaced and deleted versions expire after lifecycle_days.noncurrent_expiration."
+  type        = list(string)
+  default     = []
+}
+
 variable "lifecycle_days" {
   description = "Expiry of objects under the rejects and reports prefixes, of noncurrent versions, and of incomplete multipart uploads."
   type = object({

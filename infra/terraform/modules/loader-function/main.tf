@@ -133,13 +133,14 @@ data "aws_iam_policy_document" "load" {
 
   # Snapshot feeds keep their state (state.json, small PutObjects) and digests (<load id>.digest, uploaded like the
   # rejects: multipart when large, aborted when that fails) under <digests_prefix><feed>/, SSE-KMS with the stack's
-  # key (UseKey), and read them back (GetObject, no version: the latest state).
+  # key (UseKey), read them back (GetObject, no version: the latest state), and delete the digests a committed
+  # snapshot replaced (DeleteObject; the bucket's lifecycle expires the noncurrent versions).
   dynamic "statement" {
     for_each = length(local.snapshot_areas) > 0 ? [1] : []
 
     content {
       sid       = "SnapshotDigests"
-      actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+      actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
       resources = [for p in local.snapshot_areas : "${local.bucket_arn}/${p}*"]
     }
   }
