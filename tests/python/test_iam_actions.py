@@ -79,10 +79,10 @@ API_TO_IAM = {
     "lambda:Invoke": "lambda:InvokeFunction",
 }
 # Operations whose IAM action is the operation's own name.
-SAME_NAME = {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "dynamodb:BatchWriteItem",
-             "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-             "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:TransactWriteItems",
-             "sns:Publish", "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+SAME_NAME = {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject",
+             "dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
+             "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan",
+             "dynamodb:TransactWriteItems", "sns:Publish", "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
              "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 # KMS actions S3, SNS and SQS perform with the caller's permissions (S3 User Guide "Using SSE-KMS" and multipart
 # upload permissions; SNS Developer Guide "Key management" for publishers; SQS Developer Guide "Key management"
