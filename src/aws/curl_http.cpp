@@ -1,4 +1,4 @@
-/// The libcurl HTTP transport: one multi handle driven by epoll from the owning thread for the many requests the
+/// The libcurl HTTP transport: one multi handle driven by poll() from the owning thread for the many requests the
 /// loader keeps in flight, plus a thread-safe synchronous perform() on a separate pool of easy handles.
 ///
 /// Threads: submit() and poll() belong to one thread (the multi handle is not shared); perform() may be called from
@@ -14,20 +14,15 @@
 #include "aws/curl_http.hpp"
 
 #include <curl/curl.h>
-#include <sys/epoll.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <limits>
 #include <mutex>
 #include <new>
-#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -210,35 +205,7 @@ long to_curl_ms(std::chrono::milliseconds ms) {
     return static_cast<long>(count);
 }
 
-// CURLOPT_PRIVATE of a handle whose options are those of a plain POST (no sink, a finite timeout). The next plain
-// POST on it sets only what differs between requests; curl_easy_reset clears the mark with the rest.
-char g_plain_post_shape = 0;
-
-bool is_plain_post(const http_request& req) {
-    return req.method == "POST" && req.body_sink == nullptr && req.timeout.count() >= 0;
-}
-
-/// The options every request sets alike, after a reset (handles are pooled).
-void configure_fixed(CURL* easy, const http_request& req, const easy_settings& settings) {
-    curl_easy_reset(easy);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-    // SigV4 signs the path exactly as sent; libcurl must not squash "/../" or "/./" in S3 keys.
-    curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(settings.connect_timeout));
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE, TCP_KEEPIDLE_S);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL, TCP_KEEPINTVL_S);
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    if (!settings.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_bundle.c_str());
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
-    if (is_plain_post(req)) curl_easy_setopt(easy, CURLOPT_PRIVATE, &g_plain_post_shape);
-}
-
-/// Prepares `easy` to send `t.request`.
+/// Prepares `easy` (reset first: handles are pooled) to send `t.request`.
 result<void> configure(CURL* easy, transfer& t, const easy_settings& settings) {
     const http_request& req = t.request;
     if (req.method.empty() || !header_text_ok(req.method, true)) {
@@ -252,13 +219,17 @@ result<void> configure(CURL* easy, transfer& t, const easy_settings& settings) {
         }
     }
 
-    char* shape = nullptr;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &shape);
-    if (shape != &g_plain_post_shape || !is_plain_post(req)) configure_fixed(easy, req, settings);
+    curl_easy_reset(easy);
     t.easy = easy;
     if (curl_easy_setopt(easy, CURLOPT_URL, req.url.c_str()) != CURLE_OK) {
         return make_error(errc::INVALID_ARGUMENT, "invalid URL " + detail::redact_url(req.url));
     }
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    // SigV4 signs the path exactly as sent; libcurl must not squash "/../" or "/./" in S3 keys.
+    curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, to_curl_ms(settings.connect_timeout));
     std::chrono::milliseconds timeout = req.timeout.count() == 0 ? settings.request_timeout : req.timeout;
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, to_curl_ms(timeout));  // negative = none = 0 for libcurl
     if (timeout.count() < 0) {
@@ -268,14 +239,22 @@ result<void> configure(CURL* easy, transfer& t, const easy_settings& settings) {
         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(stall_s, 1)));
     }
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE, TCP_KEEPIDLE_S);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL, TCP_KEEPINTVL_S);
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     if (req.body_sink != nullptr) {
         curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
         curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &on_progress);
         curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &t);
         curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     }
+    curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    if (!settings.ca_bundle.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, settings.ca_bundle.c_str());
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
 
     const bool is_head = req.method == "HEAD";
@@ -396,16 +375,6 @@ public:
         long limit = static_cast<long>(std::min<size_t>(max_connections_, 1 << 20));
         curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit);  // further transfers wait in a queue
         curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, limit);            // idle connections kept for reuse
-        epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-        if (epoll_fd_ < 0) {
-            curl_multi_cleanup(multi_);
-            multi_ = nullptr;
-            return;
-        }
-        curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &curl_http_client::on_socket);
-        curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-        curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &curl_http_client::on_timer);
-        curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     }
 
     curl_http_client(const curl_http_client&) = delete;
@@ -429,8 +398,7 @@ public:
             if (c.t->done) c.t->done(std::move(c.outcome));
         }
         multi_pool_.clear();
-        if (multi_ != nullptr) curl_multi_cleanup(multi_);  // may still call on_socket: epoll closes after it
-        if (epoll_fd_ >= 0) ::close(epoll_fd_);
+        if (multi_ != nullptr) curl_multi_cleanup(multi_);
     }
 
     result<http_response> perform(http_request request) override {
@@ -497,79 +465,28 @@ private:
                                               (init_code_ != CURLE_OK ? curl_easy_strerror(init_code_) : "no multi"));
     }
 
-    /// Runs libcurl until a transfer completes, nothing is in flight, or `wait` has passed. libcurl is told only
-    /// about the sockets epoll reports ready and about its own timer: the cost of a wakeup follows what happened,
-    /// not how many transfers are in flight (curl_multi_perform visits every transfer, and poll() every socket).
+    /// Runs libcurl until a transfer completes, nothing is in flight, or `wait` has passed.
     void drive(std::chrono::milliseconds wait) {
         const auto deadline = std::chrono::steady_clock::now() + std::max(wait, std::chrono::milliseconds(0));
-        std::array<epoll_event, 64> events{};
         for (;;) {
-            if (timer_due(std::chrono::steady_clock::now()) && !act(CURL_SOCKET_TIMEOUT, 0)) return;
+            int running = 0;
+            CURLMcode mc = curl_multi_perform(multi_, &running);
             collect();
-            if (!ready_.empty() || in_flight_.empty()) return;
-            const auto now = std::chrono::steady_clock::now();
-            if (now >= deadline) return;
-            auto until = deadline;
-            if (timer_) until = std::min(until, *timer_);
-            const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
-            const int timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, std::numeric_limits<int>::max()));
-            const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                fail_all(std::string("epoll_wait: ") + std::strerror(errno));
+            if (mc != CURLM_OK && mc != CURLM_CALL_MULTI_PERFORM) {
+                fail_all(std::string("curl_multi_perform: ") + curl_multi_strerror(mc));
                 return;
             }
-            for (int idx = 0; idx < n; ++idx) {
-                const uint32_t happened = events[static_cast<size_t>(idx)].events;
-                int mask = 0;
-                if ((happened & EPOLLIN) != 0) mask |= CURL_CSELECT_IN;
-                if ((happened & EPOLLOUT) != 0) mask |= CURL_CSELECT_OUT;
-                if ((happened & (EPOLLERR | EPOLLHUP)) != 0) mask |= CURL_CSELECT_ERR;
-                if (!act(events[static_cast<size_t>(idx)].data.fd, mask)) return;
+            if (!ready_.empty() || in_flight_.empty()) return;
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return;
+            int timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), std::numeric_limits<int>::max()));
+            mc = curl_multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
+            if (mc != CURLM_OK) {
+                fail_all(std::string("curl_multi_poll: ") + curl_multi_strerror(mc));
+                return;
             }
         }
-    }
-
-    /// Tells libcurl that `socket` is ready (`mask`), or that its timer expired (CURL_SOCKET_TIMEOUT). False when
-    /// the multi handle broke: every transfer has then failed.
-    bool act(curl_socket_t socket, int mask) {
-        int running = 0;
-        if (socket == CURL_SOCKET_TIMEOUT) timer_.reset();  // libcurl sets the next one while it runs
-        CURLMcode mc = curl_multi_socket_action(multi_, socket, mask, &running);
-        if (mc == CURLM_OK) return true;
-        fail_all(std::string("curl_multi_socket_action: ") + curl_multi_strerror(mc));
-        return false;
-    }
-
-    bool timer_due(std::chrono::steady_clock::time_point now) const { return timer_ && *timer_ <= now; }
-
-    /// CURLMOPT_TIMERFUNCTION: libcurl wants to be called back after `timeout_ms` (-1: no timer).
-    static int on_timer(CURLM*, long timeout_ms, void* self) noexcept {
-        auto* client = static_cast<curl_http_client*>(self);
-        if (timeout_ms < 0) {
-            client->timer_.reset();
-        } else {
-            client->timer_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-        }
-        return 0;
-    }
-
-    /// CURLMOPT_SOCKETFUNCTION: libcurl wants `socket` watched for `what` (CURL_POLL_IN/OUT/INOUT), or no longer
-    /// (CURL_POLL_REMOVE).
-    static int on_socket(CURL*, curl_socket_t socket, int what, void* self, void*) noexcept {
-        const int epoll_fd = static_cast<curl_http_client*>(self)->epoll_fd_;
-        if (what == CURL_POLL_REMOVE) {
-            ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, socket, nullptr);  // fails harmlessly when already closed
-            return 0;
-        }
-        epoll_event ev{};
-        ev.data.fd = socket;
-        if ((what & CURL_POLL_IN) != 0) ev.events |= EPOLLIN;
-        if ((what & CURL_POLL_OUT) != 0) ev.events |= EPOLLOUT;
-        // Mostly a socket that libcurl stopped watching when its last transfer ended: ADD first.
-        if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, socket, &ev) == 0) return 0;
-        if (errno == EEXIST && ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, socket, &ev) == 0) return 0;
-        return -1;  // libcurl fails the transfers of this socket
     }
 
     /// Moves finished transfers from libcurl to `ready_`.
@@ -655,8 +572,6 @@ private:
     size_t max_connections_;
     CURLcode init_code_ = CURLE_OK;
     CURLM* multi_ = nullptr;
-    int epoll_fd_ = -1;
-    std::optional<std::chrono::steady_clock::time_point> timer_;  // when libcurl wants CURL_SOCKET_TIMEOUT
     bool closing_ = false;
     std::unordered_map<CURL*, std::unique_ptr<transfer>> in_flight_;
     std::vector<completion> ready_;
