@@ -59,6 +59,8 @@ constexpr size_t READ_BUFFER_BYTES = 64 * 1024;
 constexpr size_t TLS_COALESCE_BYTES = 64 * 1024;
 // Resolved addresses of an origin are reused for this long by new connections.
 constexpr std::chrono::seconds DNS_CACHE_TTL{60};
+// libcurl's default CURLOPT_MAXAGE_CONN: an idle connection older than this is closed instead of reused.
+constexpr std::chrono::seconds MAX_IDLE_AGE{118};
 // libcurl's default when no connect timeout is set.
 constexpr std::chrono::milliseconds DEFAULT_CONNECT_TIMEOUT{300000};
 
@@ -131,6 +133,7 @@ struct connection {
     detail::http1_parser parser;
     uint64_t served = 0;  // requests answered on this connection
     time_point connect_deadline = NEVER;
+    time_point idle_since{};
     size_t address_idx = 0;
     int connect_errno = 0;
 };
@@ -313,6 +316,11 @@ private:
             origin* o = head.org;
             if (!head.needs_fresh && !o->idle.empty()) {
                 connection* conn = o->idle.back();
+                if (clock_type::now() - conn->idle_since > MAX_IDLE_AGE) {
+                    // Idle longer than libcurl keeps a connection: servers drop such ones (all older ones too).
+                    while (!o->idle.empty()) close_connection(*o->idle.front());
+                    continue;
+                }
                 o->idle.pop_back();
                 std::unique_ptr<pending> p = std::move(queue_.front());
                 queue_.pop_front();
@@ -697,6 +705,7 @@ private:
         ++conn.served;
         if (reusable) {
             conn.state = phase::IDLE;
+            conn.idle_since = clock_type::now();
             conn.org->idle.push_back(&conn);
         } else {
             close_connection(conn);
