@@ -868,13 +868,14 @@ private:
     void drive(std::chrono::milliseconds wait) {
         const time_point deadline = clock_type::now() + std::max(wait, std::chrono::milliseconds(0));
         std::array<epoll_event, 128> events{};
-        for (;;) {
+        // The first round always looks at the sockets, so poll(0ms) makes progress too.
+        for (bool first = true;; first = false) {
             time_point now = clock_type::now();
             check_timeouts(now);
             reap();
             if (!ready_.empty() || outstanding_ == 0 || epoll_fd_ < 0) return;
-            if (now >= deadline) return;
-            const time_point until = std::min(deadline, next_check_);
+            if (now >= deadline && !first) return;
+            const time_point until = std::max(now, std::min(deadline, next_check_));
             const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
             const int timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, std::numeric_limits<int>::max()));
             const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);

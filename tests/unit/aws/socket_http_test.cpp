@@ -982,6 +982,23 @@ TEST(socket_http, idle_poll_returns_at_once_and_a_slow_answer_does_not_block_pol
     EXPECT_GE(std::chrono::steady_clock::now() - started, 400ms);
 }
 
+TEST(socket_http, poll_without_waiting_makes_progress) {
+    auto fake = start_fake([](const fake_request& req) {
+        fake_response resp;
+        resp.body = req.body;
+        return resp;
+    });
+    auto client = tarius::aws::make_socket_http_client();
+    std::optional<result<http_response>> got;
+    client->submit(make_request("POST", fake->url() + "/", "zero"),
+                   [&](result<http_response> r) { got.emplace(std::move(r)); });
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!got && std::chrono::steady_clock::now() < deadline) (void)client->poll(0ms);
+    ASSERT_TRUE(got.has_value());
+    ASSERT_TRUE(got->has_value()) << got->err().message;
+    EXPECT_EQ((*got)->body, "zero");
+}
+
 TEST(socket_http, large_bodies_both_ways) {
     constexpr size_t SIZE = 8u << 20;
     std::string body(SIZE, '\0');
