@@ -105,8 +105,7 @@ result<size_t> http1_parser::feed(std::string_view data) {
             const size_t piece = nl == nullptr ? avail : static_cast<size_t>(static_cast<const char*>(nl) - start) + 1;
             block_bytes_ += piece;
             if (block_bytes_ > MAX_HEADER_BLOCK_BYTES) {
-                return weird("response header block larger than " + std::to_string(MAX_HEADER_BLOCK_BYTES) +
-                             " bytes");
+                return weird("response header block larger than " + std::to_string(MAX_HEADER_BLOCK_BYTES) + " bytes");
             }
             pos += piece;
             if (nl == nullptr) {
@@ -338,10 +337,10 @@ result<void> http1_parser::finish_at_eof() {
         case state::CHUNK_DATA:
         case state::CHUNK_DATA_END:
         case state::TRAILERS:
-            return make_error(errc::NETWORK,
-                              "Transferred a partial file: chunked body cut off at byte offset " +
-                                  std::to_string(out_->body_bytes),
-                              true);
+            return make_error(
+                errc::NETWORK,
+                "Transferred a partial file: chunked body cut off at byte offset " + std::to_string(out_->body_bytes),
+                true);
     }
     return ok();
 }

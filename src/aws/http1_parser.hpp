@@ -17,7 +17,7 @@
 namespace tarius::aws::detail {
 
 /// Largest accepted header block (status line plus headers, or the trailers), in bytes.
-inline constexpr size_t MAX_HEADER_BLOCK_BYTES = 64 * 1024;
+inline constexpr size_t MAX_HEADER_BLOCK_BYTES = size_t{64} * 1024;
 
 /// Parses one response at a time; reset() before each. Errors are errc::NETWORK, retryable (a garbled or cut
 /// answer may come out right on a new connection), except the sink's own errors, returned unchanged.
@@ -76,7 +76,7 @@ private:
     bool received_any_ = false;  // any byte of this answer
     bool keep_alive_ = true;
     bool http10_ = false;
-    uint64_t remaining_ = 0;                 // body or chunk bytes still expected
+    uint64_t remaining_ = 0;                  // body or chunk bytes still expected
     std::optional<uint64_t> content_length_;  // announced length of a Content-Length body
     bool last_header_folds_ = false;          // the previous line was a header an obs-fold may continue
 };

@@ -35,8 +35,8 @@ std::string http_url::host_header() const {
 }
 
 std::string http_url::origin() const {
-    return std::string(https ? "https://" : "http://") + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
-           ":" + std::to_string(port);
+    return std::string(https ? "https://" : "http://") +
+           (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 result<http_url> parse_http_url(std::string_view url) {

@@ -11,11 +11,11 @@ namespace tarius::aws::detail {
 
 /// The parts of `scheme://host[:port][/path][?query][#fragment]`.
 struct http_url {
-    bool https = false;   ///< scheme is https (else http)
-    std::string host;     ///< DNS name or IP literal, IPv6 without brackets, lower-cased
-    uint16_t port = 0;    ///< explicit, or 80 / 443
+    bool https = false;        ///< scheme is https (else http)
+    std::string host;          ///< DNS name or IP literal, IPv6 without brackets, lower-cased
+    uint16_t port = 0;         ///< explicit, or 80 / 443
     bool default_port = true;  ///< the port is the scheme's default (Host then carries no ":port")
-    std::string target;   ///< path and query exactly as given ("/" when the path is empty), no fragment
+    std::string target;        ///< path and query exactly as given ("/" when the path is empty), no fragment
 
     /// The Host header value: host (bracketed when IPv6), with ":port" unless default.
     [[nodiscard]] std::string host_header() const;

@@ -54,9 +54,9 @@ constexpr time_point NEVER = time_point::max();
 // Keep-alive probes as in the libcurl transport: a pooled connection a NAT dropped silently is noticed.
 constexpr int TCP_KEEPIDLE_S = 30;
 constexpr int TCP_KEEPINTVL_S = 15;
-constexpr size_t READ_BUFFER_BYTES = 64 * 1024;
+constexpr size_t READ_BUFFER_BYTES = size_t{64} * 1024;
 // A TLS request body up to this size is copied behind the head: one record, one SSL_write.
-constexpr size_t TLS_COALESCE_BYTES = 64 * 1024;
+constexpr size_t TLS_COALESCE_BYTES = size_t{64} * 1024;
 // Resolved addresses of an origin are reused for this long by new connections.
 constexpr std::chrono::seconds DNS_CACHE_TTL{60};
 // libcurl's default CURLOPT_MAXAGE_CONN: an idle connection older than this is closed instead of reused.
@@ -97,8 +97,8 @@ struct connection;
 
 /// One scheme + host + port: its idle connections and resolved addresses.
 struct origin {
-    detail::http_url url;              // host, port, scheme (target unused)
-    std::string host_header;           // "host[:port]"
+    detail::http_url url;               // host, port, scheme (target unused)
+    std::string host_header;            // "host[:port]"
     std::vector<std::string> prefixes;  // URL prefixes seen for it ("http://127.0.0.1:8000"), matched as given
     std::vector<connection*> idle;      // most recently used last
     std::vector<sockaddr_storage> addresses;
@@ -113,8 +113,8 @@ struct pending {
     origin* org = nullptr;
     std::string_view tail;  // path?query as given, into request.url (may be empty or start with '?')
     time_point deadline = NEVER;
-    bool stall_only = false;  // timeout -1: the deadline moves with every byte received
-    bool retried = false;     // already sent again after a stale keep-alive connection
+    bool stall_only = false;   // timeout -1: the deadline moves with every byte received
+    bool retried = false;      // already sent again after a stale keep-alive connection
     bool needs_fresh = false;  // must go on a new connection
     http_response response;
 };
@@ -441,13 +441,12 @@ private:
             conn.connect_errno = errno;
             ++conn.address_idx;
         }
-        fail_connection(conn, make_error(errc::NETWORK,
-                                          describe(conn.req->request) + "Couldn't connect to server (" +
-                                              o.url.host + " port " + std::to_string(o.url.port) + ": " +
-                                              std::strerror(conn.connect_errno != 0 ? conn.connect_errno
-                                                                                    : ECONNREFUSED) +
-                                              ")",
-                                          true));
+        fail_connection(
+            conn, make_error(errc::NETWORK,
+                             describe(conn.req->request) + "Couldn't connect to server (" + o.url.host + " port " +
+                                 std::to_string(o.url.port) + ": " +
+                                 std::strerror(conn.connect_errno != 0 ? conn.connect_errno : ECONNREFUSED) + ")",
+                             true));
     }
 
     void on_connect_event(connection& conn) {
@@ -598,10 +597,9 @@ private:
             return;
         }
         std::string reason = detail_text.empty() ? std::string(std::strerror(err != 0 ? err : EPIPE)) : detail_text;
-        fail_connection(conn, make_error(errc::NETWORK,
-                                         describe(conn.req->request) + "Failed sending data to the peer (" + reason +
-                                             ")",
-                                         true));
+        fail_connection(
+            conn, make_error(errc::NETWORK,
+                             describe(conn.req->request) + "Failed sending data to the peer (" + reason + ")", true));
     }
 
     /// A reused connection that the server closed while it was idle: EOF or a reset before any answer byte.
@@ -765,9 +763,9 @@ private:
     }
 
     completion cancelled(pending& p) {
-        return completion{std::move(p.done),
-                          make_error(errc::CANCELLED,
-                                     describe(p.request) + "HTTP client destroyed with the request in flight")};
+        return completion{
+            std::move(p.done),
+            make_error(errc::CANCELLED, describe(p.request) + "HTTP client destroyed with the request in flight")};
     }
 
     /// Runs the callbacks of finished requests. A callback may submit again.
@@ -831,8 +829,7 @@ private:
             if ((conn.state == phase::CONNECTING || conn.state == phase::HANDSHAKE) && conn.connect_deadline <= now) {
                 std::string message = describe(conn.req->request) + "Timeout was reached (connection to " +
                                       conn.org->url.host + " port " + std::to_string(conn.org->url.port) +
-                                      " timed out after " + std::to_string(connect_timeout_.count()) +
-                                      " milliseconds)";
+                                      " timed out after " + std::to_string(connect_timeout_.count()) + " milliseconds)";
                 fail_connection(conn, make_error(errc::NETWORK, std::move(message), true));
                 continue;
             }

@@ -3,12 +3,11 @@
 #include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
-#include <sys/socket.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <climits>
-#include <cstdint>
 #include <cstring>
 
 namespace tarius::aws::detail {
@@ -32,7 +31,7 @@ std::string take_ssl_errors(std::string_view fallback) {
 // A socket BIO that sends with MSG_NOSIGNAL: OpenSSL's own socket BIO uses write(), which raises SIGPIPE (and kills
 // the process) when the server has closed the connection. The process does not ignore SIGPIPE.
 int bio_fd(BIO* bio) {
-    return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+    return *static_cast<const int*>(BIO_get_data(bio));  // tls_stream::fd_
 }
 
 int bio_write(BIO* bio, const char* data, int len) {
@@ -94,8 +93,8 @@ result<std::shared_ptr<tls_context>> tls_context::create(const std::string& ca_b
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (!ca_bundle.empty()) {
         if (SSL_CTX_load_verify_locations(ctx, ca_bundle.c_str(), nullptr) != 1) {
-            return make_error(errc::NETWORK, "cannot load the CA bundle " + ca_bundle + ": " +
-                                                 take_ssl_errors("no certificates"));
+            return make_error(errc::NETWORK,
+                              "cannot load the CA bundle " + ca_bundle + ": " + take_ssl_errors("no certificates"));
         }
     } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
         return make_error(errc::NETWORK, "cannot load OpenSSL's default CA paths: " + take_ssl_errors("failed"));
@@ -115,8 +114,9 @@ result<std::unique_ptr<tls_stream>> tls_stream::start(const tls_context& context
     const BIO_METHOD* method = nosignal_socket_method();
     BIO* bio = method != nullptr ? BIO_new(method) : nullptr;
     if (bio == nullptr) return make_error(errc::INTERNAL, "BIO_new: " + take_ssl_errors("failed"));
-    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
-    SSL_set_bio(ssl, bio, bio);  // one reference, owned by the session from now on
+    out->fd_ = fd;
+    BIO_set_data(bio, &out->fd_);  // the session (and its BIO) lives inside `out`
+    SSL_set_bio(ssl, bio, bio);    // one reference, owned by the session from now on
     bool named = false;
     if (is_ip_literal(host)) {
         // No SNI for addresses (RFC 6066 3); the certificate must carry the IP in its subjectAltName.
@@ -125,8 +125,8 @@ result<std::unique_ptr<tls_stream>> tls_stream::start(const tls_context& context
         named = SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 && SSL_set1_host(ssl, host.c_str()) == 1;
     }
     if (!named) {
-        return make_error(errc::INVALID_ARGUMENT, "TLS: cannot expect a certificate for '" + host +
-                                                      "': " + take_ssl_errors("invalid name"));
+        return make_error(errc::INVALID_ARGUMENT,
+                          "TLS: cannot expect a certificate for '" + host + "': " + take_ssl_errors("invalid name"));
     }
     SSL_set_connect_state(ssl);
     return out;

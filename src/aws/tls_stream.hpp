@@ -79,6 +79,7 @@ private:
     io_result classify(int ret);
 
     SSL* ssl_;
+    int fd_ = -1;  // read by the BIO
     std::string failure_;
     bool verification_failed_ = false;
 };

@@ -118,63 +118,200 @@ TEST(http1_parser, framings_and_failures) {
         std::vector<std::pair<std::string, std::string>> headers;
     };
     const std::vector<case_t> cases = {
-        {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello", false, false, "", 200,
-         "hello", true, {{"Content-Length", "5"}, {"X-A", "1"}}},
+        {"content-length",
+         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello",
+         false,
+         false,
+         "",
+         200,
+         "hello",
+         true,
+         {{"Content-Length", "5"}, {"X-A", "1"}}},
         {"LF only lines", "HTTP/1.1 200 OK\nContent-Length: 2\n\nhi", false, false, "", 200, "hi", true, {}},
         {"no reason phrase", "HTTP/1.1 204\r\n\r\n", false, false, "", 204, "", true, {}},
-        {"204 ignores length", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", false, false, "", 204, "",
-         true, {}},
+        {"204 ignores length",
+         "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n",
+         false,
+         false,
+         "",
+         204,
+         "",
+         true,
+         {}},
         {"304 no body", "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false, false, "", 304, "", true, {}},
-        {"HEAD no body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", false, true, "", 200, "", true,
+        {"HEAD no body",
+         "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+         false,
+         true,
+         "",
+         200,
+         "",
+         true,
          {{"Content-Length", "10"}}},
         {"chunked with extensions and trailers",
          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\nA \r\n, world!!!\r\n0\r\nX-T: "
          "t\r\n\r\n",
-         false, false, "", 200, "hello, world!!!", true, {{"Transfer-Encoding", "chunked"}, {"X-T", "t"}}},
+         false,
+         false,
+         "",
+         200,
+         "hello, world!!!",
+         true,
+         {{"Transfer-Encoding", "chunked"}, {"X-T", "t"}}},
         {"interim 100 and 103 skipped",
          "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\nHTTP/1.1 201 Created\r\nContent-"
          "Length: 1\r\n\r\nz",
-         false, false, "", 201, "z", true, {{"Content-Length", "1"}}},
-        {"obs-fold joined", "HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\n\tc\r\nContent-Length: 0\r\n\r\n", false, false, "",
-         200, "", true, {{"X-Long", "a b c"}, {"Content-Length", "0"}}},
-        {"values trimmed, empty value", "HTTP/1.1 200 OK\r\nX-Sp:   v  \r\nX-E:\r\nContent-Length: 0\r\n\r\n", false,
-         false, "", 200, "", true, {{"X-Sp", "v"}, {"X-E", ""}, {"Content-Length", "0"}}},
-        {"connection close", "HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n", false,
-         false, "", 200, "", false, {}},
+         false,
+         false,
+         "",
+         201,
+         "z",
+         true,
+         {{"Content-Length", "1"}}},
+        {"obs-fold joined",
+         "HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\n\tc\r\nContent-Length: 0\r\n\r\n",
+         false,
+         false,
+         "",
+         200,
+         "",
+         true,
+         {{"X-Long", "a b c"}, {"Content-Length", "0"}}},
+        {"values trimmed, empty value",
+         "HTTP/1.1 200 OK\r\nX-Sp:   v  \r\nX-E:\r\nContent-Length: 0\r\n\r\n",
+         false,
+         false,
+         "",
+         200,
+         "",
+         true,
+         {{"X-Sp", "v"}, {"X-E", ""}, {"Content-Length", "0"}}},
+        {"connection close",
+         "HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n",
+         false,
+         false,
+         "",
+         200,
+         "",
+         false,
+         {}},
         {"HTTP/1.0 closes", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false, false, "", 200, "ok", false, {}},
         {"until close", "HTTP/1.1 200 OK\r\n\r\nall of it", true, false, "", 200, "all of it", false, {}},
         {"both framings: chunked wins, no reuse",
-         "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n", false, false,
-         "", 200, "ab", false, {}},
-        {"identical duplicate lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok", false,
-         false, "", 200, "ok", true, {}},
-        {"cut body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true, false,
-         "body cut off at byte offset 3 of 10", 0, "", false, {}},
-        {"cut at zero", "HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n", true, false,
-         "body cut off at byte offset 0 of 300", 0, "", false, {}},
-        {"cut chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", true, false,
-         "chunked body cut off at byte offset 3", 0, "", false, {}},
+         "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+         false,
+         false,
+         "",
+         200,
+         "ab",
+         false,
+         {}},
+        {"identical duplicate lengths",
+         "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok",
+         false,
+         false,
+         "",
+         200,
+         "ok",
+         true,
+         {}},
+        {"cut body",
+         "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+         true,
+         false,
+         "body cut off at byte offset 3 of 10",
+         0,
+         "",
+         false,
+         {}},
+        {"cut at zero",
+         "HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n",
+         true,
+         false,
+         "body cut off at byte offset 0 of 300",
+         0,
+         "",
+         false,
+         {}},
+        {"cut chunked",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+         true,
+         false,
+         "chunked body cut off at byte offset 3",
+         0,
+         "",
+         false,
+         {}},
         {"nothing", "", true, false, "Server returned nothing", 0, "", false, {}},
-        {"cut header", "HTTP/1.1 200 OK\r\nContent-Le", true, false, "before the end of the response header", 0, "",
-         false, {}},
+        {"cut header",
+         "HTTP/1.1 200 OK\r\nContent-Le",
+         true,
+         false,
+         "before the end of the response header",
+         0,
+         "",
+         false,
+         {}},
         {"garbage", "SSH-2.0-OpenSSH_9.2\r\n", false, false, "Weird server reply", 0, "", false, {}},
         {"garbage without newline", "<html>", false, false, "Weird server reply", 0, "", false, {}},
         {"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", false, false, "malformed status line", 0, "", false, {}},
         {"HTTP/2 over h1", "HTTP/2 200\r\n\r\n", false, false, "malformed status line", 0, "", false, {}},
-        {"conflicting lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", false, false,
-         "Content-Length", 0, "", false, {}},
-        {"negative length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false, false, "Content-Length", 0, "",
-         false, {}},
-        {"header without colon", "HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", false, false, "malformed header line", 0, "",
-         false, {}},
+        {"conflicting lengths",
+         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+         false,
+         false,
+         "Content-Length",
+         0,
+         "",
+         false,
+         {}},
+        {"negative length",
+         "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+         false,
+         false,
+         "Content-Length",
+         0,
+         "",
+         false,
+         {}},
+        {"header without colon",
+         "HTTP/1.1 200 OK\r\nNoColon\r\n\r\n",
+         false,
+         false,
+         "malformed header line",
+         0,
+         "",
+         false,
+         {}},
         {"fold first", "HTTP/1.1 200 OK\r\n folded\r\n\r\n", false, false, "continuation", 0, "", false, {}},
-        {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", false, false,
-         "malformed chunk size", 0, "", false, {}},
-        {"chunk longer than announced", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", false,
-         false, "longer than its announced size", 0, "", false, {}},
+        {"bad chunk size",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+         false,
+         false,
+         "malformed chunk size",
+         0,
+         "",
+         false,
+         {}},
+        {"chunk longer than announced",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
+         false,
+         false,
+         "longer than its announced size",
+         0,
+         "",
+         false,
+         {}},
         {"101 refused", "HTTP/1.1 101 Switching Protocols\r\n\r\n", false, false, "101", 0, "", false, {}},
-        {"header block too large", "HTTP/1.1 200 OK\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n", false, false,
-         "larger than 65536", 0, "", false, {}},
+        {"header block too large",
+         "HTTP/1.1 200 OK\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n",
+         false,
+         false,
+         "larger than 65536",
+         0,
+         "",
+         false,
+         {}},
     };
     for (const case_t& c : cases) {
         for (size_t step : {size_t{0}, size_t{1}, size_t{7}}) {
@@ -285,19 +422,33 @@ TEST(socket_http, proxy_applies_like_libcurl) {
         {"empty value: none", "https://h/", {{"https_proxy", ""}}, false},
         {"empty lower-case stops the search", "https://h/", {{"https_proxy", ""}, {"ALL_PROXY", "http://p"}}, false},
         {"no_proxy star", "https://h/", {{"https_proxy", "http://p"}, {"no_proxy", "*"}}, false},
-        {"no_proxy exact", "http://127.0.0.1:8000/", {{"http_proxy", "http://p"}, {"no_proxy", "localhost,127.0.0.1"}},
+        {"no_proxy exact",
+         "http://127.0.0.1:8000/",
+         {{"http_proxy", "http://p"}, {"no_proxy", "localhost,127.0.0.1"}},
          false},
-        {"no_proxy domain", "https://dynamodb.us-east-1.amazonaws.com/",
-         {{"https_proxy", "http://p"}, {"NO_PROXY", ".amazonaws.com"}}, false},
-        {"no_proxy domain without dot", "https://dynamodb.us-east-1.amazonaws.com/",
-         {{"https_proxy", "http://p"}, {"no_proxy", "amazonaws.com"}}, false},
-        {"no_proxy other domain", "https://dynamodb.us-east-1.amazonaws.com/",
-         {{"https_proxy", "http://p"}, {"no_proxy", "example.com, localhost"}}, true},
-        {"no_proxy suffix is not a domain", "https://badamazonaws.com/",
-         {{"https_proxy", "http://p"}, {"no_proxy", "amazonaws.com"}}, true},
-        {"no_proxy lower case wins", "https://h.example/",
-         {{"https_proxy", "http://p"}, {"no_proxy", "other"}, {"NO_PROXY", "h.example"}}, true},
-        {"CIDR not understood: proxied", "http://10.1.2.3/", {{"http_proxy", "http://p"}, {"no_proxy", "10.0.0.0/8"}},
+        {"no_proxy domain",
+         "https://dynamodb.us-east-1.amazonaws.com/",
+         {{"https_proxy", "http://p"}, {"NO_PROXY", ".amazonaws.com"}},
+         false},
+        {"no_proxy domain without dot",
+         "https://dynamodb.us-east-1.amazonaws.com/",
+         {{"https_proxy", "http://p"}, {"no_proxy", "amazonaws.com"}},
+         false},
+        {"no_proxy other domain",
+         "https://dynamodb.us-east-1.amazonaws.com/",
+         {{"https_proxy", "http://p"}, {"no_proxy", "example.com, localhost"}},
+         true},
+        {"no_proxy suffix is not a domain",
+         "https://badamazonaws.com/",
+         {{"https_proxy", "http://p"}, {"no_proxy", "amazonaws.com"}},
+         true},
+        {"no_proxy lower case wins",
+         "https://h.example/",
+         {{"https_proxy", "http://p"}, {"no_proxy", "other"}, {"NO_PROXY", "h.example"}},
+         true},
+        {"CIDR not understood: proxied",
+         "http://10.1.2.3/",
+         {{"http_proxy", "http://p"}, {"no_proxy", "10.0.0.0/8"}},
          true},
         {"unparsable URL with a proxy: proxied", "weird://x", {{"https_proxy", "http://p"}}, true},
     };
@@ -785,8 +936,8 @@ TEST(socket_http, garbage_and_cut_answers_are_retryable_network_errors) {
         });
         auto client = tarius::aws::make_socket_http_client();
         int calls = 0;
-        auto r = submit_and_wait(*client, make_request("POST", server.url() + "/t?X-Amz-Signature=SECRET", "b"),
-                                 &calls);
+        auto r =
+            submit_and_wait(*client, make_request("POST", server.url() + "/t?X-Amz-Signature=SECRET", "b"), &calls);
         EXPECT_EQ(calls, 1);
         ASSERT_FALSE(r.has_value());
         EXPECT_EQ(r.err().code, errc::NETWORK);
@@ -856,9 +1007,8 @@ TEST(socket_http, the_timeout_counts_from_submit_also_while_queued) {
     http_request queued = make_request("GET", fake->url() + "/queued");
     queued.timeout = 300ms;
     for (http_request* req : {&slow, &queued}) {
-        client->submit(*req, [&outcomes](result<http_response> r) {
-            outcomes.push_back(r ? r->body : r.err().message);
-        });
+        client->submit(*req,
+                       [&outcomes](result<http_response> r) { outcomes.push_back(r ? r->body : r.err().message); });
     }
     auto deadline = std::chrono::steady_clock::now() + 30s;
     while (client->poll(50ms) > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -903,10 +1053,11 @@ TEST(socket_http, destroying_the_client_cancels_in_flight_and_queued_requests) {
         options.max_connections = 2;
         auto client = tarius::aws::make_socket_http_client(options);
         for (int id = 0; id < 5; ++id) {
-            client->submit(make_request("GET", fake->url() + "/"), [&calls, &codes, id](result<http_response> r) {
-                ++calls[id];
-                codes[id] = r ? errc::INTERNAL : r.err().code;
-            });
+            client->submit(make_request("GET", fake->url() + "/"),
+                           [&calls, &codes, id](const result<http_response>& r) {
+                               ++calls[id];
+                               codes[id] = r ? errc::INTERNAL : r.err().code;
+                           });
         }
         (void)client->poll(50ms);
     }
@@ -922,7 +1073,7 @@ TEST(socket_http, callbacks_may_submit_again) {
     auto client = tarius::aws::make_socket_http_client();
     int remaining = 20;
     int completed = 0;
-    std::function<void(result<http_response>)> chain = [&](result<http_response> r) {
+    std::function<void(result<http_response>)> chain = [&](const result<http_response>& r) {
         EXPECT_TRUE(r.has_value());
         ++completed;
         if (--remaining > 0) client->submit(make_request("GET", fake->url() + "/next"), chain);
@@ -1009,7 +1160,8 @@ TEST(socket_http, large_bodies_both_ways) {
     auto fake = start_fake([](const fake_request& req) {
         fake_response resp;
         uint64_t mismatches = 0;
-        for (size_t idx = 0; idx < req.body.size(); ++idx) mismatches += req.body[idx] != tarius::fake::pattern_byte(idx);
+        for (size_t idx = 0; idx < req.body.size(); ++idx)
+            mismatches += req.body[idx] != tarius::fake::pattern_byte(idx);
         resp.headers = {{"X-Got", std::to_string(req.body.size()) + " " + std::to_string(mismatches)}};
         resp.pattern_body_bytes = 3u << 20;
         return resp;
@@ -1162,7 +1314,8 @@ TEST(socket_http, tls_round_trip_and_refused_certificates) {
         auto client = tarius::aws::make_socket_http_client(options);
         for (const char* host : {"127.0.0.1", "localhost"}) {
             for (int idx = 0; idx < 3; ++idx) {
-                std::string body = std::string(host) + "#" + std::to_string(idx) + std::string(100000 * idx, 'z');
+                std::string body =
+                    std::string(host) + "#" + std::to_string(idx) + std::string(static_cast<size_t>(idx) * 100000, 'z');
                 auto r = submit_and_wait(*client, make_request("POST", server.url(host) + "/x", body));
                 ASSERT_TRUE(r.has_value()) << r.err().message;
                 EXPECT_EQ(r->body.substr(0, 4 + body.size()), "tls:" + body);
