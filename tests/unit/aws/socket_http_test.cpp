@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -833,6 +834,57 @@ TEST(socket_http, a_keep_alive_connection_the_server_dropped_is_retried_once_on_
     }
 }
 
+TEST(socket_http, connections_dropped_at_random_never_mix_up_answers) {
+    // Every connection answers a random number of requests (at least one), each in two writes split at a random
+    // byte, then drops the connection while the next request waits, with a FIN or a reset. Requests caught that
+    // way are sent again on a new connection; every one ends answered with its own body, exactly once.
+    constexpr int COUNT = 600;
+    std::atomic<int> drops{0};
+    script_server server([&](wire& w, int connection, bool& reset) {
+        std::mt19937 rng(static_cast<uint32_t>(connection));
+        const int serve = 1 + static_cast<int>(rng() % 6);
+        for (int served = 0;; ++served) {
+            std::string req = w.read_request();
+            if (req.empty()) return;
+            if (served == serve) {
+                ++drops;
+                reset = rng() % 2 == 0;
+                return;
+            }
+            const std::string text = answer("echo " + body_of(req));
+            const size_t cut = 1 + rng() % (text.size() - 1);
+            if (!w.write(text.substr(0, cut))) return;
+            if (rng() % 3 == 0) std::this_thread::sleep_for(1ms);
+            if (!w.write(text.substr(cut))) return;
+        }
+    });
+    http_options options;
+    options.max_connections = 32;
+    auto client = tarius::aws::make_socket_http_client(options);
+    std::map<int, int> calls;
+    std::map<int, std::string> bodies;
+    int submitted = 0;
+    std::function<void()> submit_next;
+    submit_next = [&] {
+        const int id = submitted++;
+        client->submit(make_request("POST", server.url() + "/", std::to_string(id)), [&, id](result<http_response> r) {
+            ++calls[id];
+            bodies[id] = r ? r->body : "error: " + r.err().message;
+            if (submitted < COUNT) submit_next();  // keep about 64 in flight
+        });
+    };
+    for (int idx = 0; idx < 64; ++idx) submit_next();
+    auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (client->poll(50ms) > 0 && std::chrono::steady_clock::now() < deadline) {
+    }
+    ASSERT_EQ(calls.size(), static_cast<size_t>(COUNT));
+    for (int id = 0; id < COUNT; ++id) {
+        EXPECT_EQ(calls[id], 1) << id;
+        EXPECT_EQ(bodies[id], "echo " + std::to_string(id)) << id;
+    }
+    EXPECT_GT(drops.load(), 0);
+}
+
 TEST(socket_http, idle_connection_closed_by_the_server_is_not_reused) {
     script_server server([&](wire& w, int connection, bool&) {
         std::string req = w.read_request();
@@ -1175,6 +1227,43 @@ TEST(socket_http, large_bodies_both_ways) {
     uint64_t mismatches = 0;
     for (size_t idx = 0; idx < r->body.size(); ++idx) mismatches += r->body[idx] != tarius::fake::pattern_byte(idx);
     EXPECT_EQ(mismatches, 0u);
+}
+
+/// A sink that keeps what it is given.
+class string_sink : public tarius::byte_sink {
+public:
+    result<void> write(std::string_view chunk) override {
+        data.append(chunk);
+        return tarius::ok();
+    }
+    result<void> finish() override { return tarius::ok(); }
+    std::string data;
+};
+
+TEST(socket_http, a_2xx_body_goes_to_the_sink_an_error_body_is_stored) {
+    auto fake = start_fake([](const fake_request& req) {
+        fake_response resp;
+        resp.status = req.path == "/missing" ? 404 : 200;
+        resp.body = req.path == "/missing" ? "<Error>NoSuchKey</Error>" : std::string(300000, 'p');
+        return resp;
+    });
+    auto client = tarius::aws::make_socket_http_client();
+    string_sink ok_sink;
+    http_request get = make_request("GET", fake->url() + "/object");
+    get.body_sink = &ok_sink;
+    auto r = submit_and_wait(*client, get);
+    ASSERT_TRUE(r.has_value()) << r.err().message;
+    EXPECT_TRUE(r->body.empty());
+    EXPECT_EQ(r->body_bytes, 300000u);
+    EXPECT_EQ(ok_sink.data, std::string(300000, 'p'));
+    string_sink error_sink;
+    http_request missing = make_request("GET", fake->url() + "/missing");
+    missing.body_sink = &error_sink;
+    auto e = submit_and_wait(*client, missing);
+    ASSERT_TRUE(e.has_value()) << e.err().message;
+    EXPECT_EQ(e->status, 404);
+    EXPECT_EQ(e->body, "<Error>NoSuchKey</Error>");
+    EXPECT_TRUE(error_sink.data.empty());
 }
 
 TEST(socket_http, item_write_client_choice_follows_the_proxy_environment) {
