@@ -6,7 +6,9 @@
 /// beyond the request and its response.
 ///
 /// What it does not do (libcurl, make_curl_http_client, does): proxies, HTTP/2, redirects, compression,
-/// Expect: 100-continue. perform() delegates to a libcurl client created on first use.
+/// Expect: 100-continue, asking a body sink's stop_requested() while a download stalls (a 2xx body does go to
+/// `http_request::body_sink`; a request with timeout -1 still ends after the default timeout without a byte).
+/// perform() delegates to a libcurl client created on first use.
 
 #include <memory>
 
