@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "aws/socket_http.hpp"
 #include "tarius/loader/feed_router.hpp"
 
 #include "tarius/loader/worker.hpp"
@@ -37,7 +38,7 @@ std::unique_ptr<load_runner> make_runner(const aws_clients& clients, loader_conf
         // Each load's writer drives its own transport: a transport's asynchronous pair (submit/poll) belongs to one
         // thread, and the worker runs loads on several. Its requests end with it, too: none outlives its load.
         auto own = std::make_shared<aws::client_context>(*context);
-        own->http = aws::make_curl_http_client(http);
+        own->http = aws::make_item_write_http_client(http, *own);
         // The writer retries, paces and counts every request itself.
         auto client = aws::dynamodb_client::create(own, true);
         if (!client) return nullptr;
