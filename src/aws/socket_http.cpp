@@ -9,8 +9,9 @@
 ///
 /// Matching answers to requests: a connection is reused only after a complete answer that left no extra byte
 /// behind, and an idle connection that receives anything is closed. A request that met EOF or a reset before
-/// any answer byte on a reused connection (the server closed it while idle) is sent again once, on a new
-/// connection, as libcurl does.
+/// any answer byte is never sent again here (libcurl would, once, on a reused connection): the server may have
+/// applied it, and only the caller can tell what a second send means (the loader counts a conditional write
+/// sent twice apart), so it ends as a retryable NETWORK error.
 ///
 /// Connections closed while an epoll batch is being handled are freed only after the batch (reap()), because a
 /// later event of the same batch may still point at them.
@@ -113,9 +114,7 @@ struct pending {
     origin* org = nullptr;
     std::string_view tail;  // path?query as given, into request.url (may be empty or start with '?')
     time_point deadline = NEVER;
-    bool stall_only = false;   // timeout -1: the deadline moves with every byte received
-    bool retried = false;      // already sent again after a stale keep-alive connection
-    bool needs_fresh = false;  // must go on a new connection
+    bool stall_only = false;  // timeout -1: the deadline moves with every byte received
     http_response response;
 };
 
@@ -131,7 +130,6 @@ struct connection {
     size_t sent = 0;  // bytes of head + body written
     bool body_in_out = false;
     detail::http1_parser parser;
-    uint64_t served = 0;  // requests answered on this connection
     time_point connect_deadline = NEVER;
     time_point idle_since{};
     size_t address_idx = 0;
@@ -241,8 +239,6 @@ private:
         p->tail = {};
         p->deadline = NEVER;
         p->stall_only = false;
-        p->retried = false;
-        p->needs_fresh = false;
         p->response = http_response{};
         spare_.push_back(std::move(p));
     }
@@ -314,11 +310,15 @@ private:
         while (!queue_.empty()) {
             pending& head = *queue_.front();
             origin* o = head.org;
-            if (!head.needs_fresh && !o->idle.empty()) {
+            if (!o->idle.empty()) {
                 connection* conn = o->idle.back();
                 if (clock_type::now() - conn->idle_since > MAX_IDLE_AGE) {
                     // Idle longer than libcurl keeps a connection: servers drop such ones (all older ones too).
                     while (!o->idle.empty()) close_connection(*o->idle.front());
+                    continue;
+                }
+                if (!idle_still_open(*conn)) {
+                    close_connection(*conn);
                     continue;
                 }
                 o->idle.pop_back();
@@ -340,13 +340,12 @@ private:
         dispatching_ = false;
     }
 
-    /// An idle connection to close so that `wanted` gets a new one: another origin's first, else the oldest of
-    /// `wanted` (only when the head needs a fresh connection: otherwise it would have taken it).
+    /// An idle connection of another origin to close so that `wanted` gets a new one (an idle one of `wanted`
+    /// would have been taken).
     connection* pick_idle_victim(origin* wanted) {
         for (const std::unique_ptr<origin>& o : origins_) {
             if (o.get() != wanted && !o->idle.empty()) return o->idle.front();
         }
-        if (!wanted->idle.empty()) return wanted->idle.front();
         return nullptr;
     }
 
@@ -592,20 +591,10 @@ private:
     }
 
     void send_failed(connection& conn, int err, const std::string& detail_text) {
-        if (stale_keep_alive(conn, err)) {
-            retry_on_fresh_connection(conn);
-            return;
-        }
         std::string reason = detail_text.empty() ? std::string(std::strerror(err != 0 ? err : EPIPE)) : detail_text;
         fail_connection(
             conn, make_error(errc::NETWORK,
                              describe(conn.req->request) + "Failed sending data to the peer (" + reason + ")", true));
-    }
-
-    /// A reused connection that the server closed while it was idle: EOF or a reset before any answer byte.
-    bool stale_keep_alive(const connection& conn, int err) const {
-        return conn.served > 0 && !conn.req->retried && !conn.parser.received_any() &&
-               (err == 0 || err == ECONNRESET || err == EPIPE);
     }
 
     void continue_receive(connection& conn) {
@@ -642,10 +631,6 @@ private:
                 }
             }
             if (eof) {
-                if (stale_keep_alive(conn, 0)) {
-                    retry_on_fresh_connection(conn);
-                    return;
-                }
                 result<void> ended = conn.parser.finish_at_eof();
                 if (ended) {
                     finish_request(conn, false);
@@ -657,10 +642,6 @@ private:
                 return;
             }
             if (err != 0) {
-                if (tls_failure.empty() && stale_keep_alive(conn, err)) {
-                    retry_on_fresh_connection(conn);
-                    return;
-                }
                 fail_connection(conn, make_error(errc::NETWORK,
                                                  describe(conn.req->request) + "Recv failure: " +
                                                      (tls_failure.empty() ? std::strerror(err) : tls_failure),
@@ -686,21 +667,26 @@ private:
 
     /// An idle connection became readable: the server closed it, or sent bytes no request asked for.
     void on_idle_event(connection& conn) {
+        if (!idle_still_open(conn)) close_connection(conn);
+    }
+
+    /// Whether an idle connection still stands: nothing to read (a server that closed it sent a FIN or a reset;
+    /// bytes no request asked for end it too). Asked before it takes a request as well, since the loop may not
+    /// have looked since the server closed it (libcurl checks the same before reuse): a request sent on it would
+    /// end with no answer.
+    bool idle_still_open(connection& conn) {
         char* buf = read_buffer_.get();
         if (conn.tls) {
             // TLS 1.3 session tickets arrive after the handshake: OpenSSL consumes them and wants more.
             detail::io_result r = conn.tls->read(buf, READ_BUFFER_BYTES);
-            if (r.status == detail::io_status::WANT_READ || r.status == detail::io_status::WANT_WRITE) return;
-        } else {
-            const ssize_t n = ::recv(conn.fd, buf, READ_BUFFER_BYTES, 0);
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+            return r.status == detail::io_status::WANT_READ || r.status == detail::io_status::WANT_WRITE;
         }
-        close_connection(conn);
+        const ssize_t n = ::recv(conn.fd, buf, READ_BUFFER_BYTES, 0);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
     }
 
     void finish_request(connection& conn, bool reusable) {
         std::unique_ptr<pending> p = std::move(conn.req);
-        ++conn.served;
         if (reusable) {
             conn.state = phase::IDLE;
             conn.idle_since = clock_type::now();
@@ -710,16 +696,6 @@ private:
         }
         http_response response = std::move(p->response);
         complete(std::move(p), std::move(response));
-        dispatch();
-    }
-
-    void retry_on_fresh_connection(connection& conn) {
-        std::unique_ptr<pending> p = std::move(conn.req);
-        p->retried = true;
-        p->needs_fresh = true;
-        p->response = http_response{};
-        close_connection(conn);
-        queue_.push_front(std::move(p));
         dispatch();
     }
 

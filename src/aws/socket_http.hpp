@@ -8,7 +8,8 @@
 /// What it does not do (libcurl, make_curl_http_client, does): proxies, HTTP/2, redirects, compression,
 /// Expect: 100-continue, asking a body sink's stop_requested() while a download stalls (a 2xx body does go to
 /// `http_request::body_sink`; a request with timeout -1 still ends after the default timeout without a byte).
-/// perform() delegates to a libcurl client created on first use.
+/// perform() delegates to a libcurl client created on first use. Nor does it send a request again by itself when
+/// a reused connection drops before any answer byte (libcurl does): the caller gets a retryable NETWORK error.
 
 #include <memory>
 
