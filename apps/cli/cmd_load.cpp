@@ -26,7 +26,7 @@ constexpr std::array<flag_spec, 10> LOAD_ONLY = {{
     {"table", "NAME", "target DynamoDB table (required without --feeds; its key schema is read with DescribeTable)"},
     {"feeds", "DOC", "a feeds document (a YAML or JSON file, or s3://): the source's feed gives table, mapping, mode"},
     {"feed", "NAME", "the feed to load FILE as (needed when the document has several; s3:// sources match theirs)"},
-    {"concurrency", "N", "BatchWriteItem requests in flight (default 64)"},
+    {"concurrency", "N", "requests in flight (default 64; 256 for insert, newer and merge feeds)"},
     {"max-wcu", "N", "write budget in WCU per second that the load never exceeds (default: unlimited)"},
     {"ledger-table", "NAME", "record the load in this ledger table (s3:// sources; skips already loaded files)"},
     {"topic-arn", "ARN", "publish the summary to this SNS topic (s3:// sources)"},
