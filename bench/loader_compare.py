@@ -24,15 +24,19 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "python"))
 import tarius_stack  # noqa: E402
 
 
-def measured(cmd, env):
+def measured(cmd, env, cpu=False):
+    """Runs `cmd`: (seconds, peak RSS MB, stdout), and with `cpu` its CPU seconds (user + system) as well."""
     probe = ("import resource,subprocess,sys,time;t=time.perf_counter();"
              "p=subprocess.run(sys.argv[1:],stdout=subprocess.PIPE);d=time.perf_counter()-t;"
-             "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-             "sys.stderr.write('%f %d\\n'%(d,r));sys.stdout.buffer.write(p.stdout);sys.exit(p.returncode)")
+             "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+             "sys.stderr.write('%f %f %d\\n'%(d,u.ru_utime+u.ru_stime,u.ru_maxrss));"
+             "sys.stdout.buffer.write(p.stdout);sys.exit(p.returncode)")
     proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, env=env)
     if proc.returncode not in (0, 1):
         sys.exit("failed: %s\n%s" % (" ".join(cmd), proc.stderr.decode()[-2000:]))
-    seconds, rss_kb = proc.stderr.decode().split()[-2:]
+    seconds, cpu_seconds, rss_kb = proc.stderr.decode().split()[-3:]
+    if cpu:
+        return float(seconds), int(rss_kb) / 1024, proc.stdout, float(cpu_seconds)
     return float(seconds), int(rss_kb) / 1024, proc.stdout
 
 

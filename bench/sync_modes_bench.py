@@ -6,7 +6,7 @@ items/s. The put mode (BatchWriteItem, 25 rows per request) on the same file and
 
 usage: bench/sync_modes_bench.py [--build build/release] [--tools build/dev/bin] [--rows 300000] [--ccf-every 10]
                                  [--modes insert,newer,merge,put] [--stub-cpu] [--concurrency N]
---stub-cpu also prints the CPU the stub (fault_server) spent per request, from /proc/<pid>/stat.
+--stub-cpu also prints the CPU per request of tarius (getrusage) and of the stub (fault_server, /proc/<pid>/stat).
 --concurrency N is tarius's flag, the requests in flight (one-row modes default to 256, whose ceiling at 5 ms is
 51,200 requests/s).
 """
@@ -79,18 +79,21 @@ def main():
                             % (mode, DOCUMENTS[mode]))
                 stub_cpu_before = process_cpu_seconds(st.fault_server.pid)
                 flags = ["--concurrency", str(args.concurrency)] if args.concurrency else []
-                seconds, rss, out = measured([tarius, "load", path, "--feeds", doc, "--feed", "f", "--json", *flags],
-                                             env)
+                seconds, rss, out, cpu = measured(
+                    [tarius, "load", path, "--feeds", doc, "--feed", "f", "--json", *flags], env, cpu=True)
                 stub_cpu = process_cpu_seconds(st.fault_server.pid) - stub_cpu_before
                 counts = json.loads(out)["counts"]
-                done = counts["items_written"] + counts.get("skipped_existing", 0) + counts.get("skipped_stale", 0)
+                done = (counts["items_written"] + counts.get("skipped_existing", 0) + counts.get("skipped_stale", 0) +
+                        counts.get("resent_uncertain", 0))
                 print(f"{mode:6}: {counts['rows']:,} rows in {seconds:.2f} s = {done / seconds:,.0f} items/s "
                       f"({counts['requests']:,} requests; written {counts['items_written']:,}, skipped "
                       f"{counts.get('skipped_existing', 0) + counts.get('skipped_stale', 0):,}; "
                       f"reconciles {counts['reconciles']}), peak RSS {rss:.1f} MB")
                 if args.stub_cpu:
-                    print(f"        stub CPU {stub_cpu:.2f} s = {stub_cpu / max(counts['requests'], 1) * 1e6:.1f} us "
-                          f"per request ({stub_cpu / seconds * 100:.0f}% of one core)")
+                    requests = max(counts["requests"], 1)
+                    print(f"        tarius CPU {cpu:.2f} s = {cpu / requests * 1e6:.1f} us per request; stub CPU "
+                          f"{stub_cpu:.2f} s = {stub_cpu / requests * 1e6:.1f} us per request "
+                          f"({stub_cpu / seconds * 100:.0f}% of one core)")
 
 
 if __name__ == "__main__":
