@@ -20,9 +20,9 @@ void check(bool condition, const char* what) {
 }
 
 struct outcome {
-    bool failed = false;     // an error, from feed() or at EOF
-    bool done = false;       // a complete answer before EOF
-    size_t used = 0;         // bytes of the input the answer took
+    bool failed = false;  // an error, from feed() or at EOF
+    bool done = false;    // a complete answer before EOF
+    size_t used = 0;      // bytes of the input the answer took
     long status = 0;
     std::string body;
     uint64_t body_bytes = 0;

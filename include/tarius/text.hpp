@@ -24,4 +24,20 @@ namespace tarius {
     return true;
 }
 
+/// True when `a` equals `b` ignoring the case of ASCII letters (header names, tokens).
+[[nodiscard]] constexpr bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (size_t idx = 0; idx < a.size(); ++idx) {
+        if (lower_ascii(a[idx]) != lower_ascii(b[idx])) return false;
+    }
+    return true;
+}
+
+/// `s` without the spaces and tabs at either end.
+[[nodiscard]] constexpr std::string_view trim_blanks(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
 }  // namespace tarius

@@ -12,6 +12,7 @@
 /// no CURLOPT_PROXY so those variables apply unchanged.
 
 #include "aws/curl_http.hpp"
+#include "tarius/text.hpp"
 
 #include <curl/curl.h>
 #include <sys/stat.h>
@@ -75,18 +76,6 @@ CURLcode ensure_curl_global_init() {
     return g_curl_init_code;
 }
 
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (size_t idx = 0; idx < a.size(); ++idx) {
-        if (ascii_lower(a[idx]) != ascii_lower(b[idx])) return false;
-    }
-    return true;
-}
-
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
@@ -96,7 +85,8 @@ std::string_view trim(std::string_view s) noexcept {
 }
 
 bool has_header(const std::vector<http_header>& headers, std::string_view name) {
-    return std::any_of(headers.begin(), headers.end(), [&](const http_header& h) { return iequals(h.name, name); });
+    return std::any_of(headers.begin(), headers.end(),
+                       [&](const http_header& h) { return equals_ignoring_case(h.name, name); });
 }
 
 /// Header text must not smuggle a second header or request line into the stream.
@@ -282,7 +272,7 @@ result<void> configure(CURL* easy, transfer& t, const easy_settings& settings) {
     };
     bool appended = true;
     for (const http_header& h : req.headers) {
-        if (iequals(h.name, "Content-Length")) continue;  // computed from the body by libcurl
+        if (equals_ignoring_case(h.name, "Content-Length")) continue;  // computed from the body by libcurl
         // "Name;" is libcurl's spelling of a header with an empty value ("Name:" would remove the header).
         appended = appended && append(h.value.empty() ? h.name + ";" : h.name + ": " + h.value);
     }

@@ -1,27 +1,10 @@
 #include "aws/http1_parser.hpp"
+#include "tarius/text.hpp"
 
 #include <cstring>
 
 namespace tarius::aws::detail {
 namespace {
-
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (size_t idx = 0; idx < a.size(); ++idx) {
-        if (ascii_lower(a[idx]) != ascii_lower(b[idx])) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 /// A garbled answer: libcurl's CURLE_WEIRD_SERVER_REPLY, retryable (the next connection may be fine).
 error weird(std::string_view why) {
@@ -44,7 +27,7 @@ template <class F>
 bool for_each_token(std::string_view list, F&& each) {
     while (!list.empty()) {
         size_t comma = list.find(',');
-        std::string_view token = trim(list.substr(0, comma));
+        std::string_view token = trim_blanks(list.substr(0, comma));
         if (!token.empty() && !each(token)) return false;
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);
@@ -197,7 +180,7 @@ result<void> http1_parser::on_header_line(std::string_view line, bool trailer) {
         // obs-fold continuation of the previous header (RFC 7230 3.2.4): joined with one space, as libcurl's
         // header callback in the curl transport does.
         if (!last_header_folds_ || out_->headers.empty()) return weird("header continuation without a header");
-        std::string_view more = trim(line);
+        std::string_view more = trim_blanks(line);
         if (!more.empty()) out_->headers.back().value.append(" ").append(more);
         return ok();
     }
@@ -205,9 +188,9 @@ result<void> http1_parser::on_header_line(std::string_view line, bool trailer) {
     if (colon == std::string_view::npos) {
         return weird(trailer ? "malformed trailer line" : "malformed header line");
     }
-    std::string_view name = trim(line.substr(0, colon));
+    std::string_view name = trim_blanks(line.substr(0, colon));
     if (name.empty()) return weird("header without a name");
-    out_->headers.push_back(http_header{std::string(name), std::string(trim(line.substr(colon + 1)))});
+    out_->headers.push_back(http_header{std::string(name), std::string(trim_blanks(line.substr(colon + 1)))});
     last_header_folds_ = true;
     return ok();
 }
@@ -226,19 +209,19 @@ result<void> http1_parser::on_headers_end() {
     std::optional<uint64_t> length;
     bool bad_length = false;
     for (const http_header& h : out_->headers) {
-        if (iequals(h.name, "Connection")) {
+        if (equals_ignoring_case(h.name, "Connection")) {
             for_each_token(h.value, [&close](std::string_view token) {
-                if (iequals(token, "close")) close = true;
+                if (equals_ignoring_case(token, "close")) close = true;
                 return true;
             });
-        } else if (iequals(h.name, "Transfer-Encoding")) {
+        } else if (equals_ignoring_case(h.name, "Transfer-Encoding")) {
             has_transfer_encoding = true;
             // The last coding decides: chunked ends the body itself, anything else ends with the connection.
             for_each_token(h.value, [&chunked](std::string_view token) {
-                chunked = iequals(token, "chunked");
+                chunked = equals_ignoring_case(token, "chunked");
                 return true;
             });
-        } else if (iequals(h.name, "Content-Length")) {
+        } else if (equals_ignoring_case(h.name, "Content-Length")) {
             for_each_token(h.value, [&](std::string_view token) {
                 std::optional<uint64_t> n = parse_length(token);
                 if (!n || (length && *length != *n)) {
@@ -248,7 +231,7 @@ result<void> http1_parser::on_headers_end() {
                 length = n;
                 return true;
             });
-            if (trim(h.value).empty()) bad_length = true;
+            if (trim_blanks(h.value).empty()) bad_length = true;
         }
     }
     keep_alive_ = !close;
@@ -292,7 +275,7 @@ result<void> http1_parser::on_chunk_size(std::string_view line) {
         size = size * 16 + static_cast<uint64_t>(v);
     }
     if (idx == 0) return weird("malformed chunk size");
-    std::string_view rest = trim(line.substr(idx));
+    std::string_view rest = trim_blanks(line.substr(idx));
     if (!rest.empty() && rest.front() != ';') return weird("malformed chunk size");
     if (size == 0) {
         state_ = state::TRAILERS;

@@ -1,18 +1,15 @@
 #include "aws/http_url.hpp"
 
 #include "aws/curl_http.hpp"
+#include "tarius/text.hpp"
 
 namespace tarius::aws::detail {
 namespace {
 
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
     if (s.size() < prefix.size()) return false;
     for (size_t idx = 0; idx < prefix.size(); ++idx) {
-        if (ascii_lower(s[idx]) != prefix[idx]) return false;
+        if (lower_ascii(s[idx]) != prefix[idx]) return false;
     }
     return true;
 }
@@ -80,7 +77,7 @@ result<http_url> parse_http_url(std::string_view url) {
     }
     if (host.empty()) return bad_url(url, "no host");
     out.host.reserve(host.size());
-    for (char c : host) out.host.push_back(ascii_lower(c));
+    for (char c : host) out.host.push_back(lower_ascii(c));
     out.port = out.https ? 443 : 80;
     if (!port.empty()) {
         uint32_t n = 0;

@@ -4,21 +4,10 @@
 #include <string>
 
 #include "aws/http_url.hpp"
+#include "tarius/text.hpp"
 
 namespace tarius::aws::detail {
 namespace {
-
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (size_t idx = 0; idx < a.size(); ++idx) {
-        if (ascii_lower(a[idx]) != ascii_lower(b[idx])) return false;
-    }
-    return true;
-}
 
 /// The first of `names` that is set (even empty: libcurl stops at a set variable), else nullopt.
 std::optional<std::string> first_set(const env_lookup& env, std::initializer_list<std::string_view> names) {
@@ -44,10 +33,10 @@ bool exempt(std::string_view list, std::string_view host) {
         if (entry.front() == '.') entry.remove_prefix(1);
         if (!entry.empty() && entry.back() == '.') entry.remove_suffix(1);
         if (entry.empty()) continue;
-        if (iequals(entry, host)) return true;
+        if (equals_ignoring_case(entry, host)) return true;
         // A domain: the host is inside it ("example.com" covers "db.example.com", not "badexample.com").
         if (entry.size() < host.size() && host[host.size() - entry.size() - 1] == '.' &&
-            iequals(host.substr(host.size() - entry.size()), entry)) {
+            equals_ignoring_case(host.substr(host.size() - entry.size()), entry)) {
             return true;
         }
     }

@@ -44,6 +44,7 @@
 #include "aws/proxy_env.hpp"
 #include "aws/tls_stream.hpp"
 #include "tarius/aws/endpoints.hpp"
+#include "tarius/text.hpp"
 
 namespace tarius::aws {
 namespace {
@@ -64,18 +65,6 @@ constexpr std::chrono::seconds DNS_CACHE_TTL{60};
 constexpr std::chrono::seconds MAX_IDLE_AGE{118};
 // libcurl's default when no connect timeout is set.
 constexpr std::chrono::milliseconds DEFAULT_CONNECT_TIMEOUT{300000};
-
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (size_t idx = 0; idx < a.size(); ++idx) {
-        if (ascii_lower(a[idx]) != ascii_lower(b[idx])) return false;
-    }
-    return true;
-}
 
 /// Header text must not smuggle a second header or request line into the stream (as in the libcurl transport).
 bool header_text_ok(std::string_view s, bool is_name) {
@@ -523,8 +512,8 @@ private:
         bool caller_host = false;
         for (const http_header& h : req.headers) {
             // Content-Length comes from the body; Expect would ask for a round trip this transport never waits for.
-            if (iequals(h.name, "Content-Length") || iequals(h.name, "Expect")) continue;
-            if (iequals(h.name, "Host")) caller_host = true;
+            if (equals_ignoring_case(h.name, "Content-Length") || equals_ignoring_case(h.name, "Expect")) continue;
+            if (equals_ignoring_case(h.name, "Host")) caller_host = true;
             out.append(h.name).append(": ").append(h.value).append("\r\n");
         }
         if (!caller_host) out.append("Host: ").append(conn.org->host_header).append("\r\n");

@@ -300,8 +300,9 @@ TEST(curl_http, a_pooled_handle_carries_nothing_from_one_request_to_the_next) {
         std::string header;  // "X-Step: <n>" is sent when set
     };
     const std::vector<step> steps = {
-        {"POST", "first", "1"}, {"POST", "second, longer", ""}, {"GET", "", "3"}, {"POST", "fourth", ""},
-        {"PUT", "fifth", "5"},  {"POST", "", ""},               {"HEAD", "", ""}, {"POST", "eighth", "8"},
+        {"POST", "first", "1"}, {"POST", "second, longer", ""}, {"GET", "", "3"},
+        {"POST", "fourth", ""}, {"PUT", "fifth", "5"},          {"POST", "", ""},
+        {"HEAD", "", ""},       {"POST", "eighth", "8"},
     };
     for (const step& st : steps) {
         http_request req = make_request(st.method, fake->url() + "/p/" + st.method, st.body);
