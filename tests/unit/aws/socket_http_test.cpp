@@ -35,6 +35,7 @@
 #include "fake/http_fake.hpp"
 #include "tarius/aws/config.hpp"
 #include "tarius/aws/http.hpp"
+#include "unit/aws/http_client_test_support.hpp"
 
 namespace {
 
@@ -461,37 +462,9 @@ TEST(socket_http, proxy_applies_like_libcurl) {
 
 // ---- helpers for the client tests ---------------------------------------------------------------------------------
 
-std::unique_ptr<http_fake> start_fake(http_fake::handler h = {}) {
-    auto fake = std::make_unique<http_fake>(std::move(h));
-    auto started = fake->start();
-    EXPECT_TRUE(started.has_value()) << started.err().message;
-    return fake;
-}
-
-http_request make_request(std::string method, std::string url, std::string body = {}) {
-    http_request req;
-    req.method = std::move(method);
-    req.url = std::move(url);
-    req.body = std::move(body);
-    return req;
-}
-
-/// Submits one request and polls until its callback ran; counts the callback runs.
-result<http_response> submit_and_wait(http_client& client, http_request req, int* calls = nullptr) {
-    std::optional<result<http_response>> out;
-    int local_calls = 0;
-    client.submit(std::move(req), [&](result<http_response> r) {
-        ++local_calls;
-        out.emplace(std::move(r));
-    });
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (!out && std::chrono::steady_clock::now() < deadline) (void)client.poll(100ms);
-    while (client.poll(0ms) > 0 && std::chrono::steady_clock::now() < deadline) {
-    }
-    if (calls != nullptr) *calls = local_calls;
-    if (!out) return tarius::make_error(errc::INTERNAL, "test: callback never ran");
-    return std::move(*out);
-}
+using tarius::aws::test::make_request;
+using tarius::aws::test::start_fake;
+using tarius::aws::test::submit_and_wait;
 
 /// Byte I/O of one accepted connection, plain or TLS.
 class wire {
