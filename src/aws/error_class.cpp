@@ -122,7 +122,8 @@ error_class classify(std::string_view service, std::string_view code, long http_
     }
     // No answer from a service: the error's kind decides.
     switch (kind) {
-        case errc::NETWORK: return error_class::TRANSIENT;
+        // A refused certificate (or CA bundle) fails the same way every time: the deployment's, never retried.
+        case errc::NETWORK: return retryable ? error_class::TRANSIENT : error_class::FATAL;
         case errc::AUTH: return retryable ? error_class::TRANSIENT : error_class::FATAL;
         case errc::SERVICE: return retryable ? error_class::TRANSIENT : error_class::RECORD;
         case errc::CANCELLED: return error_class::TRANSIENT;

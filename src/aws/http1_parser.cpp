@@ -283,6 +283,8 @@ result<void> http1_parser::on_chunk_size(std::string_view line) {
         last_header_folds_ = false;
         return ok();
     }
+    // The limit is on each chunk-size line (and the line end before it), not on the sum of a long body's.
+    block_bytes_ = 0;
     remaining_ = size;
     state_ = state::CHUNK_DATA;
     return ok();

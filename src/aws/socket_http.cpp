@@ -61,6 +61,8 @@ constexpr size_t READ_BUFFER_BYTES = size_t{64} * 1024;
 constexpr size_t TLS_COALESCE_BYTES = size_t{64} * 1024;
 // Resolved addresses of an origin are reused for this long by new connections.
 constexpr std::chrono::seconds DNS_CACHE_TTL{60};
+// After a failed lookup with addresses still known, the next lookup comes this soon.
+constexpr std::chrono::seconds DNS_RETRY_AFTER_FAILURE{5};
 // libcurl's default CURLOPT_MAXAGE_CONN: an idle connection older than this is closed instead of reused.
 constexpr std::chrono::seconds MAX_IDLE_AGE{118};
 // libcurl's default when no connect timeout is set.
@@ -351,6 +353,12 @@ private:
         addrinfo* list = nullptr;
         const std::string port = std::to_string(o.url.port);
         const int rc = ::getaddrinfo(o.url.host.c_str(), port.c_str(), &hints, &list);
+        if ((rc != 0 || list == nullptr) && !o.addresses.empty()) {
+            // A resolver that fails for a moment does not fail connections the addresses it gave still serve:
+            // they stay, and the lookup is tried again a few seconds on.
+            o.resolved_at = now - DNS_CACHE_TTL + DNS_RETRY_AFTER_FAILURE;
+            return ok();
+        }
         if (rc != 0 || list == nullptr) {
             return make_error(errc::NETWORK,
                               describe(req) + "Couldn't resolve host name (" + o.url.host + ": " +
@@ -394,10 +402,7 @@ private:
         while (conn.address_idx < o.addresses.size()) {
             const size_t idx = conn.address_idx;
             const auto* addr = reinterpret_cast<const sockaddr*>(&o.addresses[idx]);
-            if (conn.fd >= 0) {
-                ::close(conn.fd);  // also leaves the epoll set
-                conn.fd = -1;
-            }
+            close_socket(conn);
             const int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             if (fd < 0) {
                 conn.connect_errno = errno;
@@ -668,7 +673,9 @@ private:
         if (conn.tls) {
             // TLS 1.3 session tickets arrive after the handshake: OpenSSL consumes them and wants more.
             detail::io_result r = conn.tls->read(buf, READ_BUFFER_BYTES);
-            return r.status == detail::io_status::WANT_READ || r.status == detail::io_status::WANT_WRITE;
+            // Part of a record read (an answer no request asked for, arriving): not open for a new request.
+            return (r.status == detail::io_status::WANT_READ || r.status == detail::io_status::WANT_WRITE) &&
+                   !conn.tls->pending();
         }
         const ssize_t n = ::recv(conn.fd, buf, READ_BUFFER_BYTES, 0);
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
@@ -704,10 +711,19 @@ private:
         }
         conn.state = phase::CLOSED;
         conn.tls.reset();
-        if (conn.fd >= 0) ::close(conn.fd);
-        conn.fd = -1;
+        close_socket(conn);
         --open_;
         reap_needed_ = true;
+    }
+
+    /// Leaves the epoll set, then closes. close() alone leaves it only with the last reference to the socket: a
+    /// child process between fork and exec (credential_process) holds one, and events of a connection already
+    /// freed could still come.
+    void close_socket(connection& conn) {
+        if (conn.fd < 0) return;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd, nullptr);
+        ::close(conn.fd);
+        conn.fd = -1;
     }
 
     /// Frees closed connections (never while an epoll batch may still point at them).
@@ -791,6 +807,14 @@ private:
                 fail_connection(conn, make_error(errc::NETWORK, std::move(message), true));
                 continue;
             }
+            if (conn.state == phase::CONNECTING && conn.connect_deadline <= now &&
+                conn.address_idx + 1 < conn.org->addresses.size()) {
+                // This address does not answer (a black hole): the next one gets a connect timeout of its own.
+                ++conn.address_idx;
+                conn.connect_deadline = now + connect_timeout_;
+                try_connect(conn);
+                if (conn.state == phase::CLOSED || !conn.req) continue;
+            }
             if ((conn.state == phase::CONNECTING || conn.state == phase::HANDSHAKE) && conn.connect_deadline <= now) {
                 std::string message = describe(conn.req->request) + "Timeout was reached (connection to " +
                                       conn.org->url.host + " port " + std::to_string(conn.org->url.port) +
@@ -832,6 +856,9 @@ private:
         std::array<epoll_event, 128> events{};
         // The first round always looks at the sockets, so poll(0ms) makes progress too.
         for (bool first = true;; first = false) {
+            // A deadline is due: first take what the sockets already hold. An answer that arrived while this
+            // thread was busy elsewhere is an answer, not a timeout.
+            if (clock_type::now() >= next_check_ && !handle_events(events, 0)) return;
             time_point now = clock_type::now();
             check_timeouts(now);
             reap();
@@ -840,17 +867,20 @@ private:
             const time_point until = std::max(now, std::min(deadline, next_check_));
             const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
             const int timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, std::numeric_limits<int>::max()));
-            const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                return;
-            }
-            for (int idx = 0; idx < n; ++idx) {
-                const epoll_event& ev = events[static_cast<size_t>(idx)];
-                on_event(*static_cast<connection*>(ev.data.ptr), ev.events);
-            }
-            reap();
+            if (!handle_events(events, timeout_ms)) return;
         }
+    }
+
+    /// Waits up to `timeout_ms` for socket events and handles them; false when epoll itself fails.
+    bool handle_events(std::array<epoll_event, 128>& events, int timeout_ms) {
+        const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+        if (n < 0) return errno == EINTR;
+        for (int idx = 0; idx < n; ++idx) {
+            const epoll_event& ev = events[static_cast<size_t>(idx)];
+            on_event(*static_cast<connection*>(ev.data.ptr), ev.events);
+        }
+        reap();
+        return true;
     }
 
     http_options options_;

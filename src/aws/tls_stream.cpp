@@ -192,7 +192,7 @@ io_result tls_stream::write(const char* buf, size_t len) {
 }
 
 bool tls_stream::pending() const noexcept {
-    return SSL_pending(ssl_) > 0;
+    return SSL_has_pending(ssl_) == 1;
 }
 
 }  // namespace tarius::aws::detail

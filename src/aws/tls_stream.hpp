@@ -65,7 +65,8 @@ public:
     [[nodiscard]] io_result read(char* buf, size_t len);
     /// Writes up to `len` bytes. After WANT_READ/WANT_WRITE the next call must pass the same bytes again.
     [[nodiscard]] io_result write(const char* buf, size_t len);
-    /// Decrypted bytes OpenSSL holds already (a record read whole): readable without waiting for the socket.
+    /// Bytes OpenSSL holds already, decrypted or of a record not yet whole: an answer has more after it, or an idle
+    /// connection is receiving something.
     [[nodiscard]] bool pending() const noexcept;
 
     /// Why the last operation FAILED, e.g. "certificate verify failed: self-signed certificate".

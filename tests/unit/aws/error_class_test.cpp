@@ -115,6 +115,8 @@ TEST(error_class, errors_without_an_answer_by_kind) {
     } cases[] = {
         {make_error(errc::NETWORK, "connection refused", true), error_class::TRANSIENT},
         {make_error(errc::NETWORK, "timed out", true), error_class::TRANSIENT},
+        {make_error(errc::NETWORK, "SSL certificate problem: unable to get local issuer certificate"),
+         error_class::FATAL},
         {make_error(errc::AUTH, "no credentials found"), error_class::FATAL},
         {make_error(errc::IO, "no such file"), error_class::RECORD},
         {make_error(errc::CSV_FILE, "no header"), error_class::RECORD},

@@ -361,6 +361,24 @@ TEST(http1_parser, stops_at_the_end_of_the_answer_and_resets) {
     EXPECT_TRUE(second.headers.size() == 1);
 }
 
+TEST(http1_parser, a_body_of_many_chunks_is_no_header_block) {
+    // 20,000 one-byte chunks: about 120 KB of chunk-size lines and line ends, each well within the header limit.
+    std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int idx = 0; idx < 20000; ++idx) wire += "1\r\nx\r\n";
+    wire += "0\r\n\r\n";
+    for (size_t step : {size_t{0}, size_t{4096}}) {
+        parsed p = parse(wire, step, false);
+        ASSERT_TRUE(p.ok) << p.error;
+        EXPECT_EQ(p.response.body, std::string(20000, 'x'));
+    }
+    // One chunk-size line beyond the limit still is.
+    parsed long_line = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;" +
+                                 std::string(tarius::aws::detail::MAX_HEADER_BLOCK_BYTES, 'e') + "\r\nx\r\n0\r\n\r\n",
+                             0, false);
+    EXPECT_FALSE(long_line.ok);
+    EXPECT_NE(long_line.error.find("larger than"), std::string::npos) << long_line.error;
+}
+
 // ---- URL and proxy ------------------------------------------------------------------------------------------------
 
 TEST(socket_http, url_parsing) {
