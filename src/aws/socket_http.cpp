@@ -243,6 +243,10 @@ private:
         if (req.method.empty() || !header_text_ok(req.method, true)) {
             return make_error(errc::INVALID_ARGUMENT, "invalid HTTP method");
         }
+        // Without a Content-Length its bytes would reach the server as the start of another request.
+        if (req.method == "HEAD" && !req.body.empty()) {
+            return make_error(errc::INVALID_ARGUMENT, "a HEAD request carries no body");
+        }
         for (const http_header& h : req.headers) {
             if (h.name.empty() || !header_text_ok(h.name, true) || !header_text_ok(h.value, false)) {
                 return make_error(errc::INVALID_ARGUMENT,

@@ -1129,6 +1129,7 @@ TEST(socket_http, invalid_requests_are_refused_before_sending) {
     cases.push_back(make_request("GET", "file:///etc/passwd"));
     cases.push_back(make_request("GE T", fake->url() + "/"));
     cases.push_back(make_request("GET", fake->url() + "/a b"));
+    cases.push_back(make_request("HEAD", fake->url() + "/", "a body HEAD would not announce"));
     for (const http_request& req : cases) {
         int calls = 0;
         auto r = submit_and_wait(*client, req, &calls);
