@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "commands.hpp"
+#include "tarius/loader/process_files.hpp"
 #include "tarius/loader/process_memory.hpp"
 
 namespace {
@@ -30,6 +31,7 @@ constexpr const char* USAGE =
 
 int main(int argc, char** argv) {
     tarius::loader::configure_process_memory();
+    (void)tarius::loader::raise_open_file_limit();
     if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
         std::strcmp(argv[1], "help") == 0) {
         std::fputs(USAGE, argc < 2 ? stderr : stdout);

@@ -15,6 +15,7 @@
 #include "tarius/lambda/handler.hpp"
 #include "tarius/lambda/runtime_api.hpp"
 #include "tarius/loader/log.hpp"
+#include "tarius/loader/process_files.hpp"
 #include "tarius/loader/process_memory.hpp"
 #include "tarius/loader/services.hpp"
 #include "tarius/loader/worker.hpp"
@@ -93,6 +94,7 @@ result<std::unique_ptr<function_state>> initialise() {
 
 int main(int argc, char** argv) {
     loader::configure_process_memory();
+    (void)loader::raise_open_file_limit();
     const auto started = std::chrono::steady_clock::now();
     auto http = std::shared_ptr<aws::http_client>(aws::make_curl_http_client());
     if (argc > 1 && std::string_view(argv[1]) == "--version") {
