@@ -21,6 +21,9 @@ constexpr size_t BODY_COPIES = 2;
 // is acknowledged, so batches waiting for a few handed-back items must not keep fresh items from filling requests
 // (with one, 64 such batches starved the writer into sending small requests of leftovers only).
 constexpr size_t ACTIVE_PER_IN_FLIGHT = 8;
+// How far past the furthest batch activated a saved checkpoint lets a gated writer go before the next save: about
+// half a second of input at full speed, so that an early heartbeat is a few ledger writes a second at most.
+constexpr uint64_t UNCERTAIN_WINDOW_BYTES = 4 << 20;
 
 // DynamoDB's write units of a put: one per started KB of the item, at least one.
 double write_units(uint32_t item_size) {
@@ -69,6 +72,7 @@ ddb_writer::ddb_writer(aws::dynamodb_client& client, writer_options options, ref
     checkpoint_ = options_.resume;
     checkpoint_.refused.clear();
     checkpoint_.work = {};
+    saved_promise_ = options_.resume.uncertain_through;  // what the ledger already says the earlier runs may send
     replaying_ = options_.resume.offset > 0;
     started_ = last_tick_ = last_progress_ = now_();
 }
@@ -170,6 +174,12 @@ void ddb_writer::activate() {
             }
         }
         if (!free) {
+            ++stats_.held_back;
+            return;
+        }
+        if (gated_by_saved_checkpoint() && head.end_offset > saved_promise_) {
+            // Beyond what the ledger says this run may have sent: wait for the next saved checkpoint.
+            waits_for_save_ = true;
             ++stats_.held_back;
             return;
         }
@@ -609,13 +619,26 @@ void ddb_writer::release_keys(const std::vector<uint64_t>& keys) {
     }
 }
 
-// Where a resumed run stops trusting a false condition on a row this run may have sent (see checkpoint).
+// Where a resumed run stops trusting a false condition on a row this run may have sent (see checkpoint). Saved,
+// it is also how far this run may send until the next save (gated_by_saved_checkpoint).
 uint64_t ddb_writer::uncertain_through() const noexcept {
     if (options_.strategy->skip_is_certain_after_resend(true)) return 0;
     // Stopped, nothing more is sent: with the marker, no row above the checkpoint has a later row of its key
     // written over it (that row waits for the checkpoint), so its fate comes out the same when sent again.
     if ((stopping_ || failure_) && options_.strategy->skip_is_certain_after_resend(false)) return 0;
-    return sent_through_;
+    if (!gated_by_saved_checkpoint()) return sent_through_;
+    return std::max(saved_promise_, sent_through_ + UNCERTAIN_WINDOW_BYTES);
+}
+
+// A resumable load whose false conditions on rows sent again do not tell their fate: its rows go no further than
+// the ledger says.
+bool ddb_writer::gated_by_saved_checkpoint() const noexcept {
+    return options_.checkpoints_saved && !options_.strategy->skip_is_certain_after_resend(true);
+}
+
+void ddb_writer::checkpoint_saved(const checkpoint& at) noexcept {
+    saved_promise_ = std::max(saved_promise_, at.uncertain_through);
+    waits_for_save_ = false;
 }
 
 checkpoint ddb_writer::current_checkpoint() const {

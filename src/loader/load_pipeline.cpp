@@ -18,6 +18,8 @@ using steady = std::chrono::steady_clock;
 
 // How often a heartbeat that failed (the ledger did not answer) is tried again.
 constexpr std::chrono::seconds HEARTBEAT_RETRY{1};
+// How soon a heartbeat may follow the last attempt when the writer waits for a saved checkpoint.
+constexpr std::chrono::milliseconds EARLY_HEARTBEAT{200};
 
 // Passes sealed batches to the writer and remembers how far they reach, for progress reports.
 class counting_batch_sink final : public pipeline::batch_sink {
@@ -60,10 +62,15 @@ public:
     result<void> tick() {
         if (request_.stop && request_.stop()) return make_error(errc::CANCELLED, "stopped on request");
         const auto now = steady::now();
-        if (request_.heartbeat && writer_ && now - last_heartbeat_ >= config_.heartbeat_every) {
-            auto beat = request_.heartbeat(writer_->current_checkpoint());
+        const bool due = writer_ && (now - last_heartbeat_ >= config_.heartbeat_every ||
+                                     (writer_->wants_checkpoint_saved() && now - last_attempt_ >= EARLY_HEARTBEAT));
+        if (request_.heartbeat && due) {
+            last_attempt_ = now;
+            const checkpoint at = writer_->current_checkpoint();
+            auto beat = request_.heartbeat(at);
             if (beat) {
                 last_heartbeat_ = now;
+                writer_->checkpoint_saved(at);
             } else if (beat.err().code == errc::CONFLICT) {
                 return beat;  // another owner took the load over: stop without touching its record
             } else {
@@ -123,6 +130,7 @@ private:
     const pipeline_request& request_;
     steady::time_point started_;
     steady::time_point last_heartbeat_;
+    steady::time_point last_attempt_{};
     steady::time_point last_report_;
     ddb_writer* writer_ = nullptr;
     counting_batch_sink* batches_ = nullptr;
@@ -278,6 +286,7 @@ pipeline_result run_pipeline(const loader_config& config, aws::dynamodb_client& 
     wopts.resume = request.resume;
     wopts.strategy = make_write_strategy(config.writes, config.table, request.keys, request.load_id);
     wopts.max_refusals = std::min(wopts.max_refusals, request.max_refusals);
+    wopts.checkpoints_saved = static_cast<bool>(request.heartbeat);
     ddb_writer writer(writer_client, wopts, std::ref(refusals), [&ticker] { return ticker.tick(); });
     counting_batch_sink batches(writer);
     ticker.attach(writer, batches);

@@ -350,13 +350,12 @@ class sync_modes(feed_support.stack_case):
 
     def test_4d_newer_killed_mid_load_counts_what_it_cannot_know_apart(self):
         # SIGKILL: a row the dead run wrote after its last saved checkpoint, and a later row of its key then wrote
-        # over, fails its condition when sent again, like a stale row. Below the checkpoint's uncertain_through it
-        # is counted resent_uncertain; a row the dead run activated after that save can still be counted stale
-        # (docs/sync-modes.md). What always holds: the table, every row counted once, and no row counted written
-        # that one-by-one semantics would not have written.
+        # over, fails its condition when sent again, like a stale row: counted resent_uncertain, never guessed (the
+        # dead run sent nothing beyond the checkpoint's uncertain_through). So neither count exceeds the truth.
         def bounded(counts, written, stale):
             uncertain = counts["resent_uncertain"]
             self.assertLessEqual(counts["items_written"], written, counts)
+            self.assertLessEqual(counts["skipped_stale"], stale, counts)
             self.assertEqual(counts["items_written"] + counts["skipped_stale"] + uncertain, written + stale, counts)
 
         self.newer_stopped_and_resumed("m4d-newer", signal.SIGKILL, bounded)

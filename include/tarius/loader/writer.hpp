@@ -57,6 +57,11 @@ struct writer_options {
     checkpoint resume;
     /// How rows become requests (BatchWriteItem when null).
     std::shared_ptr<write_strategy> strategy;
+    /// A heartbeat saves current_checkpoint() and says so (checkpoint_saved): a load that can be resumed. Where a
+    /// false condition on a row sent again does not tell its fate (newer; no row marker), the writer then sends no
+    /// row beyond the last saved `uncertain_through`, so that a run resumed after a SIGKILL knows every row the
+    /// dead run may have sent.
+    bool checkpoints_saved = false;
 };
 
 /// Counters of a writer.
@@ -114,6 +119,10 @@ public:
 
     /// The highest checkpoint so far: every batch below it is written or rejected.
     [[nodiscard]] checkpoint current_checkpoint() const;
+    /// The heartbeat saved `at` (a current_checkpoint()): rows up to its `uncertain_through` may be sent.
+    void checkpoint_saved(const checkpoint& at) noexcept;
+    /// True while rows wait for a saved checkpoint to let them go (the heartbeat should come early).
+    [[nodiscard]] bool wants_checkpoint_saved() const noexcept { return waits_for_save_; }
     /// Counters.
     [[nodiscard]] const writer_stats& stats() const noexcept { return stats_; }
     /// The pacer's counters (throttling, capacity).
@@ -148,6 +157,7 @@ private:
     void finish_batch(uint64_t sequence);
     void release_keys(const std::vector<uint64_t>& keys);
     [[nodiscard]] uint64_t uncertain_through() const noexcept;
+    [[nodiscard]] bool gated_by_saved_checkpoint() const noexcept;
     void wait_for_progress();
     void check_progress();
     void fail(error e);
@@ -186,7 +196,9 @@ private:
     std::map<uint64_t, std::pair<checkpoint, std::vector<uint64_t>>> fates_by_batch_;
     std::vector<std::pair<uint64_t, refusal>> refusals_;  // (batch sequence, refusal)
     checkpoint checkpoint_;
-    uint64_t sent_through_ = 0;  // where the furthest batch this run activated ends (its rows may have been sent)
+    uint64_t sent_through_ = 0;   // where the furthest batch this run activated ends (its rows may have been sent)
+    uint64_t saved_promise_ = 0;  // the last saved uncertain_through: no batch ending beyond it activates (gated)
+    bool waits_for_save_ = false;
     size_t held_bytes_ = 0;
     uint64_t jitter_state_;
     std::chrono::microseconds pacer_wait_{0};  // what the pacer asked for at the last refused send

@@ -85,7 +85,9 @@ public:
     tarius::result<std::string> call(const std::string&, std::string) override {
         return tarius::make_error(tarius::errc::INTERNAL, "unused");
     }
+    std::function<void(const std::string& body)> on_send;  // sees every PutItem / UpdateItem body as it goes
     void write_item_async(std::string operation, std::string body, batch_write_callback done) override {
+        if (on_send) on_send(body);
         sent.push_back({clock(), 1});
         in_flight.push_back({std::move(body), std::move(done), std::move(operation)});
         max_in_flight = std::max(max_in_flight, in_flight.size());

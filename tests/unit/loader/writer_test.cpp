@@ -565,6 +565,50 @@ TEST(ddb_writer, a_resumed_load_counts_uncertain_the_rows_a_stopped_run_may_have
     EXPECT_EQ(resumed.current_checkpoint().resent_uncertain, landed);
 }
 
+TEST(ddb_writer, a_resumable_load_sends_no_row_beyond_its_last_saved_checkpoint) {
+    // Without the marker a false condition does not tell a row's fate: a load whose checkpoints are saved sends
+    // rows only up to the last saved uncertain_through, so that a run resumed after a SIGKILL knows them all.
+    const std::vector<row> rows = rows_with_repeats(200000, 150000);  // 100 bytes each: 20 MB of input
+    fake_dynamodb ddb;
+    auto options = insert_options_without_marker();
+    options.checkpoints_saved = true;
+    options.max_in_flight = 64;
+    std::vector<tarius::loader::checkpoint> saved;
+    uint64_t in_force = 0;       // the last saved uncertain_through (none yet: nothing may go)
+    uint64_t furthest_sent = 0;  // where the furthest row sent ends (row n spans bytes 100n..100n+100)
+    uint64_t beyond = 0;         // rows sent past what the ledger said
+    ddb.on_send = [&](const std::string& body) {
+        const size_t at = body.find("\"v");
+        const uint64_t serial = std::stoull(body.substr(at + 2));
+        furthest_sent = std::max(furthest_sent, 100 * serial + 100);
+        if (furthest_sent > in_force) ++beyond;
+    };
+    tarius::loader::ddb_writer* self = nullptr;
+    size_t early = 0;
+    options.tick_every = std::chrono::milliseconds(0);
+    ddb_writer writer(ddb, options, {}, [&]() -> tarius::result<void> {
+        // The heartbeat: saves when asked early (and only then, to see the gate hold).
+        if (self != nullptr && self->wants_checkpoint_saved()) {
+            ++early;
+            const auto at = self->current_checkpoint();
+            saved.push_back(at);
+            self->checkpoint_saved(at);
+            in_force = at.uncertain_through;
+        }
+        return tarius::ok();
+    });
+    self = &writer;
+    for (auto& b : insert_batches(rows)) ASSERT_TRUE(writer.on_batch(std::move(b)));
+    ASSERT_TRUE(writer.drain());
+    EXPECT_EQ(beyond, 0u);
+    ASSERT_GE(early, 2u);
+    for (size_t idx = 1; idx < saved.size(); ++idx) {
+        EXPECT_GE(saved[idx].uncertain_through, saved[idx - 1].uncertain_through);
+    }
+    EXPECT_GE(saved.back().uncertain_through, 100u * rows.size());  // the whole input went out, promised first
+    EXPECT_EQ(writer.stats().items_written + writer.stats().items_skipped_existing, rows.size());
+}
+
 TEST(ddb_writer, a_resumed_load_whose_input_changed_fails_instead_of_miscounting) {
     const std::vector<row> rows = rows_with_repeats(50, 1000);
     fake_dynamodb ddb;
