@@ -622,7 +622,8 @@ void ddb_writer::release_keys(const std::vector<uint64_t>& keys) {
 // Where a resumed run stops trusting a false condition on a row this run may have sent (see checkpoint). Saved,
 // it is also how far this run may send until the next save (gated_by_saved_checkpoint).
 uint64_t ddb_writer::uncertain_through() const noexcept {
-    if (options_.strategy->skip_is_certain_after_resend(true)) return 0;
+    const bool conditional = options_.strategy->when_condition_fails().has_value();
+    if (!conditional || options_.strategy->skip_is_certain_after_resend(true)) return 0;
     // Stopped, nothing more is sent: with the marker, no row above the checkpoint has a later row of its key
     // written over it (that row waits for the checkpoint), so its fate comes out the same when sent again.
     if ((stopping_ || failure_) && options_.strategy->skip_is_certain_after_resend(false)) return 0;
@@ -633,7 +634,8 @@ uint64_t ddb_writer::uncertain_through() const noexcept {
 // A resumable load whose false conditions on rows sent again do not tell their fate: its rows go no further than
 // the ledger says.
 bool ddb_writer::gated_by_saved_checkpoint() const noexcept {
-    return options_.checkpoints_saved && !options_.strategy->skip_is_certain_after_resend(true);
+    return options_.checkpoints_saved && options_.strategy->when_condition_fails().has_value() &&
+           !options_.strategy->skip_is_certain_after_resend(true);
 }
 
 void ddb_writer::checkpoint_saved(const checkpoint& at) noexcept {
