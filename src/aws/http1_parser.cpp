@@ -15,13 +15,6 @@ bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
 }
 
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /// Calls `each` with every comma-separated, trimmed, non-empty element of `list`; stops when it returns false.
 template <class F>
 bool for_each_token(std::string_view list, F&& each) {
@@ -269,7 +262,7 @@ result<void> http1_parser::on_chunk_size(std::string_view line) {
     uint64_t size = 0;
     size_t idx = 0;
     for (; idx < line.size(); ++idx) {
-        int v = hex_value(line[idx]);
+        int v = hex_digit_value(line[idx]);
         if (v < 0) break;
         if (idx >= 15) return weird("chunk size too large");
         size = size * 16 + static_cast<uint64_t>(v);

@@ -1,4 +1,5 @@
 #include "tarius/loader/events.hpp"
+#include "tarius/text.hpp"
 
 #include <simdjson.h>
 
@@ -167,13 +168,6 @@ result<parsed_message> parse_document(std::string_view json, int depth) {
                                                   "EventBridge Object Created event or s3:TestEvent)");
 }
 
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 }  // namespace
 
 result<parsed_message> parse_s3_message(std::string_view json) {
@@ -188,8 +182,8 @@ result<std::string> decode_event_key(std::string_view encoded) {
         if (c == '+') {
             out.push_back(' ');
         } else if (c == '%') {
-            const int high = idx + 1 < encoded.size() ? hex_value(encoded[idx + 1]) : -1;
-            const int low = idx + 2 < encoded.size() ? hex_value(encoded[idx + 2]) : -1;
+            const int high = idx + 1 < encoded.size() ? hex_digit_value(encoded[idx + 1]) : -1;
+            const int low = idx + 2 < encoded.size() ? hex_digit_value(encoded[idx + 2]) : -1;
             if (high < 0 || low < 0) {
                 return make_error(errc::INVALID_ARGUMENT,
                                   "object key in event has a bad %-escape at position " + std::to_string(idx));

@@ -24,13 +24,6 @@ std::string_view trim(std::string_view s) noexcept {
     return s;
 }
 
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 }  // namespace
 
 std::optional<std::string_view> fake_request::header(std::string_view name) const {
@@ -143,9 +136,9 @@ chunked_state decode_chunked(std::string_view data, std::string& body, size_t& c
         uint64_t size = 0;
         size_t digits = 0;
         size_t idx = pos;
-        for (; idx < eol && hex_value(data[idx]) >= 0; ++idx, ++digits) {
+        for (; idx < eol && hex_digit_value(data[idx]) >= 0; ++idx, ++digits) {
             if (digits >= 15) return chunked_state::BAD;  // would overflow, and no test sends a 1 PB chunk
-            size = size * 16 + static_cast<uint64_t>(hex_value(data[idx]));
+            size = size * 16 + static_cast<uint64_t>(hex_digit_value(data[idx]));
         }
         if (digits == 0 || (idx < eol && data[idx] != ';' && data[idx] != ' ' && data[idx] != '\t')) {
             return chunked_state::BAD;
